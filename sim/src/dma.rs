@@ -1,0 +1,208 @@
+//! The device's view of host memory: an IOMMU-like window.
+//!
+//! The host maps buffers into the window at an I/O virtual address (IOVA),
+//! exactly as a VFIO driver maps memory with `VFIO_IOMMU_MAP_DMA`. Every
+//! device access names an IOVA range; a range that is not wholly inside one
+//! mapping, or that writes to a read-only mapping, is a DMA fault and never
+//! touches memory. The simulator never dereferences an address the host
+//! did not map.
+
+use parking_lot::RwLock;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A device access that the window refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DmaFault {
+    /// No mapping covers the whole range.
+    #[error("DMA to unmapped IOVA range {iova:#x}+{len:#x}")]
+    Unmapped {
+        /// Start of the refused range.
+        iova: u64,
+        /// Length of the refused range.
+        len: usize,
+    },
+    /// The range crosses the end of the address space.
+    #[error("DMA range {iova:#x}+{len:#x} overflows the address space")]
+    Overflow {
+        /// Start of the refused range.
+        iova: u64,
+        /// Length of the refused range.
+        len: usize,
+    },
+    /// Bus mastering is disabled in the PCI command register.
+    #[error("DMA attempted with bus mastering disabled")]
+    BusMasterDisabled,
+}
+
+#[derive(Clone, Copy)]
+struct Mapping {
+    host: usize,
+    len: usize,
+}
+
+/// The set of host buffers the device may access, keyed by IOVA.
+pub struct DmaSpace {
+    maps: RwLock<BTreeMap<u64, Mapping>>,
+    bus_master: AtomicBool,
+}
+
+impl Default for DmaSpace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DmaSpace {
+    /// An empty window with bus mastering disabled, as after power-on.
+    pub fn new() -> Self {
+        DmaSpace { maps: RwLock::new(BTreeMap::new()), bus_master: AtomicBool::new(false) }
+    }
+
+    /// Enables or disables bus mastering (PCI command register bit 2).
+    pub fn set_bus_master(&self, enabled: bool) {
+        self.bus_master.store(enabled, Ordering::Release);
+    }
+
+    /// Whether bus mastering is enabled.
+    pub fn bus_master(&self) -> bool {
+        self.bus_master.load(Ordering::Acquire)
+    }
+
+    /// Maps `len` bytes of host memory at `host` to `iova`.
+    ///
+    /// Returns `false` (and maps nothing) when the range overlaps an
+    /// existing mapping or is empty.
+    ///
+    /// # Safety
+    /// `host..host + len` must be valid for reads and writes until the
+    /// mapping is removed with [`DmaSpace::unmap`]; the device may access it
+    /// from any thread at any time while it is mapped.
+    pub unsafe fn map(&self, iova: u64, host: *mut u8, len: usize) -> bool {
+        if len == 0 || iova.checked_add(len as u64).is_none() {
+            return false;
+        }
+        let mut maps = self.maps.write();
+        let end = iova + len as u64;
+        if let Some((&start, m)) = maps.range(..end).next_back() {
+            if start + m.len as u64 > iova {
+                return false;
+            }
+        }
+        maps.insert(iova, Mapping { host: host as usize, len });
+        true
+    }
+
+    /// Removes the mapping that starts at `iova`; returns whether one did.
+    ///
+    /// Waits for device accesses in progress to finish, so once this returns
+    /// the device no longer touches the memory.
+    pub fn unmap(&self, iova: u64) -> bool {
+        self.maps.write().remove(&iova).is_some()
+    }
+
+    /// Number of live mappings.
+    pub fn mapping_count(&self) -> usize {
+        self.maps.read().len()
+    }
+
+    fn with_range<R>(&self, iova: u64, len: usize, access: impl FnOnce(*mut u8) -> R) -> Result<R, DmaFault> {
+        if !self.bus_master() {
+            return Err(DmaFault::BusMasterDisabled);
+        }
+        let end = iova.checked_add(len as u64).ok_or(DmaFault::Overflow { iova, len })?;
+        let maps = self.maps.read();
+        let (&start, m) = maps.range(..=iova).next_back().ok_or(DmaFault::Unmapped { iova, len })?;
+        if end > start + m.len as u64 {
+            return Err(DmaFault::Unmapped { iova, len });
+        }
+        let host = (m.host + (iova - start) as usize) as *mut u8;
+        // The read guard is held for the whole access so an unmap cannot
+        // free the memory underneath it.
+        Ok(access(host))
+    }
+
+    /// Copies `buf.len()` bytes from host memory at `iova` into `buf`.
+    pub fn read(&self, iova: u64, buf: &mut [u8]) -> Result<(), DmaFault> {
+        self.with_range(iova, buf.len(), |host| {
+            // SAFETY: `with_range` proved that `host..host + buf.len()` lies
+            // inside one mapping, which `map`'s contract keeps valid while
+            // the read guard is held; `buf` is a distinct Rust buffer. The
+            // host may write the memory concurrently, as with real DMA; the
+            // copy then observes some mix of old and new bytes, which is
+            // what a device would see.
+            unsafe { std::ptr::copy_nonoverlapping(host as *const u8, buf.as_mut_ptr(), buf.len()) }
+        })
+    }
+
+    /// Copies `data` into host memory at `iova`.
+    pub fn write(&self, iova: u64, data: &[u8]) -> Result<(), DmaFault> {
+        self.with_range(iova, data.len(), |host| {
+            // SAFETY: as in `read`: the range is inside a live mapping and
+            // `data` is a separate Rust buffer.
+            unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), host, data.len()) }
+        })
+    }
+
+    /// Fills `len` bytes of host memory at `iova` with `byte`.
+    pub fn fill(&self, iova: u64, len: usize, byte: u8) -> Result<(), DmaFault> {
+        self.with_range(iova, len, |host| {
+            // SAFETY: the range is inside a live mapping (see `read`).
+            unsafe { std::ptr::write_bytes(host, byte, len) }
+        })
+    }
+
+    /// Reads a little-endian u64 (a PRP list entry) at `iova`.
+    pub fn read_u64(&self, iova: u64) -> Result<u64, DmaFault> {
+        let mut bytes = [0u8; 8];
+        self.read(iova, &mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    /// Writes a 16-byte completion entry whose last dword holds the phase tag.
+    ///
+    /// The first 12 bytes are written before the final dword, with a release
+    /// fence between, so a host that polls the phase tag never sees a new
+    /// phase with stale contents.
+    pub fn write_completion(&self, iova: u64, entry: &[u8; 16]) -> Result<(), DmaFault> {
+        self.with_range(iova, 16, |host| {
+            // SAFETY: the 16-byte range is inside a live mapping (see `read`).
+            // The final dword is written with a volatile store after a
+            // release fence so the phase tag becomes visible last.
+            unsafe {
+                std::ptr::copy_nonoverlapping(entry.as_ptr(), host, 12);
+                std::sync::atomic::fence(Ordering::Release);
+                let last = u32::from_le_bytes([entry[12], entry[13], entry[14], entry[15]]);
+                std::ptr::write_volatile(host.add(12) as *mut u32, last);
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accesses_are_bounds_checked() {
+        let mut backing = vec![0u8; 8192];
+        let space = DmaSpace::new();
+        // SAFETY: `backing` outlives every access below and is unmapped
+        // before it is dropped.
+        assert!(unsafe { space.map(0x10_0000, backing.as_mut_ptr(), 8192) });
+        assert_eq!(space.write(0x10_0000, &[1]), Err(DmaFault::BusMasterDisabled));
+        space.set_bus_master(true);
+        space.write(0x10_0000 + 8190, &[7, 8]).unwrap();
+        let mut two = [0u8; 2];
+        space.read(0x10_0000 + 8190, &mut two).unwrap();
+        assert_eq!(two, [7, 8]);
+        assert!(matches!(space.write(0x10_0000 + 8191, &[1, 2]), Err(DmaFault::Unmapped { .. })));
+        assert!(matches!(space.read(0x0F_FFFF, &mut two), Err(DmaFault::Unmapped { .. })));
+        assert!(matches!(space.read(u64::MAX, &mut two), Err(DmaFault::Overflow { .. })));
+        // SAFETY: overlapping map is refused before anything is recorded.
+        assert!(!unsafe { space.map(0x10_1000, backing.as_mut_ptr(), 4096) });
+        assert!(space.unmap(0x10_0000));
+        assert!(matches!(space.read(0x10_0000, &mut two), Err(DmaFault::Unmapped { .. })));
+        drop(backing);
+    }
+}
