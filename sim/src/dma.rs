@@ -84,10 +84,10 @@ impl DmaSpace {
         }
         let mut maps = self.maps.write();
         let end = iova + len as u64;
-        if let Some((&start, m)) = maps.range(..end).next_back() {
-            if start + m.len as u64 > iova {
-                return false;
-            }
+        if let Some((&start, m)) = maps.range(..end).next_back()
+            && start + m.len as u64 > iova
+        {
+            return false;
         }
         maps.insert(iova, Mapping { host: host as usize, len });
         true

@@ -20,11 +20,11 @@ fn dma_status(_fault: DmaFault) -> Status {
 }
 
 fn push_segment(segments: &mut Segments, iova: u64, len: usize) {
-    if let Some(last) = segments.last_mut() {
-        if last.0.checked_add(last.1 as u64) == Some(iova) {
-            last.1 += len;
-            return;
-        }
+    if let Some(last) = segments.last_mut()
+        && last.0.checked_add(last.1 as u64) == Some(iova)
+    {
+        last.1 += len;
+        return;
     }
     segments.push((iova, len));
 }
@@ -35,7 +35,13 @@ fn push_segment(segments: &mut Segments, iova: u64, len: usize) {
 /// Errors: `prp-offset-invalid` for a PRP entry or list pointer that is not
 /// dword aligned or a list entry with a non-zero page offset,
 /// `data-transfer-error` when a PRP list cannot be read from host memory.
-pub fn resolve(dma: &DmaSpace, prp1: u64, prp2: u64, len: usize, page_size: usize) -> Result<Segments, Status> {
+pub fn resolve(
+    dma: &DmaSpace,
+    prp1: u64,
+    prp2: u64,
+    len: usize,
+    page_size: usize,
+) -> Result<Segments, Status> {
     let mut segments = Segments::new();
     if len == 0 {
         return Ok(segments);
@@ -64,7 +70,9 @@ pub fn resolve(dma: &DmaSpace, prp1: u64, prp2: u64, len: usize, page_size: usiz
     let mut list = prp2;
     let mut entries = vec![0u8; page_size];
     while remaining > 0 {
-        if list & 0x3 != 0 {
+        // List pointers hold 8-byte entries: anything not qword aligned
+        // cannot be a list (and would leave a partial slot at the page end).
+        if list & 0x7 != 0 {
             return Err(Status::PRP_OFFSET_INVALID);
         }
         let slots = ((page - (list & page_mask)) / 8) as usize;
@@ -102,7 +110,12 @@ fn check_psdt(cmd: &Command) -> Result<(), Status> {
 }
 
 /// Reads `len` bytes the command points at (host to controller transfer).
-pub fn read_from_host(dma: &DmaSpace, cmd: &Command, len: usize, page_size: usize) -> Result<Vec<u8>, Status> {
+pub fn read_from_host(
+    dma: &DmaSpace,
+    cmd: &Command,
+    len: usize,
+    page_size: usize,
+) -> Result<Vec<u8>, Status> {
     check_psdt(cmd)?;
     let segments = resolve(dma, cmd.prp1, cmd.prp2, len, page_size)?;
     let mut data = vec![0u8; len];
@@ -168,7 +181,10 @@ mod tests {
     fn one_and_two_page_transfers() {
         let host = Host::new(4);
         assert_eq!(resolve(&host.space, page(0) + 512, 0, 512, PAGE), Ok(vec![(page(0) + 512, 512)]));
-        assert_eq!(resolve(&host.space, page(0) + 512, page(2), 4096, PAGE), Ok(vec![(page(0) + 512, 3584), (page(2), 512)]));
+        assert_eq!(
+            resolve(&host.space, page(0) + 512, page(2), 4096, PAGE),
+            Ok(vec![(page(0) + 512, 3584), (page(2), 512)])
+        );
         assert_eq!(resolve(&host.space, page(0), page(1), 8192, PAGE), Ok(vec![(page(0), 8192)]));
         assert_eq!(resolve(&host.space, page(0) + 2, 0, 16, PAGE), Err(Status::PRP_OFFSET_INVALID));
         assert_eq!(resolve(&host.space, page(0), page(1) + 8, 8192, PAGE), Err(Status::PRP_OFFSET_INVALID));
@@ -188,8 +204,18 @@ mod tests {
         // An unaligned entry is refused.
         host.put_list(page(2), &[page(7) + 4, page(9)]);
         assert_eq!(resolve(&host.space, page(4), list, 4 * PAGE, PAGE), Err(Status::PRP_OFFSET_INVALID));
+        // List pointers that leave no whole slot, or only the chain slot,
+        // are refused rather than underflowing or looping.
+        let tail = page(1) + PAGE as u64 - 4;
+        assert_eq!(resolve(&host.space, page(4), tail, 4 * PAGE, PAGE), Err(Status::PRP_OFFSET_INVALID));
+        let last_slot = page(3) + PAGE as u64 - 8;
+        host.put_list(last_slot, &[last_slot]);
+        assert_eq!(resolve(&host.space, page(4), last_slot, 4 * PAGE, PAGE), Err(Status::PRP_OFFSET_INVALID));
         // A list outside the mapped memory is a transfer error.
-        assert_eq!(resolve(&host.space, page(4), BASE - PAGE as u64, 4 * PAGE, PAGE), Err(Status::DATA_TRANSFER_ERROR));
+        assert_eq!(
+            resolve(&host.space, page(4), BASE - PAGE as u64, 4 * PAGE, PAGE),
+            Err(Status::DATA_TRANSFER_ERROR)
+        );
     }
 
     #[test]
@@ -203,9 +229,9 @@ mod tests {
         write_to_host(&host.space, &cmd, &data, PAGE).unwrap();
         assert_eq!(read_from_host(&host.space, &cmd, data.len(), PAGE).unwrap(), data);
         let m = &host.memory;
-        assert_eq!(&m[1024..PAGE], &data[..3072]);
-        assert_eq!(&m[3 * PAGE..4 * PAGE], &data[3072..3072 + PAGE]);
-        assert_eq!(&m[6 * PAGE..6 * PAGE + 1024], &data[3072 + PAGE..]);
+        assert!(m[1024..PAGE] == data[..3072], "first segment");
+        assert!(m[3 * PAGE..4 * PAGE] == data[3072..3072 + PAGE], "second segment");
+        assert!(m[6 * PAGE..6 * PAGE + 2048] == data[3072 + PAGE..], "third segment");
         cmd.cdw0 |= 1 << 14;
         assert_eq!(read_from_host(&host.space, &cmd, 16, PAGE), Err(Status::INVALID_FIELD_IN_COMMAND));
     }

@@ -1,0 +1,241 @@
+//! Builders for admin and NVM submission queue entries.
+//!
+//! Each function returns a [`Command`] with the opcode and command dwords
+//! set; CID and PRPs are filled in at submission. Plans and tests use these
+//! to send commands whose completion status they check themselves.
+
+use nvmeplan_spec::features::{get_features_cdw10, set_features_cdw10};
+use nvmeplan_spec::{AdminOpcode, Command, NvmOpcode};
+
+/// The broadcast namespace id.
+pub const NSID_ALL: u32 = 0xFFFF_FFFF;
+
+/// Identify with CNS `cns` for `nsid` and controller id `cntid`.
+pub fn identify(cns: u8, nsid: u32, cntid: u16) -> Command {
+    let mut c = Command::new(AdminOpcode::Identify as u8, nsid);
+    c.cdw10 = u32::from(cns) | (u32::from(cntid) << 16);
+    c
+}
+
+/// Get Log Page: `len` bytes (a multiple of 4) of log `lid` from byte `offset`.
+pub fn get_log_page(lid: u8, nsid: u32, len: usize, offset: u64) -> Command {
+    let numd = (len / 4).saturating_sub(1) as u32;
+    let mut c = Command::new(AdminOpcode::GetLogPage as u8, nsid);
+    c.cdw10 = u32::from(lid) | ((numd & 0xFFFF) << 16);
+    c.cdw11 = numd >> 16;
+    c.cdw12 = offset as u32;
+    c.cdw13 = (offset >> 32) as u32;
+    c
+}
+
+/// Get Features for `fid` with select `sel` and CDW11 `cdw11`.
+pub fn get_features(fid: u8, nsid: u32, sel: u8, cdw11: u32) -> Command {
+    let mut c = Command::new(AdminOpcode::GetFeatures as u8, nsid);
+    c.cdw10 = get_features_cdw10(fid, sel);
+    c.cdw11 = cdw11;
+    c
+}
+
+/// Set Features for `fid` with CDW11 `cdw11`, saving when `save`.
+pub fn set_features(fid: u8, nsid: u32, cdw11: u32, save: bool) -> Command {
+    let mut c = Command::new(AdminOpcode::SetFeatures as u8, nsid);
+    c.cdw10 = set_features_cdw10(fid, save);
+    c.cdw11 = cdw11;
+    c
+}
+
+/// Create I/O Completion Queue `qid` with `entries` entries at `iova`,
+/// physically contiguous, with interrupts on `vector` when `Some`.
+pub fn create_io_cq(qid: u16, entries: u16, iova: u64, vector: Option<u16>) -> Command {
+    let mut c = Command::new(AdminOpcode::CreateIoCq as u8, 0);
+    c.prp1 = iova;
+    c.cdw10 = u32::from(qid) | (u32::from(entries.saturating_sub(1)) << 16);
+    c.cdw11 = 1 | vector.map_or(0, |v| 2 | (u32::from(v) << 16));
+    c
+}
+
+/// Create I/O Submission Queue `qid` with `entries` entries at `iova`,
+/// physically contiguous, bound to completion queue `cqid`, priority `qprio`.
+pub fn create_io_sq(qid: u16, entries: u16, iova: u64, cqid: u16, qprio: u8) -> Command {
+    let mut c = Command::new(AdminOpcode::CreateIoSq as u8, 0);
+    c.prp1 = iova;
+    c.cdw10 = u32::from(qid) | (u32::from(entries.saturating_sub(1)) << 16);
+    c.cdw11 = 1 | (u32::from(qprio & 0x3) << 1) | (u32::from(cqid) << 16);
+    c
+}
+
+/// Delete I/O Submission Queue `qid`.
+pub fn delete_io_sq(qid: u16) -> Command {
+    let mut c = Command::new(AdminOpcode::DeleteIoSq as u8, 0);
+    c.cdw10 = u32::from(qid);
+    c
+}
+
+/// Delete I/O Completion Queue `qid`.
+pub fn delete_io_cq(qid: u16) -> Command {
+    let mut c = Command::new(AdminOpcode::DeleteIoCq as u8, 0);
+    c.cdw10 = u32::from(qid);
+    c
+}
+
+/// Abort command `cid` on submission queue `sqid`.
+pub fn abort(sqid: u16, cid: u16) -> Command {
+    let mut c = Command::new(AdminOpcode::Abort as u8, 0);
+    c.cdw10 = u32::from(sqid) | (u32::from(cid) << 16);
+    c
+}
+
+/// Asynchronous Event Request.
+pub fn async_event_request() -> Command {
+    Command::new(AdminOpcode::AsyncEventRequest as u8, 0)
+}
+
+/// Format NVM: LBA format `lbaf` (0 to 63), secure erase setting `ses`,
+/// metadata settings `mset`, protection `pi` and `pil`.
+pub fn format_nvm(nsid: u32, lbaf: u8, ses: u8, mset: bool, pi: u8, pil: bool) -> Command {
+    let mut c = Command::new(AdminOpcode::FormatNvm as u8, nsid);
+    c.cdw10 = u32::from(lbaf & 0xF)
+        | (u32::from(mset) << 4)
+        | (u32::from(pi & 0x7) << 5)
+        | (u32::from(pil) << 8)
+        | (u32::from(ses & 0x7) << 9)
+        | (u32::from((lbaf >> 4) & 0x3) << 12);
+    c
+}
+
+/// Sanitize with action `sanact` and the other CDW10 fields (see
+/// `nvmeplan_spec::log::sanitize`), overwrite pattern `ovrpat`.
+pub fn sanitize(sanact: u8, ause: bool, owpass: u8, oipbp: bool, ndas: bool, ovrpat: u32) -> Command {
+    let mut c = Command::new(AdminOpcode::Sanitize as u8, 0);
+    c.cdw10 = u32::from(sanact & 0x7)
+        | (u32::from(ause) << 3)
+        | (u32::from(owpass & 0xF) << 4)
+        | (u32::from(oipbp) << 8)
+        | (u32::from(ndas) << 9);
+    c.cdw11 = ovrpat;
+    c
+}
+
+/// Firmware Image Download of `len` bytes (multiple of 4) at byte `offset`.
+pub fn firmware_download(len: usize, offset: usize) -> Command {
+    let mut c = Command::new(AdminOpcode::FirmwareImageDownload as u8, 0);
+    c.cdw10 = (len / 4).saturating_sub(1) as u32;
+    c.cdw11 = (offset / 4) as u32;
+    c
+}
+
+/// Firmware Commit to `slot` with commit action `action`.
+pub fn firmware_commit(slot: u8, action: u8) -> Command {
+    let mut c = Command::new(AdminOpcode::FirmwareCommit as u8, 0);
+    c.cdw10 = u32::from(slot & 0x7) | (u32::from(action & 0x7) << 3);
+    c
+}
+
+/// Namespace Management: `sel` 0 creates (data: the host-specified fields of
+/// Identify Namespace), 1 deletes `nsid`.
+pub fn namespace_management(sel: u8, nsid: u32) -> Command {
+    let mut c = Command::new(AdminOpcode::NamespaceManagement as u8, nsid);
+    c.cdw10 = u32::from(sel & 0xF);
+    c
+}
+
+/// Namespace Attachment: `detach` false attaches, true detaches `nsid`
+/// (data: a controller list).
+pub fn namespace_attachment(nsid: u32, detach: bool) -> Command {
+    let mut c = Command::new(AdminOpcode::NamespaceAttachment as u8, nsid);
+    c.cdw10 = u32::from(detach);
+    c
+}
+
+/// Device Self-test with self-test code `stc` (1 short, 2 extended, 0xF abort).
+pub fn device_self_test(nsid: u32, stc: u8) -> Command {
+    let mut c = Command::new(AdminOpcode::DeviceSelfTest as u8, nsid);
+    c.cdw10 = u32::from(stc & 0xF);
+    c
+}
+
+fn rw(opcode: NvmOpcode, nsid: u32, slba: u64, nlb: u32) -> Command {
+    let mut c = Command::new(opcode as u8, nsid);
+    c.set_slba(slba);
+    c.cdw12 = nlb.saturating_sub(1) & 0xFFFF;
+    c
+}
+
+/// Read `nlb` (1 to 65536) blocks from `slba`.
+pub fn read(nsid: u32, slba: u64, nlb: u32) -> Command {
+    rw(NvmOpcode::Read, nsid, slba, nlb)
+}
+
+/// Write `nlb` blocks at `slba`; `fua` sets Force Unit Access.
+pub fn write(nsid: u32, slba: u64, nlb: u32, fua: bool) -> Command {
+    let mut c = rw(NvmOpcode::Write, nsid, slba, nlb);
+    c.cdw12 |= u32::from(fua) << 30;
+    c
+}
+
+/// Compare `nlb` blocks at `slba` with the data sent.
+pub fn compare(nsid: u32, slba: u64, nlb: u32) -> Command {
+    rw(NvmOpcode::Compare, nsid, slba, nlb)
+}
+
+/// Write Zeroes over `nlb` blocks at `slba`; `deallocate` sets DEAC.
+pub fn write_zeroes(nsid: u32, slba: u64, nlb: u32, deallocate: bool) -> Command {
+    let mut c = rw(NvmOpcode::WriteZeroes, nsid, slba, nlb);
+    c.cdw12 |= u32::from(deallocate) << 25;
+    c
+}
+
+/// Write Uncorrectable over `nlb` blocks at `slba`.
+pub fn write_uncorrectable(nsid: u32, slba: u64, nlb: u32) -> Command {
+    rw(NvmOpcode::WriteUncorrectable, nsid, slba, nlb)
+}
+
+/// Verify `nlb` blocks at `slba`.
+pub fn verify(nsid: u32, slba: u64, nlb: u32) -> Command {
+    rw(NvmOpcode::Verify, nsid, slba, nlb)
+}
+
+/// Flush.
+pub fn flush(nsid: u32) -> Command {
+    Command::new(NvmOpcode::Flush as u8, nsid)
+}
+
+/// Dataset Management with `ranges` (1 to 256) range descriptors in the
+/// data buffer and attributes: `deallocate` sets AD.
+pub fn dataset_management(nsid: u32, ranges: usize, deallocate: bool) -> Command {
+    let mut c = Command::new(NvmOpcode::DatasetManagement as u8, nsid);
+    c.cdw10 = (ranges.clamp(1, 256) - 1) as u32;
+    c.cdw11 = u32::from(deallocate) << 2;
+    c
+}
+
+/// Encodes a DSM range descriptor (16 bytes): context attributes, length in
+/// blocks, starting LBA.
+pub fn dsm_range(slba: u64, nlb: u32) -> [u8; 16] {
+    let mut r = [0u8; 16];
+    r[4..8].copy_from_slice(&nlb.to_le_bytes());
+    r[8..16].copy_from_slice(&slba.to_le_bytes());
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dwords() {
+        let c = create_io_cq(3, 1024, 0x1000, Some(2));
+        assert_eq!(c.cdw10, 3 | (1023 << 16));
+        assert_eq!(c.cdw11, 1 | 2 | (2 << 16));
+        let c = create_io_sq(3, 64, 0x2000, 3, 0);
+        assert_eq!(c.cdw11, 1 | (3 << 16));
+        let c = write(1, 0x1_0000_0000, 8, true);
+        assert_eq!((c.cdw10, c.cdw11, c.cdw12), (0, 1, 7 | (1 << 30)));
+        let c = get_log_page(2, NSID_ALL, 512, 0);
+        assert_eq!(c.cdw10, 2 | (127 << 16));
+        let c = format_nvm(1, 0x13, 1, false, 0, false);
+        assert_eq!(c.cdw10, 3 | (1 << 9) | (1 << 12));
+        assert_eq!(dsm_range(5, 3)[4], 3);
+        assert_eq!(dsm_range(5, 3)[8], 5);
+    }
+}

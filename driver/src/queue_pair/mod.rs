@@ -1,0 +1,751 @@
+//! [`QueuePair`]: one submission queue and its completion queue, owned by
+//! one thread.
+//!
+//! # Design
+//!
+//! * The SQ and CQ rings live in DMA memory. Submissions write the SQE into
+//!   the ring and advance a local tail; the tail doorbell is written once
+//!   per batch ([`QueuePair::ring_doorbell`], or implicitly by
+//!   [`QueuePair::poll`] and the synchronous calls), after a release fence.
+//! * Completions are found by the CQ phase tag (read volatile, then an
+//!   acquire fence before the rest of the entry is read); the CQ head
+//!   doorbell is written once per poll batch. The SQ head comes from
+//!   CQE.SQHD, and a submission that would overrun the SQ fails with
+//!   [`DriverError::QueueFull`].
+//! * Command ids index a preallocated tracker table; each tracker slot owns
+//!   preallocated PRP list pages. The hot path ([`QueuePair::submit_raw`] +
+//!   [`QueuePair::poll`]) neither allocates nor locks.
+//! * Device data is never trusted: a CQE with an SQID other than this
+//!   queue's, an unknown or idle CID, or an out-of-range SQHD is logged and
+//!   counted in [`QueueStats::invalid_completions`].
+//!
+//! # Delivery rule
+//!
+//! Every submitted command is delivered exactly once: to the `poll` closure
+//! (raw commands, by token), to its callback, or to the waiting `execute`.
+//! The completion is the device's, or, when the controller is reset or the
+//! queue deleted with the command outstanding, a completion synthesized by
+//! the host with status [`SYNTHESIZED_STATUS`] (`command-aborted-by-host`,
+//! DNR set); see [`QueuePair::is_synthesized`].
+//!
+//! A timeout does not deliver anything: `poll` (and the waits) return
+//! [`DriverError::Timeout`] naming the command, which stays outstanding with
+//! its CID reserved, because the device may still complete it. A later
+//! device completion is then delivered normally (and counted in
+//! [`QueueStats::late_completions`]). `execute` gives up its command on
+//! timeout; a late completion for it is only counted.
+//!
+//! # Resets
+//!
+//! The queue shares a generation counter with its [`Controller`](crate::Controller).
+//! A reset bumps it; the queue then refuses submissions with
+//! [`DriverError::ControllerReset`], and the next `poll` delivers every
+//! outstanding command with a synthesized completion and returns that error.
+
+use crate::PAGE_SIZE;
+use crate::cmdlog::{CmdLog, DEFAULT_ENTRIES};
+use crate::controller::Shared;
+use crate::dma::DmaBuffer;
+use crate::error::{DriverError, OpcodeName};
+use crate::prp::{self, PrpListPages};
+use crate::transport::Transport;
+use nvmeplan_spec::registers::{cq_head_doorbell, sq_tail_doorbell};
+use nvmeplan_spec::{Command, Completion, CompletionStatus, Status};
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::time::{Duration, Instant};
+
+mod wait;
+
+/// The default per-command timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The status of completions the host synthesizes for commands that can no
+/// longer complete (controller reset, queue deleted).
+pub const SYNTHESIZED_STATUS: Status = Status::COMMAND_ABORTED_BY_HOST;
+/// Transfer size the PRP lists are sized for when the controller reports no
+/// MDTS limit.
+pub const DEFAULT_MAX_TRANSFER: usize = 4 << 20;
+/// How often outstanding commands are checked against their deadlines.
+const TIMEOUT_SCAN_NS: u64 = 1_000_000;
+
+/// A completion callback for [`QueuePair::submit_with_callback`].
+pub type Callback = Box<dyn FnOnce(&Completion) + Send>;
+
+/// Options for an I/O queue pair.
+#[derive(Clone, Debug)]
+pub struct QueuePairOptions {
+    /// Create the CQ with interrupts enabled, so waits can sleep on the
+    /// vector instead of polling.
+    pub interrupts: bool,
+    /// Default per-command timeout.
+    pub timeout: Duration,
+    /// Number of command log entries.
+    pub cmdlog_entries: usize,
+    /// Largest transfer the preallocated PRP lists cover; `None` uses the
+    /// controller's MDTS (or [`DEFAULT_MAX_TRANSFER`] when it has none).
+    pub max_transfer: Option<usize>,
+    /// Submission queue priority (QPRIO, for weighted round robin).
+    pub priority: u8,
+}
+
+impl Default for QueuePairOptions {
+    fn default() -> Self {
+        QueuePairOptions {
+            interrupts: false,
+            timeout: DEFAULT_TIMEOUT,
+            cmdlog_entries: DEFAULT_ENTRIES,
+            max_transfer: None,
+            priority: 0,
+        }
+    }
+}
+
+/// Counters of one queue pair.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Commands submitted.
+    pub submitted: u64,
+    /// Device completions processed.
+    pub completed: u64,
+    /// SQ tail doorbell writes.
+    pub doorbells: u64,
+    /// Completions ignored because their SQID, CID or SQHD was invalid.
+    pub invalid_completions: u64,
+    /// Commands that passed their deadline.
+    pub timeouts: u64,
+    /// Device completions of commands that had timed out.
+    pub late_completions: u64,
+    /// Completions synthesized by the host (reset, queue deletion).
+    pub synthesized: u64,
+}
+
+enum Waiter {
+    Raw(u64),
+    Callback(Callback),
+    Sync,
+    Discard,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Free,
+    Busy,
+    TimedOut,
+}
+
+struct Tracker {
+    state: State,
+    opcode: u8,
+    waiter: Waiter,
+    submit_ns: u64,
+    deadline_ns: u64,
+    log_index: u64,
+}
+
+/// Everything a [`QueuePair`] is built from (internal).
+pub(crate) struct QueueSetup {
+    pub transport: Arc<dyn Transport>,
+    pub qid: u16,
+    pub depth: u16,
+    pub dstrd: u8,
+    pub generation: Arc<AtomicU64>,
+    pub vector: Option<u16>,
+    pub timeout: Duration,
+    pub cmdlog_entries: usize,
+    pub max_transfer: usize,
+    pub owner: Option<Arc<Shared>>,
+}
+
+/// One submission/completion queue pair. `Send` but not `Sync`: one thread
+/// owns it and every method takes `&mut self`.
+pub struct QueuePair {
+    transport: Arc<dyn Transport>,
+    qid: u16,
+    depth: u16,
+    sq_mem: DmaBuffer,
+    cq_mem: DmaBuffer,
+    prp_mem: DmaBuffer,
+    sq: NonNull<Command>,
+    cq: NonNull<Completion>,
+    prp_host: NonNull<u8>,
+    pages_per_slot: usize,
+    max_transfer: usize,
+    sq_db: u64,
+    cq_db: u64,
+    sq_tail: u16,
+    sq_head: u16,
+    doorbell_pending: bool,
+    cq_head: u16,
+    phase: bool,
+    trackers: Box<[Tracker]>,
+    free_cids: Vec<u16>,
+    outstanding: usize,
+    deferred: VecDeque<(u64, Completion, u64)>,
+    timed_out: VecDeque<u16>,
+    sync_result: Option<(u16, Completion)>,
+    generation: Arc<AtomicU64>,
+    my_generation: u64,
+    dead: bool,
+    vector: Option<u16>,
+    timeout: Duration,
+    base: Instant,
+    next_scan_ns: u64,
+    cmdlog: Arc<CmdLog>,
+    stats: QueueStats,
+    pub(crate) owner: Option<Arc<Shared>>,
+    pub(crate) verify_maps: Vec<(u32, Arc<crate::verify::VerifyMap>)>,
+    _not_sync: PhantomData<std::cell::Cell<()>>,
+}
+
+// SAFETY: the raw pointers point into DMA memory owned by this QueuePair
+// (the DmaBuffer fields), which is valid from any thread; the queue is used
+// through `&mut self` by one thread at a time. Callbacks are `Send`.
+unsafe impl Send for QueuePair {}
+
+impl std::fmt::Debug for QueuePair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueuePair")
+            .field("qid", &self.qid)
+            .field("depth", &self.depth)
+            .field("outstanding", &self.outstanding)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl QueuePair {
+    /// Allocates the rings, trackers and PRP pages (the device-side queues
+    /// are created by the controller afterwards).
+    pub(crate) fn new(setup: QueueSetup) -> Result<Self, DriverError> {
+        let QueueSetup {
+            transport,
+            qid,
+            depth,
+            dstrd,
+            generation,
+            vector,
+            timeout,
+            cmdlog_entries,
+            max_transfer,
+            owner,
+        } = setup;
+        if depth < 2 {
+            return Err(DriverError::InvalidArgument(format!("queue {qid}: depth {depth} is below 2")));
+        }
+        let sq_mem = DmaBuffer::new(&transport, usize::from(depth) * 64)?;
+        let cq_mem = DmaBuffer::new(&transport, usize::from(depth) * 16)?;
+        let pages_per_slot = prp::pages_for_transfer(max_transfer + PAGE_SIZE).max(1);
+        let prp_mem = DmaBuffer::new(&transport, usize::from(depth) * pages_per_slot * PAGE_SIZE)?;
+        let sq = NonNull::new(sq_mem.as_slice().as_ptr() as *mut Command).expect("DMA memory is non-null");
+        let cq = NonNull::new(cq_mem.as_slice().as_ptr() as *mut Completion).expect("DMA memory is non-null");
+        let prp_host = NonNull::new(prp_mem.as_slice().as_ptr() as *mut u8).expect("DMA memory is non-null");
+        let trackers = (0..depth)
+            .map(|_| Tracker {
+                state: State::Free,
+                opcode: 0,
+                waiter: Waiter::Discard,
+                submit_ns: 0,
+                deadline_ns: 0,
+                log_index: 0,
+            })
+            .collect();
+        let base = Instant::now();
+        let my_generation = generation.load(Ordering::Acquire);
+        Ok(QueuePair {
+            qid,
+            depth,
+            sq,
+            cq,
+            prp_host,
+            pages_per_slot,
+            max_transfer,
+            sq_db: sq_tail_doorbell(qid, dstrd),
+            cq_db: cq_head_doorbell(qid, dstrd),
+            sq_tail: 0,
+            sq_head: 0,
+            doorbell_pending: false,
+            cq_head: 0,
+            phase: true,
+            trackers,
+            free_cids: (0..depth).rev().collect(),
+            outstanding: 0,
+            deferred: VecDeque::with_capacity(usize::from(depth)),
+            timed_out: VecDeque::with_capacity(usize::from(depth)),
+            sync_result: None,
+            generation,
+            my_generation,
+            dead: false,
+            vector,
+            timeout,
+            base,
+            next_scan_ns: 0,
+            cmdlog: Arc::new(CmdLog::new(qid, cmdlog_entries, base)),
+            stats: QueueStats::default(),
+            owner,
+            verify_maps: Vec::new(),
+            transport,
+            sq_mem,
+            cq_mem,
+            prp_mem,
+            _not_sync: PhantomData,
+        })
+    }
+
+    /// IOVA of the submission queue ring.
+    pub(crate) fn sq_iova(&self) -> u64 {
+        self.sq_mem.iova()
+    }
+
+    /// IOVA of the completion queue ring.
+    pub(crate) fn cq_iova(&self) -> u64 {
+        self.cq_mem.iova()
+    }
+
+    /// The queue id.
+    pub fn qid(&self) -> u16 {
+        self.qid
+    }
+
+    /// Number of entries in each ring (at most `depth - 1` commands can be
+    /// outstanding).
+    pub fn depth(&self) -> u16 {
+        self.depth
+    }
+
+    /// Commands outstanding, including timed-out ones whose CID is reserved.
+    pub fn outstanding(&self) -> usize {
+        self.outstanding
+    }
+
+    /// The command log, shareable with other threads.
+    pub fn cmdlog(&self) -> Arc<CmdLog> {
+        self.cmdlog.clone()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> QueueStats {
+        self.stats
+    }
+
+    /// The default per-command timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Sets the default per-command timeout.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The interrupt vector of the CQ, if it was created with interrupts.
+    pub fn vector(&self) -> Option<u16> {
+        self.vector
+    }
+
+    /// The largest transfer the preallocated PRP lists cover.
+    pub fn max_transfer(&self) -> usize {
+        self.max_transfer
+    }
+
+    /// The transport the queue lives on.
+    pub fn transport(&self) -> &Arc<dyn Transport> {
+        &self.transport
+    }
+
+    /// Whether the controller was reset (or the queue otherwise retired)
+    /// since the queue was created.
+    pub fn is_stale(&self) -> bool {
+        self.dead || self.generation.load(Ordering::Acquire) != self.my_generation
+    }
+
+    /// Whether `cqe` was synthesized by the host rather than posted by the
+    /// device (see the module's delivery rule).
+    pub fn is_synthesized(cqe: &Completion) -> bool {
+        cqe.status() == SYNTHESIZED_STATUS && cqe.dw1 == SYNTHESIZED_MARK
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.base.elapsed().as_nanos() as u64
+    }
+
+    fn deadline(&self, now: u64, timeout: Option<Duration>) -> u64 {
+        let t = timeout.unwrap_or(self.timeout);
+        now.saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    fn submit_inner(
+        &mut self,
+        mut cmd: Command,
+        data: Option<(u64, usize)>,
+        waiter: Waiter,
+        timeout: Option<Duration>,
+    ) -> Result<u16, DriverError> {
+        if self.is_stale() {
+            return Err(DriverError::ControllerReset { qid: self.qid });
+        }
+        let next_tail = if self.sq_tail + 1 == self.depth { 0 } else { self.sq_tail + 1 };
+        if next_tail == self.sq_head {
+            return Err(DriverError::QueueFull {
+                qid: self.qid,
+                outstanding: self.outstanding,
+                depth: self.depth,
+            });
+        }
+        let Some(cid) = self.free_cids.pop() else {
+            return Err(DriverError::QueueFull {
+                qid: self.qid,
+                outstanding: self.outstanding,
+                depth: self.depth,
+            });
+        };
+        if let Some((iova, len)) = data {
+            let slot_offset = usize::from(cid) * self.pages_per_slot * PAGE_SIZE;
+            // SAFETY: the slot's pages lie inside `prp_mem` (depth *
+            // pages_per_slot pages, page aligned) and belong to this free
+            // CID alone; the device reads them only after the doorbell.
+            let mut lists = unsafe {
+                PrpListPages::new(
+                    self.prp_host.add(slot_offset),
+                    self.prp_mem.iova() + slot_offset as u64,
+                    self.pages_per_slot,
+                )
+            };
+            match prp::build(iova, len, &mut lists) {
+                Ok((prp1, prp2)) => {
+                    cmd.prp1 = prp1;
+                    cmd.prp2 = prp2;
+                }
+                Err(e) => {
+                    self.free_cids.push(cid);
+                    return Err(e);
+                }
+            }
+        }
+        cmd.set_cid(cid);
+        // SAFETY: `sq_tail < depth`, so the slot is inside the SQ ring
+        // (depth * 64 bytes of DMA memory owned by this queue). The device
+        // does not read the slot before the tail doorbell covers it.
+        unsafe { self.sq.add(usize::from(self.sq_tail)).write_volatile(cmd) };
+        let now = self.now_ns();
+        let log_index = self.cmdlog.record_submission(&cmd, now);
+        let deadline_ns = self.deadline(now, timeout);
+        let t = &mut self.trackers[usize::from(cid)];
+        t.state = State::Busy;
+        t.opcode = cmd.opcode();
+        t.waiter = waiter;
+        t.submit_ns = now;
+        t.deadline_ns = deadline_ns;
+        t.log_index = log_index;
+        self.sq_tail = next_tail;
+        self.doorbell_pending = true;
+        self.outstanding += 1;
+        self.stats.submitted += 1;
+        Ok(cid)
+    }
+
+    /// Hot path: queues `cmd` (its CID and, when `data` is given, its PRPs
+    /// are filled in) without ringing the doorbell. `data` is `(iova, len)`
+    /// of IOVA-contiguous memory. The completion is delivered to the `poll`
+    /// closure with `token`. Returns the CID.
+    pub fn submit_raw(
+        &mut self,
+        cmd: Command,
+        data: Option<(u64, usize)>,
+        token: u64,
+    ) -> Result<u16, DriverError> {
+        self.submit_inner(cmd, data, Waiter::Raw(token), None)
+    }
+
+    /// [`QueuePair::submit_raw`] with a per-command timeout.
+    pub fn submit_raw_with_timeout(
+        &mut self,
+        cmd: Command,
+        data: Option<(u64, usize)>,
+        token: u64,
+        timeout: Duration,
+    ) -> Result<u16, DriverError> {
+        self.submit_inner(cmd, data, Waiter::Raw(token), Some(timeout))
+    }
+
+    /// Queues `cmd` with PRPs describing `buffer` from its data offset to its
+    /// end; `callback` runs in a later `poll`/`execute` on this thread.
+    /// See the module's access rule for the buffer in [`crate::dma`].
+    pub fn submit_with_callback(
+        &mut self,
+        cmd: Command,
+        buffer: Option<&DmaBuffer>,
+        callback: Callback,
+    ) -> Result<u16, DriverError> {
+        let data = buffer.map(|b| (b.data_iova(), b.data_len()));
+        self.submit_inner(cmd, data, Waiter::Callback(callback), None)
+    }
+
+    /// [`QueuePair::submit_with_callback`] with a per-command timeout.
+    pub fn submit_with_callback_timeout(
+        &mut self,
+        cmd: Command,
+        buffer: Option<&DmaBuffer>,
+        callback: Callback,
+        timeout: Duration,
+    ) -> Result<u16, DriverError> {
+        let data = buffer.map(|b| (b.data_iova(), b.data_len()));
+        self.submit_inner(cmd, data, Waiter::Callback(callback), Some(timeout))
+    }
+
+    /// Publishes queued submissions with one SQ tail doorbell write.
+    pub fn ring_doorbell(&mut self) {
+        if self.doorbell_pending {
+            // Make the SQEs and PRP lists visible before the device can see
+            // the new tail.
+            fence(Ordering::Release);
+            self.transport.bar0_write32(self.sq_db, u32::from(self.sq_tail));
+            self.doorbell_pending = false;
+            self.stats.doorbells += 1;
+        }
+    }
+
+    /// The CQE at the head if its phase tag is current.
+    fn peek(&self) -> Option<Completion> {
+        // SAFETY: `cq_head < depth`, so the entry is inside the CQ ring
+        // (depth * 16 bytes of DMA memory owned by this queue). The device
+        // writes the status dword last (after a release), so once the phase
+        // matches, the acquire fence makes the whole entry visible.
+        unsafe {
+            let entry = self.cq.add(usize::from(self.cq_head));
+            let dw3 = (entry.as_ptr() as *const u32).add(3).read_volatile();
+            if ((dw3 >> 16) & 1 == 1) != self.phase {
+                return None;
+            }
+            fence(Ordering::Acquire);
+            Some(entry.read_volatile())
+        }
+    }
+
+    /// Whether a completion (device or deferred) is ready.
+    fn ready(&self) -> bool {
+        !self.deferred.is_empty() || self.peek().is_some()
+    }
+
+    fn release(&mut self, cid: u16) -> Waiter {
+        let t = &mut self.trackers[usize::from(cid)];
+        t.state = State::Free;
+        let waiter = std::mem::replace(&mut t.waiter, Waiter::Discard);
+        self.free_cids.push(cid);
+        self.outstanding -= 1;
+        waiter
+    }
+
+    fn deliver<F: FnMut(u64, &Completion, u64)>(
+        &mut self,
+        cid: u16,
+        waiter: Waiter,
+        cqe: &Completion,
+        latency: u64,
+        f: &mut F,
+        defer_raw: bool,
+    ) {
+        match waiter {
+            Waiter::Raw(token) if defer_raw => self.deferred.push_back((token, *cqe, latency)),
+            Waiter::Raw(token) => f(token, cqe, latency),
+            Waiter::Callback(cb) => cb(cqe),
+            Waiter::Sync => self.sync_result = Some((cid, *cqe)),
+            Waiter::Discard => {}
+        }
+    }
+
+    /// Reaps up to `max` device completions; returns how many.
+    fn reap<F: FnMut(u64, &Completion, u64)>(&mut self, max: usize, f: &mut F, defer_raw: bool) -> usize {
+        let mut reaped = 0;
+        let mut now = None;
+        while reaped < max {
+            let Some(cqe) = self.peek() else { break };
+            self.cq_head += 1;
+            if self.cq_head == self.depth {
+                self.cq_head = 0;
+                self.phase = !self.phase;
+            }
+            reaped += 1;
+            let now = *now.get_or_insert_with(|| self.now_ns());
+            self.complete_one(&cqe, now, f, defer_raw);
+        }
+        if reaped > 0 {
+            self.transport.bar0_write32(self.cq_db, u32::from(self.cq_head));
+        }
+        reaped
+    }
+
+    fn complete_one<F: FnMut(u64, &Completion, u64)>(
+        &mut self,
+        cqe: &Completion,
+        now: u64,
+        f: &mut F,
+        defer_raw: bool,
+    ) {
+        if cqe.sqhd < self.depth {
+            self.sq_head = cqe.sqhd;
+        } else {
+            self.stats.invalid_completions += 1;
+            tracing::warn!(qid = self.qid, sqhd = cqe.sqhd, "completion with SQHD beyond the queue; ignored");
+        }
+        let cid = cqe.cid;
+        let state = self.trackers.get(usize::from(cid)).map(|t| t.state);
+        if cqe.sqid != self.qid || !matches!(state, Some(State::Busy | State::TimedOut)) {
+            self.stats.invalid_completions += 1;
+            tracing::warn!(
+                qid = self.qid,
+                sqid = cqe.sqid,
+                cid,
+                status = %cqe.status(),
+                "completion for an unknown command or another queue; ignored"
+            );
+            return;
+        }
+        self.stats.completed += 1;
+        if state == Some(State::TimedOut) {
+            self.stats.late_completions += 1;
+            tracing::warn!(qid = self.qid, cid, "late completion of a timed-out command");
+        }
+        let t = &self.trackers[usize::from(cid)];
+        let latency = now.saturating_sub(t.submit_ns);
+        self.cmdlog.record_completion(t.log_index, cqe, now);
+        let waiter = self.release(cid);
+        self.deliver(cid, waiter, cqe, latency, f, defer_raw);
+    }
+
+    /// Marks commands past their deadline as timed out (queued for report).
+    fn scan_timeouts(&mut self, now: u64) {
+        if self.outstanding == 0 || now < self.next_scan_ns {
+            return;
+        }
+        self.next_scan_ns = now + TIMEOUT_SCAN_NS;
+        for (cid, t) in self.trackers.iter_mut().enumerate() {
+            if t.state == State::Busy && t.deadline_ns <= now {
+                t.state = State::TimedOut;
+                self.stats.timeouts += 1;
+                self.timed_out.push_back(cid as u16);
+            }
+        }
+    }
+
+    fn timeout_error(&self, cid: u16, now: u64) -> DriverError {
+        let t = &self.trackers[usize::from(cid)];
+        DriverError::Timeout {
+            qid: self.qid,
+            cid,
+            opcode: OpcodeName::new(t.opcode, self.qid),
+            elapsed: Duration::from_nanos(now.saturating_sub(t.submit_ns)),
+        }
+    }
+
+    /// The next reported timeout, skipping commands completed meanwhile.
+    fn pop_timeout(&mut self, now: u64) -> Option<DriverError> {
+        while let Some(cid) = self.timed_out.pop_front() {
+            if self.trackers[usize::from(cid)].state == State::TimedOut {
+                return Some(self.timeout_error(cid, now));
+            }
+        }
+        None
+    }
+
+    /// Completes every outstanding command host-side with a synthesized
+    /// completion and retires the queue.
+    fn abort_all<F: FnMut(u64, &Completion, u64)>(&mut self, f: &mut F, defer_raw: bool) {
+        self.dead = true;
+        let now = self.now_ns();
+        for cid in 0..self.depth {
+            let t = &self.trackers[usize::from(cid)];
+            if !matches!(t.state, State::Busy | State::TimedOut) {
+                continue;
+            }
+            let status = CompletionStatus::from_status(SYNTHESIZED_STATUS, true).with_phase(self.phase);
+            let cqe = Completion {
+                dw0: 0,
+                dw1: SYNTHESIZED_MARK,
+                sqhd: self.sq_head,
+                sqid: self.qid,
+                cid,
+                status: status.into(),
+            };
+            let latency = now.saturating_sub(t.submit_ns);
+            self.cmdlog.record_completion(t.log_index, &cqe, now);
+            self.stats.synthesized += 1;
+            let waiter = self.release(cid);
+            self.deliver(cid, waiter, &cqe, latency, f, defer_raw);
+        }
+        self.timed_out.clear();
+    }
+
+    /// Retires the queue if the controller generation moved on; true if so.
+    fn check_reset<F: FnMut(u64, &Completion, u64)>(&mut self, f: &mut F, defer_raw: bool) -> bool {
+        if self.is_stale() {
+            if self.outstanding > 0 || !self.dead {
+                self.abort_all(f, defer_raw);
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Hot path: publishes pending submissions, then reaps up to `max`
+    /// completions, calling `f(token, cqe, latency_ns)` for raw commands
+    /// (callback commands run their callbacks). Returns the number of
+    /// completions processed.
+    ///
+    /// Errors: [`DriverError::ControllerReset`] after delivering every
+    /// outstanding command with a synthesized completion;
+    /// [`DriverError::Timeout`] for a command past its deadline (one per
+    /// call; completions delivered to `f` before the error are valid).
+    pub fn poll<F: FnMut(u64, &Completion, u64)>(
+        &mut self,
+        max: usize,
+        mut f: F,
+    ) -> Result<usize, DriverError> {
+        if self.check_reset(&mut f, false) {
+            return Err(DriverError::ControllerReset { qid: self.qid });
+        }
+        self.ring_doorbell();
+        let mut done = 0;
+        while done < max {
+            let Some((token, cqe, latency)) = self.deferred.pop_front() else { break };
+            f(token, &cqe, latency);
+            done += 1;
+        }
+        done += self.reap(max - done, &mut f, false);
+        if self.outstanding > 0 {
+            let now = self.now_ns();
+            self.scan_timeouts(now);
+            if let Some(e) = self.pop_timeout(now) {
+                return Err(e);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Deletes nothing on the device; delivers every outstanding command
+    /// with a synthesized completion (callbacks run, raw tokens are kept
+    /// for the next `poll`) and retires the queue.
+    pub(crate) fn retire(&mut self) {
+        let mut noop = |_: u64, _: &Completion, _: u64| {};
+        self.abort_all(&mut noop, true);
+    }
+}
+
+/// Completion dword 1 of synthesized completions ("HOST").
+pub const SYNTHESIZED_MARK: u32 = 0x5453_4F48;
+
+impl Drop for QueuePair {
+    fn drop(&mut self) {
+        if let Some(owner) = self.owner.take() {
+            if !self.is_stale() {
+                owner.delete_io_queue(self.qid, self.my_generation);
+            }
+            owner.release_qid(self.qid);
+        }
+        if self.outstanding > 0 {
+            self.retire();
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Format NVM and Sanitize, with the Sanitize Status log page (81h).
+//!
+//! Format NVM erases the selected namespace(s) (SES 0, 1 user data erase,
+//! 2 crypto erase: all erase) and may change the LBA format; the namespace
+//! keeps its size in bytes. Sanitize (block erase, crypto erase, overwrite)
+//! runs in the background for the configured duration: while it runs, I/O
+//! and most admin commands complete with sanitize-in-progress, the status
+//! log shows progress out of 65536, and at the end every namespace is
+//! erased (an overwrite leaves zeros rather than the pattern). A sanitize
+//! continues across controller resets.
+
+use super::{AdminResult, NSID_ALL};
+use crate::controller::Controller;
+use nvmeplan_spec::log::{SanitizeStatusLog, sanitize, self_test};
+use nvmeplan_spec::{Command, Status};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Sanitize progress and the result of the last operation.
+#[derive(Default)]
+pub(crate) struct SanitizeState {
+    running: Option<(Instant, Duration)>,
+    last_status: u8,
+    passes: u8,
+    scdw10: u32,
+    failed: bool,
+}
+
+/// Format NVM.
+pub(crate) fn format(ctrl: &Controller, cmd: &Command) -> AdminResult {
+    let index = ((cmd.cdw10 & 0xF) | ((cmd.cdw10 >> 12) & 0x3) << 4) as usize;
+    let pi = (cmd.cdw10 >> 5) & 0x7;
+    let ses = (cmd.cdw10 >> 9) & 0x7;
+    if cmd.nsid == 0 {
+        return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
+    }
+    let targets: Vec<Arc<crate::storage::NamespaceStore>> = {
+        let table = ctrl.ns.read();
+        if cmd.nsid == NSID_ALL {
+            table.all().filter(|n| n.attached).map(|n| n.store.clone()).collect()
+        } else {
+            match table.active(cmd.nsid) {
+                Some(n) => vec![n.store.clone()],
+                None => return Err(Status::INVALID_NAMESPACE_OR_FORMAT),
+            }
+        }
+    };
+    let Some(&lba_size) = super::namespaces::LBA_FORMATS.get(index) else {
+        return Err(Status::INVALID_FORMAT);
+    };
+    if pi != 0 {
+        return Err(Status::INVALID_FORMAT);
+    }
+    if ses > 2 {
+        return Err(Status::INVALID_FIELD_IN_COMMAND);
+    }
+    super::self_test::abort_with(ctrl, self_test::ABORTED_BY_FORMAT);
+    ctrl.format_busy.store(true, Ordering::Release);
+    for store in &targets {
+        let bytes = u128::from(store.nlb()) * u128::from(store.lba_size());
+        let nlb = (bytes / u128::from(lba_size)) as u64;
+        if store.lba_size() == lba_size {
+            store.erase_all();
+        } else {
+            store.reformat(lba_size, nlb.max(1));
+        }
+    }
+    ctrl.format_busy.store(false, Ordering::Release);
+    tracing::debug!(nsid = cmd.nsid, lba_size, ses, "format complete");
+    ctrl.persist(false);
+    Ok(0)
+}
+
+/// Sanitize.
+pub(crate) fn sanitize(ctrl: &Controller, cmd: &Command) -> AdminResult {
+    let action = (cmd.cdw10 & sanitize::CDW10_SANACT_MASK) as u8;
+    let mut st = ctrl.sanitize.lock();
+    if st.running.is_some() {
+        return Err(Status::SANITIZE_IN_PROGRESS);
+    }
+    match action {
+        sanitize::EXIT_FAILURE_MODE => {
+            st.failed = false;
+            return Ok(0);
+        }
+        sanitize::BLOCK_ERASE | sanitize::OVERWRITE | sanitize::CRYPTO_ERASE => {}
+        _ => return Err(Status::INVALID_FIELD_IN_COMMAND),
+    }
+    if st.failed && cmd.cdw10 & sanitize::CDW10_AUSE == 0 {
+        return Err(Status::SANITIZE_FAILED);
+    }
+    let passes = match (cmd.cdw10 >> sanitize::CDW10_OWPASS_SHIFT) & 0xF {
+        0 => 16,
+        n => n as u8,
+    };
+    let duration = ctrl.cfg.sanitize_duration;
+    st.running = Some((Instant::now(), duration));
+    st.last_status = sanitize::STATUS_IN_PROGRESS;
+    st.passes = if action == sanitize::OVERWRITE { passes } else { 0 };
+    st.scdw10 = cmd.cdw10;
+    drop(st);
+    ctrl.sanitizing.store(true, Ordering::Release);
+    super::self_test::abort_with(ctrl, self_test::ABORTED_BY_SANITIZE);
+    tracing::debug!(action, ?duration, "sanitize started");
+    let Some(me) = ctrl.arc() else { return Ok(0) };
+    let weak = Arc::downgrade(&me);
+    ctrl.timer.schedule(duration, move || {
+        let Some(ctrl) = weak.upgrade() else { return };
+        for ns in ctrl.ns.read().all() {
+            ns.store.erase_all();
+        }
+        let mut st = ctrl.sanitize.lock();
+        st.running = None;
+        st.last_status = sanitize::STATUS_COMPLETED;
+        drop(st);
+        ctrl.sanitizing.store(false, Ordering::Release);
+        tracing::debug!("sanitize complete");
+    });
+    Ok(0)
+}
+
+/// The Sanitize Status log page.
+pub(crate) fn status_log(ctrl: &Controller) -> SanitizeStatusLog {
+    let st = ctrl.sanitize.lock();
+    let mut log = SanitizeStatusLog::zeroed();
+    log.sprog = match st.running {
+        Some((start, duration)) => {
+            let frac = start.elapsed().as_secs_f64() / duration.as_secs_f64().max(1e-9);
+            (frac * 65536.0).clamp(0.0, 65535.0) as u16
+        }
+        None => u16::MAX,
+    };
+    let status = if st.failed { sanitize::STATUS_FAILED } else { st.last_status };
+    let erased = status == sanitize::STATUS_COMPLETED;
+    log.set_sstat(status, if erased || st.running.is_some() { st.passes } else { 0 }, erased);
+    log.scdw10 = st.scdw10;
+    let secs = ctrl.cfg.sanitize_duration.as_secs_f64().ceil() as u32;
+    log.eto = secs;
+    log.etbe = secs;
+    log.etce = secs;
+    log.etond = u32::MAX;
+    log.etbend = u32::MAX;
+    log.etcend = u32::MAX;
+    log
+}

@@ -1,0 +1,210 @@
+//! Get Log Page and the Error Information log.
+//!
+//! Supported pages: Error Information (01h, ELPE+1 entries, newest first),
+//! SMART / Health (02h, live counters), Firmware Slot (03h), Changed
+//! Namespace List (04h), Commands Supported and Effects (05h), Device
+//! Self-test (06h) and Sanitize Status (81h). NUMD (NUMDL/NUMDU) and the
+//! byte offset (LPOL/LPOU) are honoured; data past the end of a page reads
+//! as zeros, an offset past the end fails with invalid-field-in-command.
+
+use super::AdminResult;
+use crate::controller::Controller;
+use crate::health::{COMPOSITE_TEMPERATURE, data_units};
+use nvmeplan_spec::log::{ErrorInformationEntry, FirmwareSlotLog, SmartHealthLog, critical_warning, lid};
+use nvmeplan_spec::{AdminOpcode, Command, CompletionStatus, NvmOpcode, Status};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use zerocopy::IntoBytes;
+
+/// ELPE: Error Log Page Entries, zero-based.
+pub(crate) const ELPE: u8 = 63;
+
+/// The Error Information log: the newest ELPE+1 entries.
+#[derive(Default)]
+pub(crate) struct ErrorLog {
+    entries: VecDeque<ErrorInformationEntry>,
+}
+
+impl ErrorLog {
+    /// Records an error as the newest entry.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        count: u64,
+        sqid: u16,
+        cid: u16,
+        status: Status,
+        dnr: bool,
+        lba: Option<u64>,
+        nsid: u32,
+    ) {
+        let entry = ErrorInformationEntry {
+            error_count: count,
+            sqid,
+            cid,
+            status: CompletionStatus::from_status(status, dnr).into(),
+            parameter_error_location: 0xFFFF,
+            lba: lba.unwrap_or(0),
+            nsid,
+            ..Default::default()
+        };
+        self.entries.push_front(entry);
+        self.entries.truncate(usize::from(ELPE) + 1);
+    }
+
+    fn page(&self) -> Vec<u8> {
+        let mut page = vec![0u8; (usize::from(ELPE) + 1) * 64];
+        for (i, e) in self.entries.iter().enumerate() {
+            page[i * 64..(i + 1) * 64].copy_from_slice(e.as_bytes());
+        }
+        page
+    }
+}
+
+fn smart(ctrl: &Controller) -> SmartHealthLog {
+    let mut log = SmartHealthLog::zeroed();
+    let io = &ctrl.io_counters;
+    if ctrl.features.lock().temperature_warning() {
+        log.critical_warning |= critical_warning::TEMPERATURE;
+    }
+    log.set_composite_temperature(COMPOSITE_TEMPERATURE);
+    log.temperature_sensors[0] = COMPOSITE_TEMPERATURE;
+    log.available_spare = 100;
+    log.available_spare_threshold = 10;
+    log.set_data_units_read(data_units(io.bytes_read.load(Ordering::Relaxed)));
+    log.set_data_units_written(data_units(io.bytes_written.load(Ordering::Relaxed)));
+    log.set_host_read_commands(io.read_commands.load(Ordering::Relaxed).into());
+    log.set_host_write_commands(io.write_commands.load(Ordering::Relaxed).into());
+    log.set_power_cycles(ctrl.health.power_cycles.load(Ordering::Relaxed).into());
+    log.set_power_on_hours(ctrl.health.power_on_hours().into());
+    log.set_unsafe_shutdowns(ctrl.health.unsafe_shutdowns.load(Ordering::Relaxed).into());
+    log.set_media_errors(io.media_errors.load(Ordering::Relaxed).into());
+    log.set_num_error_log_entries(ctrl.health.error_entries.load(Ordering::Relaxed).into());
+    log
+}
+
+fn firmware_slots(ctrl: &Controller) -> FirmwareSlotLog {
+    let fw = ctrl.fw.lock();
+    let mut log = FirmwareSlotLog::zeroed();
+    log.set_afi(fw.active, fw.pending);
+    for slot in 1..=fw.count() {
+        log.set_revision(slot, fw.revision(slot));
+    }
+    log
+}
+
+fn changed_namespaces(ctrl: &Controller, retain: bool) -> Vec<u8> {
+    let mut table = ctrl.ns.write();
+    let mut page = vec![0u8; 4096];
+    if table.changed.len() > 1024 {
+        page[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    } else {
+        let mut ids = table.changed.clone();
+        ids.sort_unstable();
+        for (i, id) in ids.iter().enumerate() {
+            page[i * 4..i * 4 + 4].copy_from_slice(&id.to_le_bytes());
+        }
+    }
+    if !retain {
+        table.changed.clear();
+    }
+    page
+}
+
+fn effects() -> Vec<u8> {
+    let mut page = vec![0u8; 4096];
+    let mut set =
+        |index: usize, bits: u32| page[index * 4..index * 4 + 4].copy_from_slice(&bits.to_le_bytes());
+    const CSUPP: u32 = 1;
+    const LBCC: u32 = 1 << 1;
+    const NCC: u32 = 1 << 2;
+    const NIC: u32 = 1 << 3;
+    const CCC: u32 = 1 << 4;
+    const CSE_SINGLE: u32 = 1 << 16;
+    for op in AdminOpcode::ALL {
+        let bits = match op {
+            AdminOpcode::FormatNvm | AdminOpcode::Sanitize => CSUPP | LBCC | NCC | NIC | CSE_SINGLE,
+            AdminOpcode::NamespaceManagement | AdminOpcode::NamespaceAttachment => CSUPP | NCC | NIC,
+            AdminOpcode::FirmwareCommit => CSUPP | CCC,
+            _ => CSUPP,
+        };
+        set(*op as usize, bits);
+    }
+    for op in NvmOpcode::ALL {
+        let bits = match op {
+            NvmOpcode::Write | NvmOpcode::WriteZeroes | NvmOpcode::WriteUncorrectable => CSUPP | LBCC,
+            NvmOpcode::DatasetManagement => CSUPP | LBCC,
+            _ => CSUPP,
+        };
+        set(256 + *op as usize, bits);
+    }
+    page
+}
+
+/// Get Log Page.
+pub(crate) fn get_log_page(ctrl: &Controller, cmd: &Command) -> AdminResult {
+    let id = cmd.cdw10 as u8;
+    let retain = cmd.cdw10 & (1 << 15) != 0;
+    let numd = u64::from(cmd.cdw10 >> 16) | (u64::from(cmd.cdw11 & 0xFFFF) << 16);
+    let len = (numd + 1) * 4;
+    let offset = u64::from(cmd.cdw12) | (u64::from(cmd.cdw13) << 32);
+    let offset_type_index = cmd.cdw14 & (1 << 23) != 0;
+    let limit = ctrl.cfg.mdts_bytes().unwrap_or(16 << 20) as u64;
+    if len > limit || offset % 4 != 0 || offset_type_index {
+        return Err(Status::INVALID_FIELD_IN_COMMAND);
+    }
+    let page: Vec<u8> = match id {
+        lid::ERROR_INFORMATION => ctrl.errors.lock().page(),
+        lid::SMART_HEALTH => {
+            if cmd.nsid != 0 && cmd.nsid != super::NSID_ALL {
+                return Err(Status::INVALID_FIELD_IN_COMMAND);
+            }
+            smart(ctrl).as_bytes().to_vec()
+        }
+        lid::FIRMWARE_SLOT => firmware_slots(ctrl).as_bytes().to_vec(),
+        lid::CHANGED_NAMESPACE_LIST => changed_namespaces(ctrl, retain),
+        lid::COMMANDS_SUPPORTED => effects(),
+        lid::DEVICE_SELF_TEST => super::self_test::log(ctrl).as_bytes().to_vec(),
+        lid::SANITIZE_STATUS => super::format_sanitize::status_log(ctrl).as_bytes().to_vec(),
+        _ => return Err(Status::INVALID_LOG_PAGE),
+    };
+    if offset > page.len() as u64 {
+        return Err(Status::INVALID_FIELD_IN_COMMAND);
+    }
+    let mut data = vec![0u8; len as usize];
+    let start = offset as usize;
+    let n = (page.len() - start).min(data.len());
+    data[..n].copy_from_slice(&page[start..start + n]);
+    ctrl.write_host(cmd, &data)?;
+    super::async_events::log_read(ctrl, id, retain);
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_log_is_newest_first_and_capped() {
+        let mut log = ErrorLog::default();
+        for i in 1..=70u64 {
+            log.push(i, 1, i as u16, Status::INVALID_FIELD_IN_COMMAND, true, Some(i * 10), 1);
+        }
+        let page = log.page();
+        assert_eq!(page.len(), 64 * 64);
+        assert_eq!(u64::from_le_bytes(page[0..8].try_into().unwrap()), 70);
+        assert_eq!(u64::from_le_bytes(page[64..72].try_into().unwrap()), 69);
+        assert_eq!(u64::from_le_bytes(page[63 * 64..63 * 64 + 8].try_into().unwrap()), 7);
+        let status = u16::from_le_bytes([page[12], page[13]]);
+        assert_eq!((status >> 1) & 0xFF, 0x02);
+        assert_ne!(status & 0x8000, 0, "DNR recorded");
+    }
+
+    #[test]
+    fn effects_mark_supported_commands() {
+        let page = effects();
+        assert_eq!(page[0x06 * 4] & 1, 1);
+        assert_eq!(page[0x03 * 4] & 1, 0);
+        assert_eq!(page[(256 + 2) * 4] & 1, 1);
+    }
+}

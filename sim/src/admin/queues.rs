@@ -1,0 +1,175 @@
+//! Create / Delete I/O Submission and Completion Queue, and Abort.
+//!
+//! Queue creation checks, in order: the queue identifier (0, above the
+//! controller's limit or the allocated Number of Queues, or in use:
+//! invalid-queue-identifier), the size (0 or above CAP.MQES:
+//! invalid-queue-size), CC.IOSQES / CC.IOCQES (not 6 / 4:
+//! invalid-field-in-command; the specification names no dedicated status),
+//! physically contiguous (PC=0 with CAP.CQR=1: invalid-field-in-command),
+//! the base address (not page aligned: prp-offset-invalid), then for a CQ
+//! the interrupt vector (invalid-interrupt-vector) and for an SQ the CQ
+//! (completion-queue-invalid). Deleting an SQ completes its outstanding
+//! commands with command-aborted-due-to-sq-deletion before the Delete
+//! completes; deleting a CQ that SQs still use fails with
+//! invalid-queue-deletion.
+
+use super::AdminResult;
+use crate::controller::Controller;
+use crate::queues::{Cq, Sq};
+use nvmeplan_spec::registers::Cc;
+use nvmeplan_spec::{Command, Status};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+struct QueueArgs {
+    qid: u16,
+    size: u32,
+    contiguous: bool,
+    base: u64,
+}
+
+fn common_checks(ctrl: &Controller, cmd: &Command, allocated: u32, is_sq: bool) -> Result<QueueArgs, Status> {
+    let qid = cmd.cdw10 as u16;
+    let qsize = cmd.cdw10 >> 16;
+    let exists = {
+        let q = ctrl.queues.read();
+        if is_sq { q.sq(qid).is_some() } else { q.cq(qid).is_some() }
+    };
+    if qid == 0 || qid > ctrl.cfg.max_io_queues || u32::from(qid) > allocated || exists {
+        return Err(Status::INVALID_QUEUE_IDENTIFIER);
+    }
+    if qsize == 0 || qsize > u32::from(ctrl.cfg.mqes) {
+        return Err(Status::INVALID_QUEUE_SIZE);
+    }
+    let cc = Cc::from(ctrl.regs.lock().cc);
+    let entry_ok = if is_sq { cc.iosqes() == 6 } else { cc.iocqes() == 4 };
+    if !entry_ok {
+        return Err(Status::INVALID_FIELD_IN_COMMAND);
+    }
+    let contiguous = cmd.cdw11 & 1 != 0;
+    if !contiguous {
+        return Err(Status::INVALID_FIELD_IN_COMMAND);
+    }
+    let page = ctrl.page_size.load(Ordering::Relaxed) as u64;
+    if !cmd.prp1.is_multiple_of(page) {
+        return Err(Status::PRP_OFFSET_INVALID);
+    }
+    Ok(QueueArgs { qid, size: qsize + 1, contiguous, base: cmd.prp1 })
+}
+
+/// Create I/O Completion Queue.
+pub(crate) fn create_cq(ctrl: &Controller, admin: &Sq, cmd: &Command) -> AdminResult {
+    let (_, ncqa) = ctrl.features.lock().queue_counts();
+    let args = common_checks(ctrl, cmd, ncqa, false)?;
+    let ien = cmd.cdw11 & 2 != 0;
+    let iv = (cmd.cdw11 >> 16) as u16;
+    if ien && (iv >= ctrl.cfg.msix_vectors || (iv != 0 && !ctrl.irq.enabled())) {
+        return Err(Status::INVALID_INTERRUPT_VECTOR);
+    }
+    debug_assert!(args.contiguous);
+    let cq = Arc::new(Cq::new(args.qid, args.base, args.size, ien, iv));
+    let mut q = ctrl.queues.write();
+    if admin.stop.load(Ordering::SeqCst) {
+        return Err(Status::COMMAND_ABORT_REQUESTED);
+    }
+    if q.cq(args.qid).is_some() {
+        return Err(Status::INVALID_QUEUE_IDENTIFIER);
+    }
+    q.cqs[usize::from(args.qid)] = Some(cq);
+    q.io_created = true;
+    tracing::debug!(cqid = args.qid, size = args.size, ien, iv, "I/O completion queue created");
+    Ok(0)
+}
+
+/// Create I/O Submission Queue.
+pub(crate) fn create_sq(ctrl: &Arc<Controller>, admin: &Sq, cmd: &Command) -> AdminResult {
+    let (nsqa, _) = ctrl.features.lock().queue_counts();
+    let args = common_checks(ctrl, cmd, nsqa, true)?;
+    let cqid = (cmd.cdw11 >> 16) as u16;
+    let sq = {
+        let mut q = ctrl.queues.write();
+        if admin.stop.load(Ordering::SeqCst) {
+            return Err(Status::COMMAND_ABORT_REQUESTED);
+        }
+        let cq = match q.cq(cqid) {
+            Some(cq) if cqid != 0 => cq.clone(),
+            _ => return Err(Status::COMPLETION_QUEUE_INVALID),
+        };
+        if q.sq(args.qid).is_some() {
+            return Err(Status::INVALID_QUEUE_IDENTIFIER);
+        }
+        let sq = Arc::new(Sq::new(args.qid, args.base, args.size, cq));
+        q.sqs[usize::from(args.qid)] = Some(sq.clone());
+        q.io_created = true;
+        sq
+    };
+    if let Err(e) = sq.start(ctrl) {
+        tracing::warn!(error = %e, "cannot start an I/O queue worker");
+        ctrl.queues.write().sqs[usize::from(args.qid)] = None;
+        sq.detach();
+        return Err(Status::INTERNAL_ERROR);
+    }
+    tracing::debug!(sqid = args.qid, size = args.size, cqid, "I/O submission queue created");
+    Ok(0)
+}
+
+/// Delete I/O Submission Queue.
+pub(crate) fn delete_sq(ctrl: &Controller, cmd: &Command) -> AdminResult {
+    let qid = cmd.cdw10 as u16;
+    if qid == 0 {
+        return Err(Status::INVALID_QUEUE_IDENTIFIER);
+    }
+    let sq = {
+        let mut q = ctrl.queues.write();
+        match q.sqs.get_mut(usize::from(qid)).and_then(Option::take) {
+            Some(sq) => sq,
+            None => return Err(Status::INVALID_QUEUE_IDENTIFIER),
+        }
+    };
+    sq.delete.store(true, Ordering::SeqCst);
+    sq.waker.force();
+    sq.join();
+    sq.detach();
+    tracing::debug!(sqid = qid, "I/O submission queue deleted");
+    Ok(0)
+}
+
+/// Delete I/O Completion Queue.
+pub(crate) fn delete_cq(ctrl: &Controller, cmd: &Command) -> AdminResult {
+    let qid = cmd.cdw10 as u16;
+    if qid == 0 {
+        return Err(Status::INVALID_QUEUE_IDENTIFIER);
+    }
+    let mut q = ctrl.queues.write();
+    let Some(cq) = q.cq(qid).cloned() else {
+        return Err(Status::INVALID_QUEUE_IDENTIFIER);
+    };
+    if cq.sq_count.load(Ordering::SeqCst) > 0 {
+        return Err(Status::INVALID_QUEUE_DELETION);
+    }
+    q.cqs[usize::from(qid)] = None;
+    drop(q);
+    cq.kill();
+    tracing::debug!(cqid = qid, "I/O completion queue deleted");
+    Ok(0)
+}
+
+/// Abort: a command still waiting (fetched, latency not elapsed) completes
+/// with command-abort-requested and dword 0 bit 0 is 0; otherwise bit 0 is
+/// 1 (not aborted).
+pub(crate) fn abort(ctrl: &Controller, cmd: &Command) -> AdminResult {
+    let sqid = cmd.cdw10 as u16;
+    let cid = (cmd.cdw10 >> 16) as u16;
+    let Some(sq) = ctrl.queues.read().sq(sqid).cloned() else {
+        return Ok(1);
+    };
+    let aborted = sq.inflight.lock().abort(cid, Instant::now());
+    if aborted {
+        sq.waker.force();
+        tracing::debug!(sqid, cid, "command aborted");
+        Ok(0)
+    } else {
+        Ok(1)
+    }
+}
