@@ -448,3 +448,29 @@ fn smart_counters_follow_the_io() {
     assert!(!ctrl.identify_ns_descriptors(1).unwrap().is_empty());
     let _ = cns::CONTROLLER;
 }
+
+#[test]
+fn a_file_backed_device_keeps_data_and_counters_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("disk.img");
+    let params = format!("capacity=256M,file={}", image.display());
+    let (written, cycles, writes) = {
+        let ctrl = open_sim(&params);
+        let mut qp = qpair(&ctrl, 16);
+        write_pattern(&mut qp, &ctrl, 4096, 16, 11, false);
+        assert!(qp.flush(1).unwrap().status().is_success());
+        let data = read_bytes(&mut qp, &ctrl, 4096, 16);
+        drop(qp);
+        let health = smart(&ctrl);
+        ctrl.shutdown(nvmeplan_driver::ShutdownKind::Normal).unwrap();
+        (data, health.power_cycles(), health.host_write_commands())
+    };
+    assert!(image.exists(), "namespace 1 lives in the named file");
+    let ctrl = open_sim(&params);
+    let mut qp = qpair(&ctrl, 16);
+    assert_eq!(read_bytes(&mut qp, &ctrl, 4096, 16), written);
+    let health = smart(&ctrl);
+    assert_eq!(health.power_cycles(), cycles + 1);
+    assert_eq!(health.host_write_commands(), writes);
+    assert_eq!(health.unsafe_shutdowns(), 0);
+}

@@ -9,7 +9,7 @@
 //! `ns`, `us`, `ms` or `s`.
 
 use crate::storage::DataMode;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One namespace the device has at first power-on.
@@ -131,9 +131,52 @@ pub struct SimConfig {
     pub sanitize_duration: Duration,
     /// Where namespace images, counters and firmware slots persist; `None`
     /// keeps everything in memory.
-    pub storage_dir: Option<PathBuf>,
+    pub storage: Option<Storage>,
     /// Seed for identifiers (EUI64, NGUID, UUID) and anything random.
     pub seed: u64,
+}
+
+/// Where a file-backed simulator keeps its media and state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// A directory holding `ns<N>.img` per namespace and `state.json`.
+    Dir(PathBuf),
+    /// One image file for namespace 1; further namespaces sit beside it as
+    /// `<file>.ns<N>` and the counters as `<file>.state.json`.
+    File(PathBuf),
+}
+
+impl Storage {
+    /// Path of namespace `nsid`'s image.
+    pub fn namespace_path(&self, nsid: u32) -> PathBuf {
+        match self {
+            Storage::Dir(dir) => dir.join(format!("ns{nsid}.img")),
+            Storage::File(file) if nsid == 1 => file.clone(),
+            Storage::File(file) => suffixed(file, &format!(".ns{nsid}")),
+        }
+    }
+
+    /// Path of the persisted state (counters, firmware slots, namespaces).
+    pub fn state_path(&self) -> PathBuf {
+        match self {
+            Storage::Dir(dir) => dir.join("state.json"),
+            Storage::File(file) => suffixed(file, ".state.json"),
+        }
+    }
+
+    /// The directory that must exist before anything is written.
+    pub fn parent_dir(&self) -> Option<&Path> {
+        match self {
+            Storage::Dir(dir) => Some(dir),
+            Storage::File(file) => file.parent().filter(|p| !p.as_os_str().is_empty()),
+        }
+    }
+}
+
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 const GIB: u64 = 1 << 30;
@@ -165,7 +208,7 @@ impl Default for SimConfig {
             self_test_short: Duration::from_millis(500),
             self_test_extended: Duration::from_secs(2),
             sanitize_duration: Duration::from_millis(500),
-            storage_dir: None,
+            storage: None,
             seed: 0x5EED_0F51_0000_0001,
         }
     }
@@ -188,6 +231,7 @@ pub const VALID_KEYS: &[&str] = &[
     "latency",
     "data",
     "dir",
+    "file",
     "vwc",
     "ready",
     "seed",
@@ -367,7 +411,13 @@ impl SimConfig {
                     if value.is_empty() {
                         return Err(bad(&key, value, "expected a directory path"));
                     }
-                    cfg.storage_dir = Some(PathBuf::from(value));
+                    cfg.storage = Some(Storage::Dir(PathBuf::from(value)));
+                }
+                "file" => {
+                    if value.is_empty() {
+                        return Err(bad(&key, value, "expected an image file path"));
+                    }
+                    cfg.storage = Some(Storage::File(PathBuf::from(value)));
                 }
                 "vwc" => cfg.volatile_write_cache = parse_bool(&key, value)?,
                 "ready" => {
@@ -539,7 +589,12 @@ mod tests {
         assert_eq!(cfg.firmware, "2.0");
         assert_eq!(cfg.latency, LatencyModel::Fixed(Duration::from_micros(50)));
         assert!(matches!(cfg.data_mode, DataMode::Null));
-        assert_eq!(cfg.storage_dir, Some(PathBuf::from("/tmp/x")));
+        assert_eq!(cfg.storage, Some(Storage::Dir(PathBuf::from("/tmp/x"))));
+        let cfg = SimConfig::from_params("file=disk.img").unwrap();
+        let storage = cfg.storage.unwrap();
+        assert_eq!(storage.namespace_path(1), PathBuf::from("disk.img"));
+        assert_eq!(storage.namespace_path(2), PathBuf::from("disk.img.ns2"));
+        assert_eq!(storage.state_path(), PathBuf::from("disk.img.state.json"));
         assert!(!cfg.volatile_write_cache);
         assert_eq!(cfg.ready_delay, Duration::from_millis(5));
         assert_eq!(cfg.seed, 16);

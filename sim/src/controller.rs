@@ -157,17 +157,20 @@ pub(crate) struct Controller {
 }
 
 impl Controller {
-    /// Builds the controller from `cfg`, restoring `storage_dir` state.
+    /// Builds the controller from `cfg`, restoring persisted state.
     pub fn new(
         cfg: SimConfig,
         dma: Arc<DmaSpace>,
         irq: Arc<InterruptController>,
         faults: Arc<FaultInjector>,
     ) -> Result<Arc<Controller>, SimError> {
-        let saved = match &cfg.storage_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| SimError::Io { path: dir.clone(), source: e })?;
-                crate::health::load_state(dir)?
+        let saved = match &cfg.storage {
+            Some(storage) => {
+                if let Some(dir) = storage.parent_dir() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| SimError::Io { path: dir.to_path_buf(), source: e })?;
+                }
+                crate::health::load_state(storage)?
             }
             None => None,
         };
@@ -360,33 +363,36 @@ impl Controller {
         let Some((qid, is_cq)) = reg::decode_doorbell(offset, self.cfg.dstrd) else {
             return;
         };
-        let queues = self.queues.read();
-        if is_cq {
-            match queues.cq(qid) {
-                Some(cq) if value < cq.size => cq.set_head(value),
-                Some(_) => {
-                    drop(queues);
-                    self.doorbell_error(async_event::INVALID_DOORBELL_VALUE, qid);
+        // Out-of-range values and doorbells of queues that do not exist are
+        // ignored and reported through an asynchronous event, as the spec
+        // asks; the event is raised after the queue lock is released.
+        let error = {
+            let queues = self.queues.read();
+            if is_cq {
+                match queues.cq(qid) {
+                    Some(cq) if value < cq.size => {
+                        cq.set_head(value);
+                        None
+                    }
+                    Some(_) => Some(async_event::INVALID_DOORBELL_VALUE),
+                    None => Some(async_event::INVALID_DOORBELL),
                 }
-                None => {
-                    drop(queues);
-                    self.doorbell_error(async_event::INVALID_DOORBELL, qid);
+            } else {
+                match queues.sq(qid) {
+                    Some(sq) if value < sq.size => {
+                        sq.tail.store(value, Ordering::SeqCst);
+                        sq.waker.wake();
+                        None
+                    }
+                    Some(_) => Some(async_event::INVALID_DOORBELL_VALUE),
+                    None => Some(async_event::INVALID_DOORBELL),
                 }
             }
-        } else {
-            match queues.sq(qid) {
-                Some(sq) if value < sq.size => {
-                    sq.tail.store(value, Ordering::SeqCst);
-                    sq.waker.wake();
-                }
-                Some(_) => {
-                    drop(queues);
-                    self.doorbell_error(async_event::INVALID_DOORBELL_VALUE, qid);
-                }
-                None => {
-                    drop(queues);
-                    self.doorbell_error(async_event::INVALID_DOORBELL, qid);
-                }
+        };
+        if let Some(info) = error {
+            self.doorbell_error(info, qid);
+        }
+    }
             }
         }
     }
@@ -676,7 +682,7 @@ impl Controller {
     /// Writes `state.json` when the device is file-backed. `clean` records
     /// whether the device is being powered off after a shutdown.
     pub fn persist(&self, clean: bool) {
-        let Some(dir) = &self.cfg.storage_dir else { return };
+        let Some(storage) = &self.cfg.storage else { return };
         let _guard = self.persist_lock.lock();
         let (namespaces, next_id_seed) = self.ns.read().snapshot();
         let state = PersistedState {
@@ -687,7 +693,7 @@ impl Controller {
             next_id_seed,
             clean_power_off: clean,
         };
-        if let Err(e) = crate::health::save_state(dir, &state) {
+        if let Err(e) = crate::health::save_state(storage, &state) {
             tracing::warn!(error = %e, "cannot persist simulator state");
         }
     }

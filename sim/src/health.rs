@@ -3,14 +3,14 @@
 //! This module owns the lifetime counters of the SMART / Health log that
 //! are not I/O counters (power cycles, power-on time, unsafe shutdowns,
 //! error log entries) and the `state.json` file that makes a file-backed
-//! device (`SimConfig::storage_dir`) come back after a restart with its
+//! device (`SimConfig::storage`) come back after a restart with its
 //! namespaces, firmware slots and every counter, I/O counters included.
 
 use crate::firmware::FirmwareSlots;
 use crate::io::IoCounters;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use crate::config::Storage;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -158,19 +158,9 @@ pub struct PersistedState {
 /// Current `state.json` format version.
 pub const STATE_VERSION: u32 = 1;
 
-/// Path of the state file in `dir`.
-pub fn state_path(dir: &Path) -> PathBuf {
-    dir.join("state.json")
-}
-
-/// Path of namespace `nsid`'s image in `dir`.
-pub fn namespace_path(dir: &Path, nsid: u32) -> PathBuf {
-    dir.join(format!("ns{nsid}.img"))
-}
-
-/// Loads `state.json` from `dir`; `Ok(None)` when there is none yet.
-pub fn load_state(dir: &Path) -> Result<Option<PersistedState>, crate::SimError> {
-    let path = state_path(dir);
+/// Loads the persisted state of `storage`; `Ok(None)` when there is none yet.
+pub fn load_state(storage: &Storage) -> Result<Option<PersistedState>, crate::SimError> {
+    let path = storage.state_path();
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -187,10 +177,12 @@ pub fn load_state(dir: &Path) -> Result<Option<PersistedState>, crate::SimError>
     Ok(Some(state))
 }
 
-/// Writes `state` to `dir/state.json` atomically (temporary file + rename).
-pub fn save_state(dir: &Path, state: &PersistedState) -> Result<(), crate::SimError> {
-    let path = state_path(dir);
-    let tmp = dir.join("state.json.tmp");
+/// Writes `state` for `storage` atomically (temporary file + rename).
+pub fn save_state(storage: &Storage, state: &PersistedState) -> Result<(), crate::SimError> {
+    let path = storage.state_path();
+    let mut tmp = path.clone().into_os_string();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
     let text = serde_json::to_string_pretty(state)
         .map_err(|e| crate::SimError::State { path: path.clone(), reason: e.to_string() })?;
     std::fs::write(&tmp, text).map_err(|e| crate::SimError::Io { path: tmp.clone(), source: e })?;
@@ -212,7 +204,8 @@ mod tests {
     #[test]
     fn state_round_trips() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(load_state(dir.path()).unwrap().is_none());
+        let storage = Storage::Dir(dir.path().to_path_buf());
+        assert!(load_state(&storage).unwrap().is_none());
         let state = PersistedState {
             version: STATE_VERSION,
             counters: Counters { power_cycles: 3, bytes_written: 4096, ..Default::default() },
@@ -221,10 +214,10 @@ mod tests {
             next_id_seed: 2,
             clean_power_off: true,
         };
-        save_state(dir.path(), &state).unwrap();
-        assert_eq!(load_state(dir.path()).unwrap(), Some(state));
-        std::fs::write(state_path(dir.path()), "{").unwrap();
-        assert!(load_state(dir.path()).is_err());
+        save_state(&storage, &state).unwrap();
+        assert_eq!(load_state(&storage).unwrap(), Some(state));
+        std::fs::write(storage.state_path(), "{").unwrap();
+        assert!(load_state(&storage).is_err());
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub mod health;
 pub(crate) mod latency;
 pub(crate) mod queues;
 
-pub use config::{ConfigError, LatencyModel, NamespaceConfig, SimConfig};
+pub use config::{ConfigError, LatencyModel, NamespaceConfig, SimConfig, Storage};
 pub use device::SimDevice;
 pub use dma::{DmaFault, DmaSpace};
 pub use faults::{FaultAction, FaultInjector};

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use nvmeplan_sim::SimConfig;
+use nvmeplan_sim::config::Storage;
 use nvmeplan_sim::firmware::build_image;
 use nvmeplan_spec::identify::IdentifyController;
 use nvmeplan_spec::log::SmartHealthLog;
@@ -35,7 +36,7 @@ fn shutdown(host: &mut Host) {
 #[test]
 fn storage_dir_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = SimConfig { storage_dir: Some(dir.path().to_path_buf()), ..fast_config() };
+    let cfg = SimConfig { storage: Some(Storage::Dir(dir.path().to_path_buf())), ..fast_config() };
     {
         let mut host = ready_host(cfg.clone());
         let mut io = vec![host.create_io_pair(1, 16)];

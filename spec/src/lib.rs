@@ -12,6 +12,7 @@ pub mod command;
 pub mod features;
 pub mod identify;
 pub mod log;
+pub mod names;
 pub mod opcodes;
 pub mod registers;
 pub mod status;

@@ -233,20 +233,6 @@ fn parse_number(text: &str) -> Option<u32> {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 impl FromStr for Status {
     type Err = ParseStatusError;
 
@@ -262,12 +248,7 @@ impl FromStr for Status {
         if let Some(status) = Status::from_name(&normalized) {
             return Ok(status);
         }
-        let suggestion = NAMED_STATUSES
-            .iter()
-            .map(|(_, name)| (edit_distance(&normalized, name), *name))
-            .min()
-            .filter(|(distance, name)| *distance <= (name.len() / 3).max(2))
-            .map(|(_, name)| name);
+        let suggestion = crate::names::closest(&normalized, NAMED_STATUSES.iter().map(|(_, name)| *name));
         Err(ParseStatusError::UnknownName { input: input.to_string(), suggestion })
     }
 }

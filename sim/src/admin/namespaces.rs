@@ -109,8 +109,8 @@ fn device_seed(cfg: &SimConfig) -> u64 {
 }
 
 fn open_store(cfg: &SimConfig, nsid: u32, lba_size: u32, nlb: u64) -> Result<NamespaceStore, SimError> {
-    match &cfg.storage_dir {
-        Some(dir) => Ok(NamespaceStore::open_file(&crate::health::namespace_path(dir, nsid), lba_size, nlb)?),
+    match &cfg.storage {
+        Some(storage) => Ok(NamespaceStore::open_file(&storage.namespace_path(nsid), lba_size, nlb)?),
         None => Ok(NamespaceStore::new_memory(lba_size, nlb, cfg.data_mode)),
     }
 }

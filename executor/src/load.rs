@@ -1,0 +1,123 @@
+//! Loading plan files: reading, YAML parsing with serde-saphyr, the position
+//! map, and resolving `include` paths.
+
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, code};
+use crate::positions::{PositionMap, Span};
+
+/// A parsed plan file.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    /// The name diagnostics use (the path as given or resolved).
+    pub name: String,
+    /// The file's path on disk, if it came from one.
+    pub path: Option<PathBuf>,
+    /// The source text.
+    pub text: String,
+    /// The document as a JSON value.
+    pub value: serde_json::Value,
+    /// Where each node is.
+    pub positions: PositionMap,
+}
+
+/// Why a file did not load: the diagnostic, and the text when the file
+/// was read (so the diagnostic can show a snippet).
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    /// What went wrong.
+    pub diagnostic: Diagnostic,
+    /// The file's text, if it was read.
+    pub text: Option<String>,
+}
+
+/// Reads and parses a plan file.
+pub fn load_file(path: &Path) -> Result<LoadedFile, Box<LoadError>> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let diagnostic = Diagnostic::error(code::IO, format!("cannot read `{name}`: {e}"), &name, None);
+        Box::new(LoadError { diagnostic, text: None })
+    })?;
+    let mut file = parse_str(&name, &text)
+        .map_err(|d| Box::new(LoadError { diagnostic: *d, text: Some(text.clone()) }))?;
+    file.path = Some(path.to_path_buf());
+    Ok(file)
+}
+
+/// Parses plan text. A YAML syntax error comes back as a diagnostic.
+pub fn parse_str(name: &str, text: &str) -> Result<LoadedFile, Box<Diagnostic>> {
+    let value: serde_json::Value =
+        serde_saphyr::from_str(text).map_err(|e| Box::new(yaml_error(name, text, &e)))?;
+    let value = if value.is_null() { serde_json::Value::Object(Default::default()) } else { value };
+    Ok(LoadedFile {
+        name: name.to_string(),
+        path: None,
+        text: text.to_string(),
+        value,
+        positions: PositionMap::build(text),
+    })
+}
+
+fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> Diagnostic {
+    let plain = error.without_snippet().to_string();
+    let message = plain.lines().next().unwrap_or("invalid YAML").to_string();
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    };
+    let span = error.location().map(|loc| {
+        let line = usize::try_from(loc.line()).unwrap_or(1).max(1);
+        let column = usize::try_from(loc.column()).unwrap_or(1).max(1);
+        let start = text
+            .split_inclusive('\n')
+            .take(line - 1)
+            .map(str::len)
+            .sum::<usize>()
+            .saturating_add(
+                text.split_inclusive('\n')
+                    .nth(line - 1)
+                    .map(|l| l.char_indices().nth(column - 1).map_or(l.len(), |(i, _)| i))
+                    .unwrap_or(0),
+            )
+            .min(text.len());
+        Span { line, column, start, end: start }
+    });
+    Diagnostic::error(code::YAML, format!("invalid YAML: {message}"), name, span)
+}
+
+/// Resolves an `include` path relative to the including file's directory.
+pub fn resolve_include(including: Option<&Path>, include: &str) -> PathBuf {
+    let include = Path::new(include);
+    if include.is_absolute() {
+        return include.to_path_buf();
+    }
+    match including.and_then(Path::parent) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(include),
+        _ => include.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_error_has_position() {
+        let err = parse_str("p.yaml", "a: 1\nb: [1, 2\n").unwrap_err();
+        assert_eq!(err.code, code::YAML);
+        assert!(err.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn parses_hex_and_positions() {
+        let f = parse_str("p.yaml", "opcode: 0x99\nname: x\n").unwrap();
+        assert_eq!(f.value["opcode"], 0x99);
+        assert_eq!(f.positions.get("/name").unwrap().value.line, 2);
+    }
+
+    #[test]
+    fn include_paths() {
+        assert_eq!(resolve_include(Some(Path::new("plans/a.yaml")), "b.yaml"), PathBuf::from("plans/b.yaml"));
+        assert_eq!(resolve_include(Some(Path::new("a.yaml")), "b.yaml"), PathBuf::from("b.yaml"));
+    }
+}

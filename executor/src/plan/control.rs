@@ -1,0 +1,248 @@
+//! Control actions: resets, shutdown, registers, sleep, log, assert, groups,
+//! includes and fault injection.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::Step;
+use super::values::{Compare, DurationValue, Expr, StatusName, Text};
+
+/// Reset kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetKind {
+    /// Controller reset: CC.EN to 0, wait for CSTS.RDY = 0, re-enable.
+    Controller,
+    /// NVM subsystem reset (NSSR), when CAP.NSSRS is set.
+    Subsystem,
+    /// PCI function level reset.
+    Function,
+    /// Power off and on (abrupt power loss on the simulator).
+    PowerCycle,
+}
+
+/// Shutdown kinds (CC.SHN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShutdownKind {
+    /// Normal shutdown notification.
+    Normal,
+    /// Abrupt shutdown notification.
+    Abrupt,
+}
+
+/// Read or write a controller register or register field and check it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Register {
+    /// The register (`csts`, `cc`, `cap`, ...) or field (`csts.rdy`, `cc.en`, `cap.mqes`).
+    pub field: RegisterName,
+    /// Write this value (the field's bits only, read-modify-write for fields).
+    #[serde(default)]
+    pub write: Option<Expr<u64>>,
+    /// Check the value read (after the write, if any).
+    #[serde(default)]
+    pub expect: Option<Compare>,
+    /// Poll until `expect` holds or this much time has passed.
+    #[serde(default)]
+    pub wait: Option<DurationValue>,
+}
+
+/// A register or register field name such as `csts.rdy`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RegisterName(pub String);
+
+/// Registers, each with whether plans may write it, and its fields.
+pub const REGISTERS: &[(&str, bool, &[&str])] = &[
+    (
+        "cap",
+        false,
+        &[
+            "mqes", "cqr", "ams", "to", "dstrd", "nssrs", "css", "bps", "cps", "mpsmin", "mpsmax", "pmrs",
+            "cmbs", "nsss", "crms",
+        ],
+    ),
+    ("vs", false, &["ter", "mnr", "mjr"]),
+    ("intms", true, &[]),
+    ("intmc", true, &[]),
+    ("cc", true, &["en", "css", "mps", "ams", "shn", "iosqes", "iocqes", "crime"]),
+    ("csts", false, &["rdy", "cfs", "shst", "nssro", "pp", "st"]),
+    ("nssr", true, &[]),
+    ("aqa", true, &["asqs", "acqs"]),
+    ("asq", true, &[]),
+    ("acq", true, &[]),
+];
+
+impl RegisterName {
+    /// Every register and field name.
+    pub fn all() -> Vec<String> {
+        let mut out = Vec::new();
+        for (reg, _, fields) in REGISTERS {
+            out.push((*reg).to_string());
+            out.extend(fields.iter().map(|f| format!("{reg}.{f}")));
+        }
+        out
+    }
+
+    /// Whether the name is a known register or field.
+    pub fn is_known(&self) -> bool {
+        Self::all().contains(&self.0)
+    }
+
+    /// Whether the register may be written.
+    pub fn is_writable(&self) -> bool {
+        let reg = self.0.split('.').next().unwrap_or_default();
+        REGISTERS.iter().any(|(r, w, _)| *r == reg && *w)
+    }
+}
+
+impl JsonSchema for RegisterName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RegisterName".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A controller register (`cap`, `cc`, `csts`, ...) or field (`csts.rdy`, `cc.en`, `cap.mqes`).",
+            "type": "string",
+            "enum": RegisterName::all()
+        })
+    }
+}
+
+/// A group of steps that run in order, with their own `when`, `repeat` or
+/// `matrix` applied to the whole group.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// What the group does.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+/// Include the steps of another plan file at this position. Its `vars` are
+/// merged below this plan's; its `device` and `defaults` are ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Include {
+    /// The path, relative to the including plan.
+    Path(String),
+    /// The path with variables for the included plan.
+    Detailed(IncludeDetailed),
+}
+
+/// An include with variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncludeDetailed {
+    /// The path, relative to the including plan.
+    pub path: String,
+    /// Variables set for the included steps (override its own `vars`).
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+}
+
+impl Include {
+    /// The path as written.
+    pub fn path(&self) -> &str {
+        match self {
+            Include::Path(p) => p,
+            Include::Detailed(d) => &d.path,
+        }
+    }
+}
+
+/// Which commands a fault applies to; every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InjectMatch {
+    /// Command name (`read`, `identify`, ...) or raw opcode number.
+    #[serde(default)]
+    pub opcode: Option<OpcodeName>,
+    /// Match admin commands (true) or I/O commands (false); default: both.
+    #[serde(default)]
+    pub admin: Option<bool>,
+    /// Namespace ID.
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// First LBA of the range (I/O commands overlapping it match).
+    #[serde(default)]
+    pub lba_start: Option<Expr<u64>>,
+    /// End of the range (exclusive).
+    #[serde(default)]
+    pub lba_end: Option<Expr<u64>>,
+    /// Only the nth matching command (1-based).
+    #[serde(default)]
+    pub nth: Option<u32>,
+    /// Probability that a matching command is affected (0.0 to 1.0).
+    #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub probability: Option<f64>,
+}
+
+/// A command name or raw opcode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum OpcodeName {
+    /// A raw opcode.
+    Raw(u8),
+    /// An admin or NVM command name (`read`, `identify`, `format_nvm`, ...).
+    Named(String),
+}
+
+/// What happens to a matching command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum InjectAction {
+    /// Complete with this status.
+    Status(StatusName),
+    /// Complete normally after this delay.
+    Delay(DurationValue),
+    /// Never complete the command (the host times out).
+    Drop,
+    /// Corrupt the data read.
+    Corrupt,
+    /// Set CSTS.CFS (controller fatal status).
+    Fatal,
+    /// Stop processing commands until a reset.
+    Hang,
+}
+
+/// Inject a fault into the simulator for the following steps. On a real
+/// device the step fails with a clear error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inject {
+    /// Which commands.
+    #[serde(default, rename = "match")]
+    pub matches: InjectMatch,
+    /// What happens to them (required unless `clear`).
+    #[serde(default)]
+    pub action: Option<InjectAction>,
+    /// Stop after affecting this many commands (default: no limit).
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Remove every fault injected so far instead of adding one.
+    #[serde(default)]
+    pub clear: bool,
+}
+
+/// Log a message (may contain `${{ }}`).
+pub type LogMessage = Text;
+
+/// An `assert` condition: an expression, optionally wrapped in `${{ }}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Condition(pub String);
+
+impl Condition {
+    /// The expression without the optional `${{ }}` wrapper.
+    pub fn expression(&self) -> &str {
+        crate::expr::condition_expression(&self.0)
+    }
+}

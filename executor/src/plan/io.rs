@@ -1,0 +1,212 @@
+//! NVM command set actions and raw commands.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::values::{Expr, Pattern};
+
+/// The largest number of logical blocks one command can move (NLB is a
+/// zero-based 16-bit field).
+pub const MAX_NLB: u64 = 65536;
+
+/// Read, Write, Compare, Write Zeroes, Write Uncorrectable and Verify: a
+/// range of logical blocks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockRange {
+    /// Namespace ID (default: `defaults.nsid`).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks, 1 to 65536 (one-based, unlike the NLB field).
+    pub nlb: Expr<u64>,
+    /// I/O queue to submit on (default: the runner's first I/O queue).
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+    /// Force Unit Access.
+    #[serde(default)]
+    pub fua: bool,
+}
+
+/// Write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Write {
+    /// Namespace ID (default: `defaults.nsid`).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks, 1 to 65536.
+    pub nlb: Expr<u64>,
+    /// I/O queue to submit on.
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+    /// Force Unit Access.
+    #[serde(default)]
+    pub fua: bool,
+    /// The data written (default `stamp`: per-LBA stamps that later reads verify).
+    #[serde(default)]
+    pub pattern: Pattern,
+}
+
+/// Read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Read {
+    /// Namespace ID (default: `defaults.nsid`).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks, 1 to 65536.
+    pub nlb: Expr<u64>,
+    /// I/O queue to submit on.
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+    /// Force Unit Access.
+    #[serde(default)]
+    pub fua: bool,
+    /// Verify the data against what this run wrote (stamps and CRC per LBA);
+    /// mismatches fail the step unless `expect.data` says otherwise.
+    #[serde(default)]
+    pub verify: bool,
+    /// Compare the data with this pattern instead of the written stamps.
+    #[serde(default)]
+    pub pattern: Option<Pattern>,
+}
+
+/// Compare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Compare {
+    /// Namespace ID (default: `defaults.nsid`).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks, 1 to 65536.
+    pub nlb: Expr<u64>,
+    /// I/O queue to submit on.
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+    /// The data sent for comparison (default `stamp`: what this run wrote).
+    #[serde(default)]
+    pub pattern: Pattern,
+}
+
+/// Write Zeroes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteZeroes {
+    /// Namespace ID (default: `defaults.nsid`).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks, 1 to 65536.
+    pub nlb: Expr<u64>,
+    /// I/O queue to submit on.
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+    /// Deallocate the blocks (DEAC).
+    #[serde(default)]
+    pub deac: bool,
+}
+
+/// Flush.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flush {
+    /// Namespace ID (default: `defaults.nsid`; 0xFFFFFFFF flushes all).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// I/O queue to submit on.
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+}
+
+/// One range of a Dataset Management deallocate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LbaRange {
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks.
+    pub nlb: Expr<u64>,
+}
+
+/// Dataset Management with the deallocate attribute (trim).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Deallocate {
+    /// Namespace ID (default: `defaults.nsid`).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// The ranges (1 to 256).
+    pub ranges: Vec<LbaRange>,
+    /// I/O queue to submit on.
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+}
+
+/// An opcode of a raw command (0 to 255).
+pub type Opcode = u8;
+
+/// Data moved by a raw command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RawData {
+    /// Controller to host: a buffer of this many bytes.
+    In(Expr<u32>),
+    /// Host to controller: this many bytes filled with a pattern.
+    Out {
+        /// Bytes to send.
+        len: Expr<u32>,
+        /// The data (default `zeros`).
+        #[serde(default)]
+        pattern: Option<Pattern>,
+    },
+}
+
+/// A raw admin or I/O command: opcode, NSID, command dwords 2 to 15 and data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCommand {
+    /// The opcode (0 to 255), e.g. `0x06` or `6`.
+    pub opcode: Opcode,
+    /// Namespace ID.
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// I/O queue (io_raw only).
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+    /// Command dword 2.
+    #[serde(default)]
+    pub cdw2: Option<Expr<u32>>,
+    /// Command dword 3.
+    #[serde(default)]
+    pub cdw3: Option<Expr<u32>>,
+    /// Command dword 10.
+    #[serde(default)]
+    pub cdw10: Option<Expr<u32>>,
+    /// Command dword 11.
+    #[serde(default)]
+    pub cdw11: Option<Expr<u32>>,
+    /// Command dword 12.
+    #[serde(default)]
+    pub cdw12: Option<Expr<u32>>,
+    /// Command dword 13.
+    #[serde(default)]
+    pub cdw13: Option<Expr<u32>>,
+    /// Command dword 14.
+    #[serde(default)]
+    pub cdw14: Option<Expr<u32>>,
+    /// Command dword 15.
+    #[serde(default)]
+    pub cdw15: Option<Expr<u32>>,
+    /// Data transfer, if any.
+    #[serde(default)]
+    pub data: Option<RawData>,
+}
