@@ -590,8 +590,8 @@ mod tests {
         assert_eq!(cfg.latency, LatencyModel::Fixed(Duration::from_micros(50)));
         assert!(matches!(cfg.data_mode, DataMode::Null));
         assert_eq!(cfg.storage, Some(Storage::Dir(PathBuf::from("/tmp/x"))));
-        let cfg = SimConfig::from_params("file=disk.img").unwrap();
-        let storage = cfg.storage.unwrap();
+        let file_cfg = SimConfig::from_params("file=disk.img").unwrap();
+        let storage = file_cfg.storage.unwrap();
         assert_eq!(storage.namespace_path(1), PathBuf::from("disk.img"));
         assert_eq!(storage.namespace_path(2), PathBuf::from("disk.img.ns2"));
         assert_eq!(storage.state_path(), PathBuf::from("disk.img.state.json"));

@@ -393,9 +393,6 @@ impl Controller {
             self.doorbell_error(info, qid);
         }
     }
-            }
-        }
-    }
 
     fn doorbell_error(&self, info: u8, qid: u16) {
         if !Csts::from(self.regs.lock().csts).rdy() {

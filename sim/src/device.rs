@@ -216,9 +216,10 @@ impl SimDevice {
         let msix = pci.get16(usize::from(MSIX_CAP_OFFSET) + 2);
         drop(pci);
         self.ctrl.dma.set_bus_master(command & COMMAND_BUS_MASTER != 0);
-        // The function mask is modelled as "no delivery" (messages raised
-        // while it is set are dropped rather than left pending).
-        self.ctrl.irq.set_enabled(msix & MSIX_ENABLE != 0 && msix & MSIX_FUNCTION_MASK == 0);
+        // Enable first: clearing the function mask in the same write then
+        // delivers the messages left pending while it was set.
+        self.ctrl.irq.set_enabled(msix & MSIX_ENABLE != 0);
+        self.ctrl.irq.set_function_masked(msix & MSIX_FUNCTION_MASK != 0);
     }
 
     /// The DMA window through which the device reaches host memory.
@@ -263,5 +264,33 @@ impl SimDevice {
 impl Drop for SimDevice {
     fn drop(&mut self) {
         self.ctrl.shutdown_threads();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_mask_in_config_space_holds_messages_pending() {
+        let dev = SimDevice::new(SimConfig::default()).unwrap();
+        let at = MSIX_CAP_OFFSET;
+        let control = |bits: u16| (u32::from(bits) << 16) | (dev.config_read32(at) & 0xFFFF);
+        dev.config_write32(at, control(MSIX_ENABLE | MSIX_FUNCTION_MASK));
+        let irq = dev.interrupts();
+        assert!(irq.enabled() && irq.function_masked());
+        irq.signal(0);
+        assert_eq!(irq.count(0), 0);
+        assert!(irq.pending(0));
+        dev.config_write32(at, control(MSIX_ENABLE));
+        assert!(!irq.function_masked());
+        assert_eq!(irq.count(0), 1, "delivered when the function is unmasked");
+        assert!(!irq.pending(0));
+        // Masked and unmasked in one config write sequence while disabled:
+        // nothing is sent, and a function reset clears the mask.
+        dev.config_write32(at, control(MSIX_ENABLE | MSIX_FUNCTION_MASK));
+        dev.function_reset();
+        assert!(!irq.function_masked() && !irq.enabled());
+        assert_eq!(dev.config_read32(at) >> 16 & u32::from(MSIX_ENABLE | MSIX_FUNCTION_MASK), 0);
     }
 }

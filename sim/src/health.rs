@@ -6,11 +6,11 @@
 //! device (`SimConfig::storage`) come back after a restart with its
 //! namespaces, firmware slots and every counter, I/O counters included.
 
+use crate::config::Storage;
 use crate::firmware::FirmwareSlots;
 use crate::io::IoCounters;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use crate::config::Storage;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 

@@ -1,5 +1,5 @@
-//! Namespace media: sparse memory or a sparse file, a volatile write cache
-//! and uncorrectable-LBA marks.
+//! Namespace media: sparse memory or a sparse file, a volatile write cache,
+//! uncorrectable-LBA marks and the pattern a sanitize overwrite leaves.
 //!
 //! A [`NamespaceStore`] holds the logical blocks of one namespace. Data is
 //! kept in fixed-size chunks (4 KiB, or one block when blocks are larger) in
@@ -14,28 +14,56 @@
 //! Blocks marked uncorrectable (Write Uncorrectable, or fault injection)
 //! fail reads until they are written again. For a file-backed store the
 //! marks are kept in a sidecar file `<path>.marks` so they survive a reopen.
+//!
+//! # Overwrite fill
+//!
+//! A sanitize overwrite ([`NamespaceStore::erase_with_pattern`]) leaves a
+//! 32-bit pattern, repeated little-endian from the start of each block, in
+//! every block. The pattern is not written out (that would materialize a
+//! 16 TiB namespace): the media is erased as for a block erase and the
+//! store keeps the pattern with the set of LBAs that still hold it,
+//! initially all of them. Data the media returns for those blocks is
+//! painted with the pattern as it is read. A write reaching the media,
+//! Write Zeroes and Deallocate take their blocks out of the set; a write
+//! into the write cache builds its chunk on top of the pattern, and the
+//! chunk's blocks leave the set when it is flushed, so a power loss before
+//! the flush brings the pattern back. Format, block and crypto erase and a
+//! reformat drop the fill. A file-backed store saves the pattern and its
+//! LBA set in the sidecar with the marks, rewritten whenever the set
+//! changes, so the fill survives a reopen without a byte of the pattern
+//! reaching the (sparse) image file.
+//!
+//! # Modules
+//!
+//! This module owns the store itself: its types, opening, marks, the write
+//! cache and format. The data path (read, write, Write Zeroes, Deallocate)
+//! is in `data`, block and chunk arithmetic in `geometry`, everything that
+//! touches the image file and its sidecar in `file`, the overwrite pattern
+//! in `fill` and the LBA range sets used for marks and fills in `ranges`.
 
+mod data;
+mod file;
+mod fill;
+mod geometry;
 mod ranges;
 
+use file::{FileBacking, file_size, save_marks_file, zero_file_range};
+use fill::Fill;
+use geometry::Geometry;
 use parking_lot::RwLock;
 use ranges::RangeSet;
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Number of lock shards the chunk maps are split into.
 const SHARDS: u64 = 64;
-/// Chunk size the store aims for; a chunk is never smaller than one block.
-const TARGET_CHUNK_BYTES: u32 = 4096;
 /// Bookkeeping bytes counted per stored chunk in [`NamespaceStore::resident_bytes`].
 const ENTRY_OVERHEAD: u64 = 48;
 /// Above this many chunks, range operations scan the maps instead of
 /// looking every chunk of the range up.
 const SCAN_THRESHOLD: u64 = 1024;
-/// Size of the zero buffer used to clear ranges of a backing file.
-const ZERO_PIECE: usize = 1 << 20;
 
 /// Whether the store keeps data at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -115,61 +143,15 @@ struct Shard {
     cache: HashMap<u64, Chunk>,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Geometry {
-    lba_size: u32,
-    nlb: u64,
-    chunk_lbas: u64,
-    chunk_bytes: usize,
-}
-
-impl Geometry {
-    fn new(lba_size: u32, nlb: u64) -> Self {
-        let lba_size = lba_size.max(1);
-        let chunk_lbas = u64::from((TARGET_CHUNK_BYTES / lba_size).max(1));
-        Geometry { lba_size, nlb, chunk_lbas, chunk_bytes: chunk_lbas as usize * lba_size as usize }
-    }
-
-    /// Byte offset of `lba` in a backing file (checked at open to fit).
-    fn byte(&self, lba: u64) -> u64 {
-        lba * u64::from(self.lba_size)
-    }
-
-    /// Bytes of `chunk` that lie inside the namespace.
-    fn chunk_valid_bytes(&self, chunk: u64) -> usize {
-        let first = chunk * self.chunk_lbas;
-        let lbas = self.chunk_lbas.min(self.nlb.saturating_sub(first));
-        lbas as usize * self.lba_size as usize
-    }
-
-    /// Calls `f(chunk, offset_in_chunk, offset_in_buffer, len)` for every
-    /// chunk piece of a `len`-byte access starting at `slba`.
-    fn pieces(&self, slba: u64, len: usize, mut f: impl FnMut(u64, usize, usize, usize)) {
-        let lba = self.lba_size as usize;
-        let mut lba_no = slba;
-        let mut done = 0usize;
-        while done < len {
-            let chunk = lba_no / self.chunk_lbas;
-            let in_chunk = (lba_no % self.chunk_lbas) as usize * lba;
-            let n = (self.chunk_bytes - in_chunk).min(len - done);
-            f(chunk, in_chunk, done, n);
-            done += n;
-            lba_no += (n / lba) as u64;
-        }
-    }
-}
-
-struct FileBacking {
-    file: File,
-    path: PathBuf,
-    marks_path: PathBuf,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct MarksFile {
-    lba_size: u32,
-    nlb: u64,
-    uncorrectable: Vec<(u64, u64)>,
+/// What the sidecar keeps: uncorrectable marks and the overwrite fill.
+/// One lock covers both so that a sidecar write sees a consistent pair.
+#[derive(Default)]
+struct Marks {
+    /// Blocks whose reads fail.
+    uncorrectable: RangeSet,
+    /// The pattern left by a sanitize overwrite and the blocks still
+    /// holding it; `None` when no block does.
+    fill: Option<Fill>,
 }
 
 /// The logical blocks of one namespace.
@@ -177,13 +159,16 @@ struct MarksFile {
 /// All methods take `&self`; the store locks internally and may be used
 /// from several queue threads at once. Accesses are not atomic across
 /// chunks, as on a real device beyond its atomic write unit.
+///
+/// Locks are taken in the order geometry, shard, marks.
 pub struct NamespaceStore {
     geometry: RwLock<Geometry>,
     mode: DataMode,
     shards: Box<[RwLock<Shard>]>,
     file: Option<FileBacking>,
-    marks: RwLock<RangeSet>,
+    marks: RwLock<Marks>,
     has_marks: AtomicBool,
+    has_fill: AtomicBool,
     cache_enabled: AtomicBool,
     cached_chunks: AtomicU64,
     resident: AtomicU64,
@@ -204,8 +189,9 @@ impl NamespaceStore {
             mode,
             shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
             file,
-            marks: RwLock::new(RangeSet::default()),
+            marks: RwLock::new(Marks::default()),
             has_marks: AtomicBool::new(false),
+            has_fill: AtomicBool::new(false),
             cache_enabled: AtomicBool::new(false),
             cached_chunks: AtomicU64::new(0),
             resident: AtomicU64::new(0),
@@ -225,58 +211,14 @@ impl NamespaceStore {
     /// and resized to `nlb * lba_size` bytes.
     ///
     /// Data written earlier to the same path reads back; uncorrectable
-    /// marks are restored from `<path>.marks` when its geometry matches.
-    /// The write cache lives in memory and starts disabled.
+    /// marks and an overwrite fill are restored from `<path>.marks` when
+    /// its geometry matches. The write cache lives in memory and starts
+    /// disabled.
     pub fn open_file(path: &Path, lba_size: u32, nlb: u64) -> Result<Self, StorageError> {
-        let geometry_error =
-            |reason| StorageError::Geometry { path: path.to_path_buf(), lba_size, nlb, reason };
-        if lba_size == 0 {
-            return Err(geometry_error("the block size is zero"));
-        }
-        let size = nlb
-            .checked_mul(u64::from(lba_size))
-            .filter(|&size| size <= i64::MAX as u64)
-            .ok_or_else(|| geometry_error("the namespace is larger than a file can be"))?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| io_error(path, "open", e))?;
-        let current = file.metadata().map_err(|e| io_error(path, "read the size", e))?.len();
-        if current != size {
-            file.set_len(size).map_err(|e| io_error(path, format!("resize to {size} bytes"), e))?;
-        }
-        let mut marks_path = path.as_os_str().to_owned();
-        marks_path.push(".marks");
-        let marks_path = PathBuf::from(marks_path);
-        let geometry = Geometry::new(lba_size, nlb);
-        let store = Self::with_parts(
-            geometry,
-            DataMode::Normal,
-            Some(FileBacking { file, path: path.to_path_buf(), marks_path: marks_path.clone() }),
-        );
-        match std::fs::read(&marks_path) {
-            Ok(bytes) => {
-                let saved: MarksFile = serde_json::from_slice(&bytes)
-                    .map_err(|source| StorageError::Marks { path: marks_path.clone(), source })?;
-                if saved.lba_size == lba_size {
-                    let mut marks = store.marks.write();
-                    for (start, end) in saved.uncorrectable {
-                        marks.insert(start.min(nlb), end.min(nlb));
-                    }
-                    store.has_marks.store(!marks.is_empty(), Ordering::Release);
-                } else {
-                    tracing::warn!(
-                        path = %marks_path.display(),
-                        "ignoring uncorrectable marks saved for {}-byte blocks",
-                        saved.lba_size
-                    );
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error(&marks_path, "read", e)),
+        let (backing, saved) = FileBacking::open(path, lba_size, nlb)?;
+        let store = Self::with_parts(Geometry::new(lba_size, nlb), DataMode::Normal, Some(backing));
+        if let Some(saved) = saved {
+            store.restore_marks(saved);
         }
         Ok(store)
     }
@@ -346,12 +288,12 @@ impl NamespaceStore {
         if !self.has_marks.load(Ordering::Acquire) {
             return None;
         }
-        self.marks.read().first_in(slba, slba.saturating_add(nlb))
+        self.marks.read().uncorrectable.first_in(slba, slba.saturating_add(nlb))
     }
 
     /// Every marked range, as `(first LBA, end LBA exclusive)`.
     pub fn uncorrectable_ranges(&self) -> Vec<(u64, u64)> {
-        self.marks.read().iter().collect()
+        self.marks.read().uncorrectable.iter().collect()
     }
 
     /// Marks `[slba, slba + nlb)` uncorrectable: reads of these blocks fail
@@ -364,7 +306,7 @@ impl NamespaceStore {
             return;
         }
         let mut marks = self.marks.write();
-        marks.insert(slba, end);
+        marks.uncorrectable.insert(slba, end);
         self.has_marks.store(true, Ordering::Release);
         self.save_marks(&g, &marks);
     }
@@ -384,13 +326,13 @@ impl NamespaceStore {
             return;
         }
         let mut marks = self.marks.write();
-        if marks.remove(slba, slba.saturating_add(nlb)) {
-            self.has_marks.store(!marks.is_empty(), Ordering::Release);
+        if marks.uncorrectable.remove(slba, slba.saturating_add(nlb)) {
+            self.has_marks.store(!marks.uncorrectable.is_empty(), Ordering::Release);
             self.save_marks(g, &marks);
         }
     }
 
-    fn save_marks(&self, g: &Geometry, marks: &RangeSet) {
+    fn save_marks(&self, g: &Geometry, marks: &Marks) {
         if let Some(backing) = &self.file
             && let Err(e) = save_marks_file(backing, g, marks)
         {
@@ -398,371 +340,47 @@ impl NamespaceStore {
         }
     }
 
-    // ---- data path ----
+    // ---- overwrite fill ----
 
-    /// Reads `out.len()` bytes (whole blocks) starting at block `slba`.
-    ///
-    /// Blocks never written, deallocated or zeroed read as zeros. A marked
-    /// block fails the read with the first such LBA, as does a range beyond
-    /// the namespace end or a failed read of the backing file. In
-    /// [`DataMode::Null`] `out` is left untouched.
-    pub fn read(&self, slba: u64, out: &mut [u8]) -> Result<(), MediaError> {
-        let g = self.geometry.read();
-        let nlb = (out.len() as u64).div_ceil(u64::from(g.lba_size));
-        if Self::check_range(&g, slba, nlb).is_err() {
-            return Err(MediaError::Uncorrectable { lba: slba.max(g.nlb) });
+    /// The pattern a sanitize overwrite left, while at least one block
+    /// still holds it (see the module documentation).
+    pub fn fill_pattern(&self) -> Option<u32> {
+        if !self.has_fill.load(Ordering::Acquire) {
+            return None;
         }
-        if let Some(lba) = self.first_uncorrectable(slba, nlb) {
-            return Err(MediaError::Uncorrectable { lba });
-        }
-        if self.mode == DataMode::Null {
-            return Ok(());
-        }
-        match &self.file {
-            None => {
-                g.pieces(slba, out.len(), |chunk, at, pos, n| {
-                    let shard = self.shard(chunk).read();
-                    let dst = &mut out[pos..pos + n];
-                    match shard.cache.get(&chunk).or_else(|| shard.media.get(&chunk)) {
-                        Some(data) if !data.is_empty() => dst.copy_from_slice(&data[at..at + n]),
-                        _ => dst.fill(0),
-                    }
-                });
-                Ok(())
-            }
-            Some(backing) => self.read_file(&g, backing, slba, out),
+        self.marks.read().fill.as_ref().map(Fill::pattern)
+    }
+
+    /// Paints the overwrite fill over `out`, media data starting at block
+    /// `slba`. One atomic load when there is no fill.
+    fn paint_fill(&self, g: &Geometry, slba: u64, out: &mut [u8]) {
+        if self.has_fill.load(Ordering::Acquire)
+            && let Some(fill) = &self.marks.read().fill
+        {
+            fill.paint(g.lba_size, slba, out);
         }
     }
 
-    /// File read: cache hits are copied first, then the remaining runs are
-    /// read from the file. Checking the cache before the file is what makes
-    /// a concurrent flush (cache to file) safe without holding locks.
-    fn read_file(
-        &self,
-        g: &Geometry,
-        backing: &FileBacking,
-        slba: u64,
-        out: &mut [u8],
-    ) -> Result<(), MediaError> {
-        let lba = u64::from(g.lba_size);
-        let mut run: Option<(usize, usize)> = None; // (buffer offset, length) still to read from the file
-        let mut result = Ok(());
-        let mut read_run = |out: &mut [u8], pos: usize, len: usize| {
-            let offset = g.byte(slba) + pos as u64;
-            if let Err(e) = backing.file.read_exact_at(&mut out[pos..pos + len], offset) {
-                tracing::error!(path = %backing.path.display(), offset, "namespace file read failed: {e}");
-                if result.is_ok() {
-                    result = Err(MediaError::Uncorrectable { lba: slba + pos as u64 / lba });
-                }
-            }
-        };
-        let mut hits = self.cached_chunks.load(Ordering::Acquire) > 0;
-        g.pieces(slba, out.len(), |chunk, at, pos, n| {
-            if hits {
-                let shard = self.shard(chunk).read();
-                if let Some(data) = shard.cache.get(&chunk) {
-                    let dst = &mut out[pos..pos + n];
-                    if data.is_empty() {
-                        dst.fill(0)
-                    } else {
-                        dst.copy_from_slice(&data[at..at + n])
-                    }
-                    drop(shard);
-                    if let Some((start, len)) = run.take() {
-                        read_run(out, start, len);
-                    }
-                    return;
-                }
-                hits = self.cached_chunks.load(Ordering::Acquire) > 0;
-            }
-            run = match run {
-                Some((start, len)) => Some((start, len + n)),
-                None => Some((pos, n)),
-            };
-        });
-        if let Some((start, len)) = run {
-            read_run(out, start, len);
+    /// Takes `[slba, end)` out of the overwrite fill (the media got new
+    /// data there); returns whether the fill changed. With `save`, a
+    /// changed fill is written to the sidecar; otherwise the caller saves.
+    fn unfill(&self, g: &Geometry, slba: u64, end: u64, save: bool) -> bool {
+        if !self.has_fill.load(Ordering::Acquire) {
+            return false;
         }
-        result
-    }
-
-    /// Writes whole blocks starting at `slba`, reporting failures.
-    ///
-    /// Clears the uncorrectable marks of the written blocks. With the
-    /// volatile write cache enabled and `fua` false the data goes to the
-    /// cache; otherwise it goes to the media (and updates any cached copy).
-    /// Fails for a range beyond the namespace end or a failed file write.
-    pub fn try_write(&self, slba: u64, data: &[u8], fua: bool) -> Result<(), StorageError> {
-        let g = self.geometry.read();
-        let nlb = (data.len() as u64).div_ceil(u64::from(g.lba_size));
-        Self::check_range(&g, slba, nlb)?;
-        self.clear_marks(&g, slba, nlb);
-        if self.mode == DataMode::Null {
-            return Ok(());
+        let mut marks = self.marks.write();
+        let Some(fill) = &mut marks.fill else { return false };
+        if !fill.remove(slba, end) {
+            return false;
         }
-        let to_cache = !fua && self.cache_enabled.load(Ordering::Acquire);
-        let mut result = Ok(());
-        g.pieces(slba, data.len(), |chunk, at, pos, n| {
-            if result.is_err() {
-                return;
-            }
-            let src = &data[pos..pos + n];
-            let mut shard = self.shard(chunk).write();
-            if to_cache {
-                result = self.write_cached(&g, &mut shard, chunk, at, src);
-            } else {
-                if let Some(cached) = shard.cache.get_mut(&chunk) {
-                    if cached.is_empty() {
-                        *cached = vec![0u8; g.chunk_bytes].into_boxed_slice();
-                        self.resident.fetch_add(g.chunk_bytes as u64, Ordering::Relaxed);
-                    }
-                    cached[at..at + n].copy_from_slice(src);
-                }
-                result = self.write_media(&g, &mut shard, chunk, at, src);
-            }
-        });
-        result
-    }
-
-    /// Writes whole blocks starting at `slba` (see [`NamespaceStore::try_write`]).
-    ///
-    /// A failed write of the backing file is logged and the blocks are
-    /// marked uncorrectable, as a device does after a write fault.
-    pub fn write(&self, slba: u64, data: &[u8], fua: bool) {
-        if let Err(e) = self.try_write(slba, data, fua) {
-            tracing::error!("{e}");
-            if !matches!(e, StorageError::OutOfRange { .. }) {
-                let lba_size = u64::from(self.lba_size());
-                self.mark_uncorrectable(slba, (data.len() as u64).div_ceil(lba_size));
-            }
+        if fill.is_empty() {
+            marks.fill = None;
+            self.has_fill.store(false, Ordering::Release);
         }
-    }
-
-    /// Stores `src` at byte `at` of `chunk` in the write cache.
-    fn write_cached(
-        &self,
-        g: &Geometry,
-        shard: &mut Shard,
-        chunk: u64,
-        at: usize,
-        src: &[u8],
-    ) -> Result<(), StorageError> {
-        if let Some(cached) = shard.cache.get_mut(&chunk) {
-            if cached.is_empty() {
-                if all_zero(src) {
-                    return Ok(());
-                }
-                *cached = vec![0u8; g.chunk_bytes].into_boxed_slice();
-                self.resident.fetch_add(g.chunk_bytes as u64, Ordering::Relaxed);
-            }
-            cached[at..at + src.len()].copy_from_slice(src);
-            return Ok(());
+        if save {
+            self.save_marks(g, &marks);
         }
-        let chunk_data: Chunk = if src.len() == g.chunk_bytes {
-            if all_zero(src) { Box::default() } else { src.into() }
-        } else {
-            let mut base = vec![0u8; g.chunk_bytes].into_boxed_slice();
-            match &self.file {
-                None => {
-                    if let Some(media) = shard.media.get(&chunk) {
-                        base.copy_from_slice(media);
-                    }
-                }
-                Some(backing) => {
-                    let valid = g.chunk_valid_bytes(chunk);
-                    let offset = g.byte(chunk * g.chunk_lbas);
-                    backing
-                        .file
-                        .read_exact_at(&mut base[..valid], offset)
-                        .map_err(|e| io_error(&backing.path, format!("read at offset {offset}"), e))?;
-                }
-            }
-            base[at..at + src.len()].copy_from_slice(src);
-            base
-        };
-        self.charge(chunk_data.len());
-        self.cached_chunks.fetch_add(1, Ordering::AcqRel);
-        shard.cache.insert(chunk, chunk_data);
-        Ok(())
-    }
-
-    /// Stores `src` at byte `at` of `chunk` on the media.
-    fn write_media(
-        &self,
-        g: &Geometry,
-        shard: &mut Shard,
-        chunk: u64,
-        at: usize,
-        src: &[u8],
-    ) -> Result<(), StorageError> {
-        if let Some(backing) = &self.file {
-            let offset = g.byte(chunk * g.chunk_lbas) + at as u64;
-            return backing
-                .file
-                .write_all_at(src, offset)
-                .map_err(|e| io_error(&backing.path, format!("write at offset {offset}"), e));
-        }
-        let whole = src.len() == g.chunk_bytes;
-        match shard.media.get_mut(&chunk) {
-            Some(existing) => {
-                if whole && all_zero(src) {
-                    shard.media.remove(&chunk);
-                    self.refund(g.chunk_bytes);
-                } else {
-                    existing[at..at + src.len()].copy_from_slice(src);
-                }
-            }
-            None => {
-                if all_zero(src) {
-                    return Ok(());
-                }
-                let data: Chunk = if whole {
-                    src.into()
-                } else {
-                    let mut base = vec![0u8; g.chunk_bytes].into_boxed_slice();
-                    base[at..at + src.len()].copy_from_slice(src);
-                    base
-                };
-                self.charge(data.len());
-                shard.media.insert(chunk, data);
-            }
-        }
-        Ok(())
-    }
-
-    /// Zeroes `[slba, slba + nlb)` (Write Zeroes). Clears marks. The range
-    /// is clipped to the namespace.
-    pub fn write_zeroes(&self, slba: u64, nlb: u64) {
-        self.zero_range(slba, nlb);
-    }
-
-    /// Deallocates `[slba, slba + nlb)`: the blocks read as zeros and their
-    /// memory is freed. Clears marks. The range is clipped to the namespace.
-    pub fn deallocate(&self, slba: u64, nlb: u64) {
-        self.zero_range(slba, nlb);
-    }
-
-    fn zero_range(&self, slba: u64, nlb: u64) {
-        let g = self.geometry.read();
-        let end = slba.saturating_add(nlb).min(g.nlb);
-        if slba >= end {
-            return;
-        }
-        self.clear_marks(&g, slba, end - slba);
-        if self.mode == DataMode::Null {
-            return;
-        }
-        let lba = g.lba_size as usize;
-        let first_chunk = slba / g.chunk_lbas;
-        let last_chunk = (end - 1) / g.chunk_lbas;
-        // Byte range of the zeroed blocks inside `chunk`.
-        let part = |chunk: u64| -> (usize, usize) {
-            let chunk_start = chunk * g.chunk_lbas;
-            let lo = slba.max(chunk_start) - chunk_start;
-            let hi = end.min(chunk_start + g.chunk_lbas) - chunk_start;
-            (lo as usize * lba, hi as usize * lba)
-        };
-        let is_whole = |chunk: u64| part(chunk) == (0, g.chunk_bytes);
-        let mut file_error = None;
-        let mut zero_chunk = |shard: &mut Shard, chunk: u64| {
-            let (lo, hi) = part(chunk);
-            let whole = (lo, hi) == (0, g.chunk_bytes);
-            if let Some(cached) = shard.cache.get_mut(&chunk) {
-                if whole {
-                    let freed = cached.len();
-                    shard.cache.remove(&chunk);
-                    self.refund(freed);
-                    self.cached_chunks.fetch_sub(1, Ordering::AcqRel);
-                } else if !cached.is_empty() {
-                    cached[lo..hi].fill(0);
-                }
-            }
-            match &self.file {
-                None => {
-                    if let Some(media) = shard.media.get_mut(&chunk) {
-                        if !whole {
-                            media[lo..hi].fill(0);
-                        }
-                        if whole || all_zero(media) {
-                            shard.media.remove(&chunk);
-                            self.refund(g.chunk_bytes);
-                        }
-                    }
-                }
-                Some(backing) if !whole => {
-                    // Partial chunks are zeroed under the shard lock so a
-                    // concurrent cached write to the rest of the chunk
-                    // cannot pick up the old bytes.
-                    let offset = g.byte(chunk * g.chunk_lbas) + lo as u64;
-                    if let Err(e) = write_zeros(&backing.file, offset, (hi - lo) as u64) {
-                        file_error.get_or_insert(io_error(
-                            &backing.path,
-                            format!("zero at offset {offset}"),
-                            e,
-                        ));
-                    }
-                }
-                Some(_) => {}
-            }
-        };
-        if last_chunk - first_chunk < SCAN_THRESHOLD {
-            for chunk in first_chunk..=last_chunk {
-                zero_chunk(&mut self.shard(chunk).write(), chunk);
-            }
-        } else {
-            for shard in self.shards.iter() {
-                let mut shard = shard.write();
-                let mut keys: Vec<u64> = shard
-                    .cache
-                    .keys()
-                    .chain(shard.media.keys())
-                    .copied()
-                    .filter(|c| (first_chunk..=last_chunk).contains(c))
-                    .collect();
-                keys.sort_unstable();
-                keys.dedup();
-                for chunk in keys {
-                    zero_chunk(&mut shard, chunk);
-                }
-            }
-            // Partial edge chunks of a file store need their file bytes
-            // zeroed even when nothing of them is cached.
-            if self.file.is_some() {
-                for chunk in [first_chunk, last_chunk] {
-                    if !is_whole(chunk) {
-                        zero_chunk(&mut self.shard(chunk).write(), chunk);
-                    }
-                }
-            }
-        }
-        if let Some(backing) = &self.file {
-            // Whole chunks of the file (partial ones were zeroed above).
-            let whole_start = if is_whole(first_chunk) { first_chunk } else { first_chunk + 1 };
-            let start_lba = (whole_start * g.chunk_lbas).min(g.nlb);
-            let start = g.byte(start_lba);
-            let outcome = if end == g.nlb {
-                // A range that reaches the end of the file is freed by
-                // truncating and re-extending: instant and sparse.
-                let size = g.byte(g.nlb);
-                if start < size {
-                    backing.file.set_len(start).and_then(|()| backing.file.set_len(size))
-                } else {
-                    Ok(())
-                }
-            } else {
-                let whole_end = if is_whole(last_chunk) { last_chunk + 1 } else { last_chunk };
-                let stop = g.byte((whole_end * g.chunk_lbas).min(g.nlb));
-                if start < stop { write_zeros(&backing.file, start, stop - start) } else { Ok(()) }
-            };
-            if let Err(e) = outcome {
-                file_error.get_or_insert(io_error(&backing.path, format!("zero at offset {start}"), e));
-            }
-        }
-        if let Some(e) = file_error {
-            tracing::error!("{e}");
-            drop(g);
-            self.mark_uncorrectable(slba, end - slba);
-        }
+        true
     }
 
     // ---- write cache ----
@@ -801,6 +419,7 @@ impl NamespaceStore {
         let g = self.geometry.read();
         let mut failed = Vec::new();
         let mut first_error = None;
+        let mut unfilled = false;
         for shard in self.shards.iter() {
             let mut shard = shard.write();
             if shard.cache.is_empty() {
@@ -826,7 +445,7 @@ impl NamespaceStore {
                         let valid = g.chunk_valid_bytes(chunk);
                         let offset = g.byte(chunk * g.chunk_lbas);
                         let outcome = if len == 0 {
-                            write_zeros(&backing.file, offset, valid as u64)
+                            zero_file_range(&backing.file, offset, valid as u64)
                         } else {
                             backing.file.write_all_at(&data[..valid], offset)
                         };
@@ -840,7 +459,15 @@ impl NamespaceStore {
                         }
                     }
                 }
+                // The whole chunk is on the media now (the cache built it
+                // on top of the fill); under the shard lock, so no reader
+                // paints the pattern over the flushed data.
+                let first = chunk * g.chunk_lbas;
+                unfilled |= self.unfill(&g, first, (first + g.chunk_lbas).min(g.nlb), false);
             }
+        }
+        if unfilled {
+            self.save_marks(&g, &self.marks.read());
         }
         drop(g);
         let chunk_lbas = self.geometry.read().chunk_lbas;
@@ -865,14 +492,27 @@ impl NamespaceStore {
 
     // ---- format ----
 
-    /// Format or sanitize: every block reads zero, marks are cleared and
-    /// the cache is dropped. A file is truncated and re-extended (sparse).
+    /// Format or sanitize: every block reads zero, marks and any overwrite
+    /// fill are cleared and the cache is dropped. A file is truncated and
+    /// re-extended (sparse).
     pub fn erase_all(&self) {
         let g = self.geometry.write();
-        self.erase_locked(&g);
+        self.erase_locked(&g, None);
     }
 
-    fn erase_locked(&self, g: &Geometry) {
+    /// Sanitize overwrite: as [`NamespaceStore::erase_all`], then every
+    /// block reads as `pattern` repeated (little-endian, from the start of
+    /// each block) until it is written, zeroed or deallocated. The pattern
+    /// is kept as a fill rather than written out (see the module
+    /// documentation); a file store saves it in its sidecar. In
+    /// [`DataMode::Null`] this is [`NamespaceStore::erase_all`].
+    pub fn erase_with_pattern(&self, pattern: u32) {
+        let g = self.geometry.write();
+        let fill = (self.mode == DataMode::Normal && g.nlb > 0).then(|| Fill::new(pattern, g.nlb));
+        self.erase_locked(&g, fill);
+    }
+
+    fn erase_locked(&self, g: &Geometry, fill: Option<Fill>) {
         for shard in self.shards.iter() {
             let mut shard = shard.write();
             shard.cache = HashMap::new();
@@ -881,8 +521,10 @@ impl NamespaceStore {
         self.cached_chunks.store(0, Ordering::Release);
         self.resident.store(0, Ordering::Release);
         let mut marks = self.marks.write();
-        marks.clear();
+        marks.uncorrectable.clear();
         self.has_marks.store(false, Ordering::Release);
+        self.has_fill.store(fill.is_some(), Ordering::Release);
+        marks.fill = fill;
         if let Some(backing) = &self.file {
             if let Err(e) = save_marks_file(backing, g, &marks) {
                 tracing::error!("{e}");
@@ -911,17 +553,10 @@ impl NamespaceStore {
     pub fn try_reformat(&self, lba_size: u32, nlb: u64) -> Result<(), StorageError> {
         let mut g = self.geometry.write();
         if let Some(backing) = &self.file {
-            let geometry_error =
-                |reason| StorageError::Geometry { path: backing.path.clone(), lba_size, nlb, reason };
-            if lba_size == 0 {
-                return Err(geometry_error("the block size is zero"));
-            }
-            nlb.checked_mul(u64::from(lba_size))
-                .filter(|&size| size <= i64::MAX as u64)
-                .ok_or_else(|| geometry_error("the namespace is larger than a file can be"))?;
+            file_size(&backing.path, lba_size, nlb)?;
         }
         *g = Geometry::new(lba_size, nlb);
-        self.erase_locked(&g);
+        self.erase_locked(&g, None);
         Ok(())
     }
 }
@@ -946,39 +581,9 @@ impl std::fmt::Debug for NamespaceStore {
             .field("path", &self.path())
             .field("write_cache", &self.write_cache_enabled())
             .field("resident_bytes", &self.resident_bytes())
+            .field("fill_pattern", &self.fill_pattern())
             .finish()
     }
-}
-
-/// Replaces the marks sidecar (or removes it when nothing is marked).
-fn save_marks_file(backing: &FileBacking, g: &Geometry, marks: &RangeSet) -> Result<(), StorageError> {
-    let path = &backing.marks_path;
-    if marks.is_empty() {
-        return match std::fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(path, "remove", e)),
-            _ => Ok(()),
-        };
-    }
-    let saved = MarksFile { lba_size: g.lba_size, nlb: g.nlb, uncorrectable: marks.iter().collect() };
-    let text =
-        serde_json::to_vec(&saved).map_err(|source| StorageError::Marks { path: path.clone(), source })?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text).map_err(|e| io_error(&tmp, "write", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_error(path, "replace", e))
-}
-
-/// Writes `len` zero bytes at `offset` in pieces of at most [`ZERO_PIECE`].
-fn write_zeros(file: &File, offset: u64, len: u64) -> std::io::Result<()> {
-    static ZEROS: [u8; ZERO_PIECE] = [0; ZERO_PIECE];
-    let mut done = 0u64;
-    while done < len {
-        let n = (len - done).min(ZERO_PIECE as u64) as usize;
-        file.write_all_at(&ZEROS[..n], offset + done)?;
-        done += n as u64;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ enum Op {
     PowerLoss,
     Cache(bool),
     Reopen,
+    Overwrite(u32),
 }
 
 fn range() -> impl Strategy<Value = (u64, u64)> {
@@ -38,6 +39,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::PowerLoss),
         1 => any::<bool>().prop_map(Op::Cache),
         1 => Just(Op::Reopen),
+        1 => any::<u32>().prop_map(Op::Overwrite),
     ]
 }
 
@@ -131,6 +133,13 @@ fn run(lba: u32, file: Option<&std::path::Path>, ops: &[Op]) -> Result<(), TestC
                     model.durable.clone_from(&model.visible);
                 }
                 model.cache = enabled;
+            }
+            Op::Overwrite(pattern) => {
+                store.erase_with_pattern(pattern);
+                let bytes: Vec<u8> = (0..size).map(|i| pattern.to_le_bytes()[i % model.lba % 4]).collect();
+                model.durable.clone_from(&bytes);
+                model.visible = bytes;
+                model.marks.clear();
             }
             Op::Reopen => {
                 if file.is_some() {

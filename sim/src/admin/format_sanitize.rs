@@ -6,8 +6,15 @@
 //! runs in the background for the configured duration: while it runs, I/O
 //! and most admin commands complete with sanitize-in-progress, the status
 //! log shows progress out of 65536, and at the end every namespace is
-//! erased (an overwrite leaves zeros rather than the pattern). A sanitize
-//! continues across controller resets.
+//! erased. Block and crypto erase leave blocks that read as zeros; an
+//! overwrite leaves the Overwrite Pattern (CDW11, 32 bits, repeated
+//! little-endian through every block), or its inverse when OIPBP is set
+//! and the pass count is even, since the pattern is then inverted between
+//! passes and the last pass writes the inverse. The pattern is kept by the
+//! namespace store as a fill, not written out (see
+//! [`crate::storage::NamespaceStore::erase_with_pattern`]). The simulator
+//! never deallocates after a sanitize, so No-Deallocate After Sanitize
+//! changes nothing. A sanitize continues across controller resets.
 
 use super::{AdminResult, NSID_ALL};
 use crate::controller::Controller;
@@ -94,6 +101,8 @@ pub(crate) fn sanitize(ctrl: &Controller, cmd: &Command) -> AdminResult {
         0 => 16,
         n => n as u8,
     };
+    let fill = (action == sanitize::OVERWRITE)
+        .then(|| overwrite_result(cmd.cdw11, passes, cmd.cdw10 & sanitize::CDW10_OIPBP != 0));
     let duration = ctrl.cfg.sanitize_duration;
     st.running = Some((Instant::now(), duration));
     st.last_status = sanitize::STATUS_IN_PROGRESS;
@@ -108,7 +117,10 @@ pub(crate) fn sanitize(ctrl: &Controller, cmd: &Command) -> AdminResult {
     ctrl.timer.schedule(duration, move || {
         let Some(ctrl) = weak.upgrade() else { return };
         for ns in ctrl.ns.read().all() {
-            ns.store.erase_all();
+            match fill {
+                Some(pattern) => ns.store.erase_with_pattern(pattern),
+                None => ns.store.erase_all(),
+            }
         }
         let mut st = ctrl.sanitize.lock();
         st.running = None;
@@ -118,6 +130,13 @@ pub(crate) fn sanitize(ctrl: &Controller, cmd: &Command) -> AdminResult {
         tracing::debug!("sanitize complete");
     });
     Ok(0)
+}
+
+/// The pattern an overwrite of `passes` passes leaves with Overwrite
+/// Pattern `ovrpat`: with `invert` (OIPBP) every other pass writes the
+/// inverse, so the last of an even number of passes does.
+pub(crate) fn overwrite_result(ovrpat: u32, passes: u8, invert: bool) -> u32 {
+    if invert && passes.is_multiple_of(2) { !ovrpat } else { ovrpat }
 }
 
 /// The Sanitize Status log page.
@@ -143,4 +162,19 @@ pub(crate) fn status_log(ctrl: &Controller) -> SanitizeStatusLog {
     log.etbend = u32::MAX;
     log.etcend = u32::MAX;
     log
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overwrite_result;
+
+    #[test]
+    fn inverting_passes_end_on_the_inverse_for_even_counts() {
+        assert_eq!(overwrite_result(0xA5A5_5A5A, 1, false), 0xA5A5_5A5A);
+        assert_eq!(overwrite_result(0xA5A5_5A5A, 2, false), 0xA5A5_5A5A);
+        assert_eq!(overwrite_result(0xA5A5_5A5A, 1, true), 0xA5A5_5A5A);
+        assert_eq!(overwrite_result(0xA5A5_5A5A, 3, true), 0xA5A5_5A5A);
+        assert_eq!(overwrite_result(0xA5A5_5A5A, 2, true), 0x5A5A_A5A5);
+        assert_eq!(overwrite_result(0x0000_00FF, 16, true), 0xFFFF_FF00);
+    }
 }

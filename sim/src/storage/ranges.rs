@@ -70,6 +70,18 @@ impl RangeSet {
         changed
     }
 
+    /// The members of `[start, end)`, as ranges clipped to it, in order.
+    pub(crate) fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let first = self
+            .map
+            .range(..start)
+            .next_back()
+            .filter(|&(_, &pe)| pe > start && start < end)
+            .map(|(_, &pe)| (start, pe.min(end)));
+        let rest = self.map.range(start..end.max(start)).map(move |(&s, &e)| (s, e.min(end)));
+        first.into_iter().chain(rest)
+    }
+
     /// The first member of `[start, end)`, if any.
     pub(crate) fn first_in(&self, start: u64, end: u64) -> Option<u64> {
         if start >= end {
@@ -112,6 +124,11 @@ mod tests {
         assert_eq!(set.first_in(8, 100), Some(8));
         assert_eq!(set.first_in(10, 12), None);
         assert_eq!(set.first_in(10, 13), Some(12));
+        assert_eq!(set.overlapping(0, 100).collect::<Vec<_>>(), vec![(6, 10), (12, 39)]);
+        assert_eq!(set.overlapping(8, 13).collect::<Vec<_>>(), vec![(8, 10), (12, 13)]);
+        assert_eq!(set.overlapping(10, 12).count(), 0);
+        assert_eq!(set.overlapping(13, 13).count(), 0);
+        assert_eq!(set.overlapping(20, 5).count(), 0);
         set.insert(u64::MAX - 1, u64::MAX);
         assert_eq!(set.first_in(u64::MAX - 5, u64::MAX), Some(u64::MAX - 1));
         assert!(set.remove(0, u64::MAX));

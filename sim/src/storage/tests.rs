@@ -1,4 +1,5 @@
 use super::*;
+use std::fs::File;
 use std::time::Instant;
 
 const TIB: u64 = 1 << 40;
@@ -303,4 +304,152 @@ fn file_store_errors_name_the_path() {
     let err = NamespaceStore::open_file(&path, 512, 8).unwrap_err();
     assert!(matches!(err, StorageError::Marks { .. }), "{err}");
     assert!(err.to_string().contains("ns.img.marks"), "{err}");
+}
+
+/// Whether the filesystem holding `dir` can punch holes.
+fn can_punch_holes(dir: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let probe = File::create(dir.join("punch-probe")).unwrap();
+    probe.set_len(1 << 20).unwrap();
+    // SAFETY: integer arguments only; `probe` keeps the descriptor open.
+    let rc = unsafe {
+        libc::fallocate(probe.as_raw_fd(), libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, 0, 4096)
+    };
+    rc == 0
+}
+
+#[test]
+fn file_store_deallocates_a_middle_range_by_punching_holes() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    if !can_punch_holes(dir.path()) {
+        eprintln!("skipped: the filesystem of {} cannot punch holes", dir.path().display());
+        return;
+    }
+    let path = dir.path().join("ns.img");
+    let nlb = TIB / 4096 + 16;
+    let store = NamespaceStore::open_file(&path, 4096, nlb).unwrap();
+    // 1 MiB of data at each end of the 1 TiB middle range and in between,
+    // plus a block on either side of it that must survive.
+    let mib = block(4096, 1).repeat(256);
+    for lba in [8, nlb / 2, nlb - 8 - 256] {
+        store.write(lba, &mib, true);
+    }
+    store.write(7, &block(4096, 2), true);
+    store.write(nlb - 8, &block(4096, 3), true);
+    let blocks = || std::fs::metadata(&path).unwrap().blocks();
+    let before = blocks();
+    assert!(before >= 3 * 2048, "{before} blocks of 512 bytes allocated");
+    // [8, nlb - 8): 1 TiB that neither starts at 0 nor reaches the end, so
+    // the truncation shortcut does not apply.
+    store.deallocate(8, nlb - 16);
+    let after = blocks();
+    assert!(after + 3 * 2048 <= before, "allocated blocks {before} -> {after}");
+    for lba in [8, 9, nlb / 2, nlb / 2 + 255, nlb - 9] {
+        assert!(read_vec(&store, lba, 1).unwrap().iter().all(|&b| b == 0), "lba {lba}");
+    }
+    assert_eq!(read_vec(&store, 7, 1).unwrap(), block(4096, 2));
+    assert_eq!(read_vec(&store, nlb - 8, 1).unwrap(), block(4096, 3));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), nlb * 4096, "the size is kept");
+}
+
+fn pattern_block(lba_size: usize, pattern: u32) -> Vec<u8> {
+    pattern.to_le_bytes().iter().copied().cycle().take(lba_size).collect()
+}
+
+#[test]
+fn overwrite_fill_reads_back_without_materializing() {
+    let nlb = 16 * TIB / 4096;
+    let store = NamespaceStore::new_memory(4096, nlb, DataMode::Normal);
+    store.write(5, &block(4096, 1), false);
+    store.mark_uncorrectable(9, 1);
+    store.erase_with_pattern(0xA5A5_5A5A);
+    assert_eq!(store.fill_pattern(), Some(0xA5A5_5A5A));
+    assert_eq!(store.resident_bytes(), 0, "the pattern is not stored");
+    assert!(store.uncorrectable_ranges().is_empty());
+    let pat = pattern_block(4096, 0xA5A5_5A5A);
+    for lba in [0, 5, 9, nlb / 3, nlb - 1] {
+        assert_eq!(read_vec(&store, lba, 1).unwrap(), pat, "lba {lba}");
+    }
+    assert_eq!(read_vec(&store, 2, 4).unwrap(), pat.repeat(4));
+    // Writes, Write Zeroes and Deallocate replace the pattern block by block.
+    store.write(10, &block(4096, 2), true);
+    store.write(11, &vec![0; 4096], true);
+    store.write_zeroes(12, 1);
+    store.deallocate(nlb / 2, nlb / 2);
+    let got = read_vec(&store, 9, 5).unwrap();
+    assert_eq!(got[..4096], pat);
+    assert_eq!(got[4096..8192], block(4096, 2));
+    assert!(got[8192..16384].iter().all(|&b| b == 0));
+    assert_eq!(got[16384..], pat);
+    assert!(read_vec(&store, nlb - 1, 1).unwrap().iter().all(|&b| b == 0));
+    assert_eq!(read_vec(&store, nlb / 2 - 1, 1).unwrap(), pat);
+    // Erasing drops the pattern.
+    store.erase_all();
+    assert_eq!(store.fill_pattern(), None);
+    assert!(read_vec(&store, 0, 1).unwrap().iter().all(|&b| b == 0));
+}
+
+#[test]
+fn overwrite_fill_and_the_write_cache() {
+    // 512-byte blocks: eight to a chunk, so cached writes share chunks
+    // with blocks that keep the pattern.
+    let store = NamespaceStore::new_memory(512, 64, DataMode::Normal);
+    store.erase_with_pattern(0x0102_0304);
+    let pat = pattern_block(512, 0x0102_0304);
+    store.set_write_cache(true);
+    store.write(3, &block(512, 1), false);
+    assert_eq!(read_vec(&store, 2, 3).unwrap(), [pat.clone(), block(512, 1), pat.clone()].concat());
+    // Lost before the flush: the pattern is back.
+    store.power_loss();
+    assert_eq!(read_vec(&store, 3, 1).unwrap(), pat);
+    store.write(3, &block(512, 1), false);
+    store.flush();
+    store.power_loss();
+    assert_eq!(read_vec(&store, 2, 3).unwrap(), [pat.clone(), block(512, 1), pat.clone()].concat());
+    assert_eq!(read_vec(&store, 63, 1).unwrap(), pat);
+    // Reformat drops it too.
+    store.reformat(4096, 8);
+    assert_eq!(store.fill_pattern(), None);
+    assert!(read_vec(&store, 0, 8).unwrap().iter().all(|&b| b == 0));
+}
+
+#[test]
+fn file_store_keeps_the_overwrite_fill_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ns.img");
+    let nlb = TIB / 4096;
+    let pat = pattern_block(4096, 0xDEAD_BEEF);
+    {
+        let store = NamespaceStore::open_file(&path, 4096, nlb).unwrap();
+        store.write(1, &block(4096, 1), true);
+        store.erase_with_pattern(0xDEAD_BEEF);
+        store.write(2, &block(4096, 2), true);
+        store.set_write_cache(true);
+        store.write(3, &block(4096, 3), false);
+        assert_eq!(
+            read_vec(&store, 0, 4).unwrap(),
+            [pat.clone(), pat.clone(), block(4096, 2), block(4096, 3)].concat()
+        );
+    }
+    // Not written out: the image stays sparse.
+    use std::os::unix::fs::MetadataExt;
+    assert!(std::fs::metadata(&path).unwrap().blocks() < 1024);
+    let store = NamespaceStore::open_file(&path, 4096, nlb).unwrap();
+    assert_eq!(store.fill_pattern(), Some(0xDEAD_BEEF));
+    assert_eq!(
+        read_vec(&store, 0, 4).unwrap(),
+        [pat.clone(), pat.clone(), block(4096, 2), block(4096, 3)].concat()
+    );
+    assert_eq!(read_vec(&store, nlb - 1, 1).unwrap(), pat);
+    // Deallocating to the end (the truncation path) and erasing remove it.
+    store.deallocate(4, nlb - 4);
+    assert!(read_vec(&store, nlb - 1, 1).unwrap().iter().all(|&b| b == 0));
+    assert_eq!(read_vec(&store, 0, 1).unwrap(), pat);
+    store.erase_all();
+    drop(store);
+    assert!(!dir.path().join("ns.img.marks").exists());
+    let store = NamespaceStore::open_file(&path, 4096, nlb).unwrap();
+    assert_eq!(store.fill_pattern(), None);
+    assert!(read_vec(&store, 0, 4).unwrap().iter().all(|&b| b == 0));
 }
