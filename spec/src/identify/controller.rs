@@ -1,0 +1,429 @@
+//! The Identify Controller data structure (CNS 01h) and its power state
+//! descriptors.
+
+use super::*;
+
+/// A power state descriptor (Identify Controller bytes 2079:2048 for power
+/// state 0, and so on for the 32 power states).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct PowerStateDescriptor {
+    /// Maximum Power, in 0.01 W (or 0.0001 W when MXPS is set).
+    pub mp: u16,
+    /// Reserved.
+    pub rsvd2: u8,
+    /// Bit 0: Max Power Scale (MXPS); bit 1: Non-Operational State (NOPS).
+    pub flags: u8,
+    /// Entry Latency, in microseconds.
+    pub enlat: u32,
+    /// Exit Latency, in microseconds.
+    pub exlat: u32,
+    /// Relative Read Throughput (bits 4:0).
+    pub rrt: u8,
+    /// Relative Read Latency (bits 4:0).
+    pub rrl: u8,
+    /// Relative Write Throughput (bits 4:0).
+    pub rwt: u8,
+    /// Relative Write Latency (bits 4:0).
+    pub rwl: u8,
+    /// Idle Power.
+    pub idlp: u16,
+    /// Idle Power Scale (bits 7:6).
+    pub ips: u8,
+    /// Reserved.
+    pub rsvd19: u8,
+    /// Active Power.
+    pub actp: u16,
+    /// Bits 2:0: Active Power Workload (APW); bits 7:6: Active Power Scale (APS).
+    pub apw_aps: u8,
+    /// Reserved.
+    pub rsvd23: [u8; 9],
+}
+
+const _: () = assert!(size_of::<PowerStateDescriptor>() == 32);
+
+impl PowerStateDescriptor {
+    /// Max Power Scale flag in [`PowerStateDescriptor::flags`].
+    pub const MXPS: u8 = 1 << 0;
+    /// Non-Operational State flag in [`PowerStateDescriptor::flags`].
+    pub const NOPS: u8 = 1 << 1;
+
+    /// Whether this is a non-operational power state.
+    pub const fn non_operational(&self) -> bool {
+        self.flags & Self::NOPS != 0
+    }
+}
+
+/// The Identify Controller data structure (CNS 01h, 4096 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct IdentifyController {
+    /// PCI Vendor ID (bytes 1:0).
+    pub vid: u16,
+    /// PCI Subsystem Vendor ID (bytes 3:2).
+    pub ssvid: u16,
+    /// Serial Number, ASCII, space padded (bytes 23:4).
+    pub sn: [u8; 20],
+    /// Model Number, ASCII, space padded (bytes 63:24).
+    pub mn: [u8; 40],
+    /// Firmware Revision, ASCII, space padded (bytes 71:64).
+    pub fr: [u8; 8],
+    /// Recommended Arbitration Burst (byte 72).
+    pub rab: u8,
+    /// IEEE OUI Identifier, little-endian (bytes 75:73).
+    pub ieee: [u8; 3],
+    /// Controller Multi-Path I/O and Namespace Sharing Capabilities (byte 76).
+    pub cmic: u8,
+    /// Maximum Data Transfer Size, a power of two in units of CAP.MPSMIN;
+    /// 0 means no limit (byte 77).
+    pub mdts: u8,
+    /// Controller ID (bytes 79:78).
+    pub cntlid: u16,
+    /// Version, in the format of the VS register (bytes 83:80).
+    pub ver: u32,
+    /// RTD3 Resume Latency, in microseconds (bytes 87:84).
+    pub rtd3r: u32,
+    /// RTD3 Entry Latency, in microseconds (bytes 91:88).
+    pub rtd3e: u32,
+    /// Optional Asynchronous Events Supported (bytes 95:92).
+    pub oaes: u32,
+    /// Controller Attributes (bytes 99:96).
+    pub ctratt: u32,
+    /// Read Recovery Levels Supported (bytes 101:100).
+    pub rrls: u16,
+    /// Reserved (bytes 110:102).
+    pub rsvd102: [u8; 9],
+    /// Controller Type: 1 I/O, 2 discovery, 3 administrative (byte 111).
+    pub cntrltype: u8,
+    /// FRU Globally Unique Identifier (bytes 127:112).
+    pub fguid: [u8; 16],
+    /// Command Retry Delay Time 1, in 100 ms units (bytes 129:128).
+    pub crdt1: u16,
+    /// Command Retry Delay Time 2 (bytes 131:130).
+    pub crdt2: u16,
+    /// Command Retry Delay Time 3 (bytes 133:132).
+    pub crdt3: u16,
+    /// Reserved (bytes 252:134).
+    pub rsvd134: [u8; 119],
+    /// NVM Subsystem Report (byte 253, NVMe-MI).
+    pub nvmsr: u8,
+    /// VPD Write Cycle Information (byte 254, NVMe-MI).
+    pub vwci: u8,
+    /// Management Endpoint Capabilities (byte 255, NVMe-MI).
+    pub mec: u8,
+    /// Optional Admin Command Support, see [`oacs`] (bytes 257:256).
+    pub oacs: u16,
+    /// Abort Command Limit, zero-based (byte 258).
+    pub acl: u8,
+    /// Asynchronous Event Request Limit, zero-based (byte 259).
+    pub aerl: u8,
+    /// Firmware Updates, see [`frmw`] (byte 260).
+    pub frmw: u8,
+    /// Log Page Attributes, see [`lpa`] (byte 261).
+    pub lpa: u8,
+    /// Error Log Page Entries, zero-based (byte 262).
+    pub elpe: u8,
+    /// Number of Power States Support, zero-based (byte 263).
+    pub npss: u8,
+    /// Admin Vendor Specific Command Configuration (byte 264).
+    pub avscc: u8,
+    /// Autonomous Power State Transition Attributes (byte 265).
+    pub apsta: u8,
+    /// Warning Composite Temperature Threshold, in Kelvin (bytes 267:266).
+    pub wctemp: u16,
+    /// Critical Composite Temperature Threshold, in Kelvin (bytes 269:268).
+    pub cctemp: u16,
+    /// Maximum Time for Firmware Activation, in 100 ms units (bytes 271:270).
+    pub mtfa: u16,
+    /// Host Memory Buffer Preferred Size, in 4 KiB units (bytes 275:272).
+    pub hmpre: u32,
+    /// Host Memory Buffer Minimum Size, in 4 KiB units (bytes 279:276).
+    pub hmmin: u32,
+    /// Total NVM Capacity, in bytes, u128 little-endian (bytes 295:280).
+    pub tnvmcap: [u8; 16],
+    /// Unallocated NVM Capacity, in bytes, u128 little-endian (bytes 311:296).
+    pub unvmcap: [u8; 16],
+    /// Replay Protected Memory Block Support (bytes 315:312).
+    pub rpmbs: u32,
+    /// Extended Device Self-test Time, in minutes (bytes 317:316).
+    pub edstt: u16,
+    /// Device Self-test Options (byte 318).
+    pub dsto: u8,
+    /// Firmware Update Granularity, in 4 KiB units (byte 319).
+    pub fwug: u8,
+    /// Keep Alive Support, granularity in 100 ms units (bytes 321:320).
+    pub kas: u16,
+    /// Host Controlled Thermal Management Attributes (bytes 323:322).
+    pub hctma: u16,
+    /// Minimum Thermal Management Temperature, in Kelvin (bytes 325:324).
+    pub mntmt: u16,
+    /// Maximum Thermal Management Temperature, in Kelvin (bytes 327:326).
+    pub mxtmt: u16,
+    /// Sanitize Capabilities, see [`sanicap`] (bytes 331:328).
+    pub sanicap: u32,
+    /// Host Memory Buffer Minimum Descriptor Entry Size (bytes 335:332).
+    pub hmminds: u32,
+    /// Host Memory Maximum Descriptors Entries (bytes 337:336).
+    pub hmmaxd: u16,
+    /// NVM Set Identifier Maximum (bytes 339:338).
+    pub nsetidmax: u16,
+    /// Endurance Group Identifier Maximum (bytes 341:340).
+    pub endgidmax: u16,
+    /// ANA Transition Time, in seconds (byte 342).
+    pub anatt: u8,
+    /// Asymmetric Namespace Access Capabilities (byte 343).
+    pub anacap: u8,
+    /// ANA Group Identifier Maximum (bytes 347:344).
+    pub anagrpmax: u32,
+    /// Number of ANA Group Identifiers (bytes 351:348).
+    pub nanagrpid: u32,
+    /// Persistent Event Log Size, in 64 KiB units (bytes 355:352).
+    pub pels: u32,
+    /// Domain Identifier (bytes 357:356).
+    pub domainid: u16,
+    /// Reserved (bytes 367:358).
+    pub rsvd358: [u8; 10],
+    /// Max Endurance Group Capacity, u128 little-endian (bytes 383:368).
+    pub megcap: [u8; 16],
+    /// Reserved (bytes 511:384).
+    pub rsvd384: [u8; 128],
+    /// Submission Queue Entry Size: bits 3:0 required, 7:4 maximum, as
+    /// powers of two (byte 512).
+    pub sqes: u8,
+    /// Completion Queue Entry Size, like SQES (byte 513).
+    pub cqes: u8,
+    /// Maximum Outstanding Commands (bytes 515:514).
+    pub maxcmd: u16,
+    /// Number of Namespaces: the largest valid NSID (bytes 519:516).
+    pub nn: u32,
+    /// Optional NVM Command Support, see [`oncs`] (bytes 521:520).
+    pub oncs: u16,
+    /// Fused Operation Support (bytes 523:522).
+    pub fuses: u16,
+    /// Format NVM Attributes (byte 524).
+    pub fna: u8,
+    /// Volatile Write Cache, see [`vwc`] (byte 525).
+    pub vwc: u8,
+    /// Atomic Write Unit Normal, zero-based in logical blocks (bytes 527:526).
+    pub awun: u16,
+    /// Atomic Write Unit Power Fail, zero-based (bytes 529:528).
+    pub awupf: u16,
+    /// I/O Command Set Vendor Specific Command Configuration (byte 530).
+    pub icsvscc: u8,
+    /// Namespace Write Protection Capabilities (byte 531).
+    pub nwpc: u8,
+    /// Atomic Compare & Write Unit, zero-based (bytes 533:532).
+    pub acwu: u16,
+    /// Copy Descriptor Formats Supported (OCFS in NVMe 2.0; bytes 535:534).
+    pub cdfs: u16,
+    /// SGL Support (bytes 539:536).
+    pub sgls: u32,
+    /// Maximum Number of Allowed Namespaces (bytes 543:540).
+    pub mnan: u32,
+    /// Maximum Domain Namespace Attachments, u128 little-endian (bytes 559:544).
+    pub maxdna: [u8; 16],
+    /// Maximum I/O Controller Namespace Attachments (bytes 563:560).
+    pub maxcna: u32,
+    /// Optimal Aggregated Queue Depth (bytes 567:564).
+    pub oaqd: u32,
+    /// Reserved (bytes 767:568).
+    pub rsvd568: [u8; 200],
+    /// NVM Subsystem NVMe Qualified Name, UTF-8, NUL terminated
+    /// (bytes 1023:768).
+    pub subnqn: [u8; 256],
+    /// Reserved (bytes 1791:1024).
+    pub rsvd1024: [u8; 768],
+    /// I/O Queue Command Capsule Supported Size, NVMe over Fabrics
+    /// (bytes 1795:1792).
+    pub ioccsz: u32,
+    /// I/O Queue Response Capsule Supported Size (bytes 1799:1796).
+    pub iorcsz: u32,
+    /// In Capsule Data Offset (bytes 1801:1800).
+    pub icdoff: u16,
+    /// Fabrics Controller Attributes (byte 1802).
+    pub fcatt: u8,
+    /// Maximum SGL Data Block Descriptors (byte 1803).
+    pub msdbd: u8,
+    /// Optional Fabric Commands Support (bytes 1805:1804).
+    pub ofcs: u16,
+    /// Reserved (bytes 2047:1806).
+    pub rsvd1806: [u8; 242],
+    /// Power State Descriptors 0 to 31 (bytes 3071:2048).
+    pub psd: [PowerStateDescriptor; 32],
+    /// Vendor Specific (bytes 4095:3072).
+    pub vs: [u8; 1024],
+}
+
+const _: () = assert!(size_of::<IdentifyController>() == 4096);
+
+impl Default for IdentifyController {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
+impl IdentifyController {
+    /// An all-zero structure.
+    pub fn zeroed() -> Self {
+        Self::new_zeroed()
+    }
+
+    /// The serial number, trimmed.
+    pub fn serial(&self) -> String {
+        ascii_field(&self.sn)
+    }
+
+    /// The model number, trimmed.
+    pub fn model(&self) -> String {
+        ascii_field(&self.mn)
+    }
+
+    /// The firmware revision, trimmed.
+    pub fn firmware_revision(&self) -> String {
+        ascii_field(&self.fr)
+    }
+
+    /// The NVM subsystem NQN, up to its first NUL.
+    pub fn subsystem_nqn(&self) -> String {
+        ascii_field(&self.subnqn)
+    }
+
+    /// Sets the serial number (space padded, truncated to 20 bytes).
+    pub fn set_serial(&mut self, text: &str) {
+        set_ascii(&mut self.sn, text);
+    }
+
+    /// Sets the model number (space padded, truncated to 40 bytes).
+    pub fn set_model(&mut self, text: &str) {
+        set_ascii(&mut self.mn, text);
+    }
+
+    /// Sets the firmware revision (space padded, truncated to 8 bytes).
+    pub fn set_firmware_revision(&mut self, text: &str) {
+        set_ascii(&mut self.fr, text);
+    }
+
+    /// Sets the NVM subsystem NQN (NUL padded, truncated to 255 bytes).
+    pub fn set_subsystem_nqn(&mut self, text: &str) {
+        set_nul_terminated(&mut self.subnqn, text);
+    }
+
+    /// The maximum data transfer size in bytes for a minimum memory page
+    /// size of `min_page_size` bytes (CAP.MPSMIN), or `None` when MDTS is 0
+    /// (no limit).
+    pub fn mdts_bytes(&self, min_page_size: u64) -> Option<u64> {
+        if self.mdts == 0 {
+            return None;
+        }
+        Some(min_page_size.checked_shl(u32::from(self.mdts)).unwrap_or(u64::MAX))
+    }
+
+    /// Total NVM capacity in bytes.
+    pub fn total_capacity(&self) -> u128 {
+        le_uint(&self.tnvmcap)
+    }
+
+    /// Unallocated NVM capacity in bytes.
+    pub fn unallocated_capacity(&self) -> u128 {
+        le_uint(&self.unvmcap)
+    }
+
+    /// The number of firmware slots (FRMW bits 3:1).
+    pub const fn firmware_slots(&self) -> u8 {
+        frmw::nslots(self.frmw)
+    }
+}
+
+impl NamedFields for IdentifyController {
+    fn fields(&self) -> Vec<(&'static str, FieldValue)> {
+        use FieldValue::{Bytes, Int, Text};
+        vec![
+            ("vid", self.vid.into()),
+            ("ssvid", self.ssvid.into()),
+            ("sn", Text(self.serial())),
+            ("mn", Text(self.model())),
+            ("fr", Text(self.firmware_revision())),
+            ("rab", self.rab.into()),
+            ("ieee", Int(le_uint(&self.ieee))),
+            ("cmic", self.cmic.into()),
+            ("mdts", self.mdts.into()),
+            ("cntlid", self.cntlid.into()),
+            ("ver", self.ver.into()),
+            ("rtd3r", self.rtd3r.into()),
+            ("rtd3e", self.rtd3e.into()),
+            ("oaes", self.oaes.into()),
+            ("ctratt", self.ctratt.into()),
+            ("rrls", self.rrls.into()),
+            ("cntrltype", self.cntrltype.into()),
+            ("fguid", Bytes(self.fguid.to_vec())),
+            ("crdt1", self.crdt1.into()),
+            ("crdt2", self.crdt2.into()),
+            ("crdt3", self.crdt3.into()),
+            ("nvmsr", self.nvmsr.into()),
+            ("vwci", self.vwci.into()),
+            ("mec", self.mec.into()),
+            ("oacs", self.oacs.into()),
+            ("acl", self.acl.into()),
+            ("aerl", self.aerl.into()),
+            ("frmw", self.frmw.into()),
+            ("lpa", self.lpa.into()),
+            ("elpe", self.elpe.into()),
+            ("npss", self.npss.into()),
+            ("avscc", self.avscc.into()),
+            ("apsta", self.apsta.into()),
+            ("wctemp", self.wctemp.into()),
+            ("cctemp", self.cctemp.into()),
+            ("mtfa", self.mtfa.into()),
+            ("hmpre", self.hmpre.into()),
+            ("hmmin", self.hmmin.into()),
+            ("tnvmcap", Int(le_uint(&self.tnvmcap))),
+            ("unvmcap", Int(le_uint(&self.unvmcap))),
+            ("rpmbs", self.rpmbs.into()),
+            ("edstt", self.edstt.into()),
+            ("dsto", self.dsto.into()),
+            ("fwug", self.fwug.into()),
+            ("kas", self.kas.into()),
+            ("hctma", self.hctma.into()),
+            ("mntmt", self.mntmt.into()),
+            ("mxtmt", self.mxtmt.into()),
+            ("sanicap", self.sanicap.into()),
+            ("hmminds", self.hmminds.into()),
+            ("hmmaxd", self.hmmaxd.into()),
+            ("nsetidmax", self.nsetidmax.into()),
+            ("endgidmax", self.endgidmax.into()),
+            ("anatt", self.anatt.into()),
+            ("anacap", self.anacap.into()),
+            ("anagrpmax", self.anagrpmax.into()),
+            ("nanagrpid", self.nanagrpid.into()),
+            ("pels", self.pels.into()),
+            ("domainid", self.domainid.into()),
+            ("megcap", Int(le_uint(&self.megcap))),
+            ("sqes", self.sqes.into()),
+            ("cqes", self.cqes.into()),
+            ("maxcmd", self.maxcmd.into()),
+            ("nn", self.nn.into()),
+            ("oncs", self.oncs.into()),
+            ("fuses", self.fuses.into()),
+            ("fna", self.fna.into()),
+            ("vwc", self.vwc.into()),
+            ("awun", self.awun.into()),
+            ("awupf", self.awupf.into()),
+            ("icsvscc", self.icsvscc.into()),
+            ("nwpc", self.nwpc.into()),
+            ("acwu", self.acwu.into()),
+            ("cdfs", self.cdfs.into()),
+            ("sgls", self.sgls.into()),
+            ("mnan", self.mnan.into()),
+            ("maxdna", Int(le_uint(&self.maxdna))),
+            ("maxcna", self.maxcna.into()),
+            ("oaqd", self.oaqd.into()),
+            ("subnqn", Text(self.subsystem_nqn())),
+            ("ioccsz", self.ioccsz.into()),
+            ("iorcsz", self.iorcsz.into()),
+            ("icdoff", self.icdoff.into()),
+            ("fcatt", self.fcatt.into()),
+            ("msdbd", self.msdbd.into()),
+            ("ofcs", self.ofcs.into()),
+        ]
+    }
+}
