@@ -474,3 +474,95 @@ fn a_file_backed_device_keeps_data_and_counters_across_a_restart() {
     assert_eq!(health.host_write_commands(), writes);
     assert_eq!(health.unsafe_shutdowns(), 0);
 }
+
+fn io_fault(opcode: NvmOpcode, action: FaultAction) -> FaultRule {
+    FaultRule::new(
+        FaultMatch { queue: QueueMatch::Io, opcode: Some(opcode as u8), ..Default::default() },
+        action,
+    )
+}
+
+fn csts(ctrl: &Controller) -> nvmeplan_spec::registers::Csts {
+    nvmeplan_spec::registers::Csts::from(ctrl.transport().bar0_read32(nvmeplan_spec::registers::CSTS))
+}
+
+#[test]
+fn injected_status_delay_and_corruption_reach_the_host() {
+    let ctrl = open_sim("");
+    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let mut qp = qpair(&ctrl, 16);
+    let map = Arc::new(VerifyMap::new());
+    qp.attach_verify_map(1, map);
+    write_pattern(&mut qp, &ctrl, 0, 8, 1, false);
+    let lba = lba_size(&ctrl);
+    let mut rbuf = buffer(&ctrl, 8 * lba);
+
+    // A status on the second read only.
+    let status = nvmeplan_spec::Status::UNRECOVERED_READ_ERROR;
+    let rule = FaultRule {
+        matcher: FaultMatch {
+            queue: QueueMatch::Io,
+            opcode: Some(NvmOpcode::Read as u8),
+            nth: Some(2),
+            ..Default::default()
+        },
+        action: FaultAction::Status { status, dnr: true },
+        count: None,
+    };
+    let id = sim.faults().add(rule);
+    assert!(qp.read(1, 0, 8, &mut rbuf, None).unwrap().is_clean());
+    let cqe = qp.read(1, 0, 8, &mut rbuf, None).unwrap().completion;
+    assert_eq!(cqe.status(), status);
+    assert!(cqe.dnr());
+    assert!(qp.read(1, 0, 8, &mut rbuf, None).unwrap().is_clean());
+    assert_eq!(sim.faults().fired(id), 1);
+    sim.faults().clear();
+
+    // A delay shows in the command's latency.
+    sim.faults().add(io_fault(NvmOpcode::Flush, FaultAction::Delay(Duration::from_millis(150))).times(1));
+    let start = Instant::now();
+    assert!(qp.flush(1).unwrap().status().is_success());
+    assert!(start.elapsed() >= Duration::from_millis(150));
+    let last = qp.cmdlog().snapshot(1).pop().unwrap();
+    assert!(last.to_string().contains("flush"), "{last}");
+
+    // Corrupted read data is caught by verification, and the media is intact.
+    sim.faults().add(io_fault(NvmOpcode::Read, FaultAction::CorruptData).times(1));
+    let out = qp.read(1, 0, 8, &mut rbuf, None).unwrap();
+    assert!(out.completion.status().is_success());
+    assert_eq!(out.mismatches.len(), 1, "{:?}", out.mismatches);
+    assert_eq!(out.mismatches[0].lba, 0);
+    assert!(qp.read(1, 0, 8, &mut rbuf, None).unwrap().is_clean());
+}
+
+#[test]
+fn a_fatal_controller_and_a_hung_controller_recover_with_a_reset() {
+    let ctrl = open_sim("");
+    let sim = ctrl.transport().sim().expect("simulator").clone();
+    for action in [FaultAction::ControllerFatal, FaultAction::Hang] {
+        let options = QueuePairOptions { timeout: Duration::from_millis(200), ..Default::default() };
+        let mut qp = ctrl.create_qpair(16, options).unwrap();
+        sim.faults().add(io_fault(NvmOpcode::Flush, action.clone()).times(1));
+        let err = qp.flush(1).unwrap_err();
+        assert!(matches!(err, DriverError::Timeout { .. }), "{action:?}: {err}");
+        let fatal = csts(&ctrl).cfs();
+        assert_eq!(fatal, action == FaultAction::ControllerFatal, "{action:?}: CSTS.CFS");
+        // Admin commands get no answer either until the reset.
+        assert!(
+            ctrl.admin_timeout(
+                commands::identify(cns::CONTROLLER, 0, 0),
+                None,
+                Some(Duration::from_millis(200))
+            )
+            .is_err()
+        );
+        // Reset first: the stale queue pair then drops without sending
+        // deletes to a controller that cannot answer them.
+        ctrl.reset().unwrap();
+        drop(qp);
+        assert!(!csts(&ctrl).cfs());
+        let mut qp = qpair(&ctrl, 16);
+        assert!(qp.flush(1).unwrap().status().is_success(), "{action:?}: after reset");
+        write_pattern(&mut qp, &ctrl, 0, 8, 3, false);
+    }
+}
