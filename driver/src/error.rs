@@ -55,7 +55,7 @@ pub enum DriverError {
     /// A command did not complete within its timeout. Its CID stays
     /// reserved until the queue is deleted or the controller reset, because
     /// the device may still complete it.
-    #[error("command {opcode} cid {cid} on queue {qid} timed out after {elapsed:?}")]
+    #[error("command {opcode} cid {cid} on queue {qid} timed out after {} ms", elapsed.as_millis())]
     Timeout {
         /// Queue id.
         qid: u16,

@@ -237,9 +237,31 @@ impl VerifyMap {
     }
 
     /// Records a successful write of consecutive blocks of `lba_size` bytes.
+    /// The chunk table's read lock is taken once per chunk the range
+    /// touches, not once per block.
     pub fn record_writes(&self, slba: u64, data: &[u8], lba_size: usize) {
-        for (i, block) in data.chunks_exact(lba_size).enumerate() {
-            self.record_write(slba + i as u64, block);
+        let mut blocks = data.chunks_exact(lba_size).enumerate().peekable();
+        while let Some(&(i, _)) = blocks.peek() {
+            let (idx, _) = Self::split(slba + i as u64);
+            let map = self.chunks.read();
+            let Some(chunk) = map.get(&idx) else {
+                drop(map);
+                // First write to this chunk: allocate it through `set`.
+                let (i, block) = blocks.next().expect("peeked");
+                self.record_write(slba + i as u64, block);
+                continue;
+            };
+            while let Some(&(i, block)) = blocks.peek() {
+                let (bidx, off) = Self::split(slba + i as u64);
+                if bidx != idx {
+                    break;
+                }
+                let lba = slba + i as u64;
+                let stamped = block.len() >= 16 && block[..8] == lba.to_le_bytes();
+                let crc = crc32fast::hash(block);
+                chunk[off].store(Expectation::Crc { crc, stamped }.encode(), Ordering::Relaxed);
+                blocks.next();
+            }
         }
     }
 
@@ -280,8 +302,12 @@ impl VerifyMap {
 
     /// Checks one block read from `lba`.
     pub fn check_block(&self, lba: u64, block: &[u8]) -> Result<(), Mismatch> {
+        Self::check_expected(lba, block, self.expect(lba))
+    }
+
+    fn check_expected(lba: u64, block: &[u8], expected: Expectation) -> Result<(), Mismatch> {
         let mismatch = |kind, expected, found| Err(Mismatch { lba, kind, expected, found });
-        match self.expect(lba) {
+        match expected {
             Expectation::Unknown => Ok(()),
             Expectation::Zeroes => match all_zero(block) {
                 None => Ok(()),
@@ -307,11 +333,27 @@ impl VerifyMap {
 
     /// Checks consecutive blocks of `lba_size` bytes read from `slba`,
     /// appending mismatches to `out`; returns how many were found.
+    /// The chunk table's read lock is taken once per chunk the range
+    /// touches, not once per block.
     pub fn check_blocks(&self, slba: u64, data: &[u8], lba_size: usize, out: &mut Vec<Mismatch>) -> usize {
         let before = out.len();
-        for (i, block) in data.chunks_exact(lba_size).enumerate() {
-            if let Err(m) = self.check_block(slba + i as u64, block) {
-                out.push(m);
+        let mut blocks = data.chunks_exact(lba_size).enumerate().peekable();
+        while let Some(&(i, _)) = blocks.peek() {
+            let (idx, _) = Self::split(slba + i as u64);
+            let map = self.chunks.read();
+            let chunk = map.get(&idx);
+            let default = self.default.load(Ordering::Relaxed);
+            while let Some(&(i, block)) = blocks.peek() {
+                let lba = slba + i as u64;
+                let (bidx, off) = Self::split(lba);
+                if bidx != idx {
+                    break;
+                }
+                let value = chunk.map_or(default, |c| c[off].load(Ordering::Relaxed));
+                if let Err(m) = Self::check_expected(lba, block, Expectation::decode(value)) {
+                    out.push(m);
+                }
+                blocks.next();
             }
         }
         out.len() - before

@@ -4,7 +4,8 @@
 //! Schema ([`schema`]), loading with source positions ([`load`],
 //! [`positions`]), expressions ([`expr`]), validation that reports every
 //! problem at once ([`validate`], [`diagnostic`]) and the expansion of
-//! matrices and repeats into resolved steps ([`expand`]).
+//! matrices and repeats into resolved steps ([`expand`]), and the runner
+//! that executes plans against a device ([`run`]).
 //!
 //! A runner loads and validates a plan, then walks the resolved steps:
 //!
@@ -39,9 +40,11 @@ pub mod fields;
 pub mod load;
 pub mod plan;
 pub mod positions;
+pub mod run;
 pub mod schema;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, Severity, Sources, render_json, render_text};
 pub use expand::{Bindings, ResolvedStep, SourceLocation, StepKind, ValidatedPlan};
+pub use run::{PlanSource, RunOptions, RunResult, run_plan};
 pub use validate::{Options, Report, validate_path, validate_str};

@@ -4,21 +4,22 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit code: success.
-const EXIT_OK: u8 = 0;
-/// Exit code: a plan is invalid, or the command line is wrong.
-const EXIT_PLAN_ERROR: u8 = 2;
+use nvmeplan::run::{
+    self, EXIT_DEVICE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE as EXIT_PLAN_ERROR,
+};
 
 /// Test NVMe SSDs with YAML test plans.
 #[derive(Debug, Parser)]
 #[command(
     name = "nvmeplan",
     version,
-    after_help = "Exit codes:\n  0  success\n  2  a plan has errors, or the command line is wrong"
+    after_help = "Exit codes:\n  0    success: every plan is valid / every step passed or was skipped\n  1    run: a step failed or errored\n  2    a plan has errors, or the command line is wrong (nothing ran)\n  3    run: the device could not be opened\n  130  run: interrupted (Ctrl-C)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,8 +42,41 @@ enum Command {
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
     },
-    // `run` (executing plans against a device) belongs here; it is added by
-    // the runner work.
+    /// Run plans against a device and report every step.
+    #[command(
+        after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong (nothing ran)\n  3    the device could not be opened\n  130  interrupted (Ctrl-C)\n\nThe last line printed is `N passed, N failed, N skipped`."
+    )]
+    Run(RunArgs),
+}
+
+/// Arguments of `nvmeplan run`.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Plan files, run one after the other.
+    #[arg(required = true)]
+    plans: Vec<PathBuf>,
+    /// The device URI (`sim`, `sim:capacity=1G,lba=4096`); overrides the plan's `device`.
+    #[arg(long, value_name = "URI")]
+    device: Option<String>,
+    /// Set a variable (`name=value`; the value is parsed as YAML).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Run only steps with one of these tags (a step inherits its groups' and the plan's tags).
+    #[arg(long, value_delimiter = ',', value_name = "TAGS")]
+    tags: Vec<String>,
+    /// Skip steps with one of these tags.
+    #[arg(long = "skip-tags", value_delimiter = ',', value_name = "TAGS")]
+    skip_tags: Vec<String>,
+    /// Write the result to DIR/result.json (rewritten after every step; DIR/<plan>/result.json
+    /// for several plans).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Seed of random data, IO workers and probabilistic faults.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop after the first failed or errored step (steps with `continue_on_error` excepted).
+    #[arg(long)]
+    fail_fast: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,6 +125,99 @@ fn validate(plans: &[PathBuf], format: Format, vars: &[String]) -> anyhow::Resul
     Ok(ok)
 }
 
+/// Runs the plans; the exit code.
+fn run_command(args: RunArgs) -> anyhow::Result<u8> {
+    let options = nvmeplan::Options { vars: parse_vars(&args.vars)? };
+    let mut plans = Vec::new();
+    let mut invalid = false;
+    for path in &args.plans {
+        let report = nvmeplan::validate_path(path, &options);
+        if report.has_errors() {
+            eprint!("{}", nvmeplan::render_text(&report.diagnostics, &report.sources));
+            invalid = true;
+        } else if let Some(plan) = report.plan {
+            let uri = run::device_uri(&plan, args.device.as_deref());
+            if let Err(e) = run::device::check_uri(&uri) {
+                eprintln!("error: {e}");
+                return Ok(EXIT_PLAN_ERROR);
+            }
+            plans.push((path.clone(), plan, uri));
+        }
+    }
+    if invalid {
+        return Ok(EXIT_PLAN_ERROR);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        let pressed = AtomicBool::new(false);
+        let installed = ctrlc::set_handler(move || {
+            if pressed.swap(true, Ordering::SeqCst) {
+                eprintln!("interrupted again: exiting now");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            eprintln!("interrupted: stopping after recording the current step (Ctrl-C again to exit now)");
+            stop.store(true, Ordering::SeqCst);
+        });
+        if let Err(e) = installed {
+            eprintln!("warning: cannot handle Ctrl-C: {e}");
+        }
+    }
+    let several = plans.len() > 1;
+    let mut total = run::Summary::default();
+    let mut code = EXIT_OK;
+    for (path, plan, uri) in &plans {
+        let source =
+            run::PlanSource::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let ctrl = match run::open_device(uri) {
+            Ok(ctrl) => ctrl,
+            Err(e) => {
+                eprintln!("error: {e}");
+                println!("{}", total.line());
+                return Ok(EXIT_DEVICE);
+            }
+        };
+        let out = args.out.as_ref().map(|dir| {
+            if several {
+                dir.join(path.file_stem().map_or_else(|| "plan".into(), |s| s.to_string_lossy().into_owned()))
+            } else {
+                dir.clone()
+            }
+        });
+        let run_options = run::RunOptions {
+            tags: args.tags.clone(),
+            skip_tags: args.skip_tags.clone(),
+            out,
+            seed: args.seed,
+            fail_fast: args.fail_fast,
+            stop: stop.clone(),
+        };
+        println!("plan {} ({}) on {uri}", plan.name, path.display());
+        let mut stdout = std::io::stdout();
+        let result = run::run_plan(plan, &source, ctrl, uri, &run_options, &mut |step| {
+            let _ = writeln!(stdout, "{}", run::console_line(step));
+            let _ = stdout.flush();
+        })?;
+        total.passed += result.summary.passed;
+        total.failed += result.summary.failed;
+        total.errored += result.summary.errored;
+        total.skipped += result.summary.skipped;
+        let interrupted = stop.load(Ordering::SeqCst);
+        code = code.max(run::exit_code(&result, interrupted));
+        if interrupted || (args.fail_fast && !result.summary.all_passed() && !result.complete) {
+            break;
+        }
+    }
+    if code == EXIT_OK && !total.all_passed() {
+        code = EXIT_FAILED;
+    }
+    if let Some(note) = total.error_note() {
+        println!("{note}");
+    }
+    println!("{}", total.line());
+    Ok(code)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -105,6 +232,15 @@ fn main() -> ExitCode {
             Ok(true)
         }
         Command::Validate { plans, format, vars } => validate(&plans, format, &vars),
+        Command::Run(args) => {
+            return match run_command(args) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(EXIT_PLAN_ERROR)
+                }
+            };
+        }
     };
     match result {
         Ok(true) => ExitCode::from(EXIT_OK),

@@ -192,6 +192,9 @@ pub struct QueuePair {
     vector: Option<u16>,
     timeout: Duration,
     base: Instant,
+    last_ns: u64,
+    cq_db_batch: usize,
+    cq_unreported: usize,
     next_scan_ns: u64,
     cmdlog: Arc<CmdLog>,
     stats: QueueStats,
@@ -281,6 +284,9 @@ impl QueuePair {
             vector,
             timeout,
             base,
+            last_ns: 0,
+            cq_db_batch: 1,
+            cq_unreported: 0,
             next_scan_ns: 0,
             cmdlog: Arc::new(CmdLog::new(qid, cmdlog_entries, base)),
             stats: QueueStats::default(),
@@ -371,6 +377,20 @@ impl QueuePair {
         self.base.elapsed().as_nanos() as u64
     }
 
+    /// Reads the queue's clock: nanoseconds since the queue was created
+    /// (the time base of latencies, deadlines and the cmdlog).
+    pub fn clock_ns(&mut self) -> u64 {
+        self.last_ns = self.now_ns();
+        self.last_ns
+    }
+
+    /// The clock value the queue read last (by [`QueuePair::clock_ns`], or
+    /// by [`QueuePair::poll`] when it reaped completions or checked
+    /// deadlines), without reading the clock again.
+    pub fn last_clock_ns(&self) -> u64 {
+        self.last_ns
+    }
+
     fn deadline(&self, now: u64, timeout: Option<Duration>) -> u64 {
         let t = timeout.unwrap_or(self.timeout);
         now.saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX))
@@ -382,6 +402,7 @@ impl QueuePair {
         data: Option<(u64, usize)>,
         waiter: Waiter,
         timeout: Option<Duration>,
+        at: Option<u64>,
     ) -> Result<u16, DriverError> {
         if self.is_stale() {
             return Err(DriverError::ControllerReset { qid: self.qid });
@@ -429,7 +450,10 @@ impl QueuePair {
         // (depth * 64 bytes of DMA memory owned by this queue). The device
         // does not read the slot before the tail doorbell covers it.
         unsafe { self.sq.add(usize::from(self.sq_tail)).write_volatile(cmd) };
-        let now = self.now_ns();
+        let now = match at {
+            Some(t) => t,
+            None => self.now_ns(),
+        };
         let log_index = self.cmdlog.record_submission(&cmd, now);
         let deadline_ns = self.deadline(now, timeout);
         let t = &mut self.trackers[usize::from(cid)];
@@ -456,7 +480,22 @@ impl QueuePair {
         data: Option<(u64, usize)>,
         token: u64,
     ) -> Result<u16, DriverError> {
-        self.submit_inner(cmd, data, Waiter::Raw(token), None)
+        self.submit_inner(cmd, data, Waiter::Raw(token), None, None)
+    }
+
+    /// [`QueuePair::submit_raw`] stamped with `now_ns`, a recent value of
+    /// the queue's clock ([`QueuePair::clock_ns`] or
+    /// [`QueuePair::last_clock_ns`]) instead of reading the clock for every
+    /// command: the submission time of the latency and the deadline are
+    /// taken from it, so it must not be older than the caller can accept.
+    pub fn submit_raw_at(
+        &mut self,
+        cmd: Command,
+        data: Option<(u64, usize)>,
+        token: u64,
+        now_ns: u64,
+    ) -> Result<u16, DriverError> {
+        self.submit_inner(cmd, data, Waiter::Raw(token), None, Some(now_ns))
     }
 
     /// [`QueuePair::submit_raw`] with a per-command timeout.
@@ -467,7 +506,7 @@ impl QueuePair {
         token: u64,
         timeout: Duration,
     ) -> Result<u16, DriverError> {
-        self.submit_inner(cmd, data, Waiter::Raw(token), Some(timeout))
+        self.submit_inner(cmd, data, Waiter::Raw(token), Some(timeout), None)
     }
 
     /// Queues `cmd` with PRPs describing `buffer` from its data offset to its
@@ -480,7 +519,7 @@ impl QueuePair {
         callback: Callback,
     ) -> Result<u16, DriverError> {
         let data = buffer.map(|b| (b.data_iova(), b.data_len()));
-        self.submit_inner(cmd, data, Waiter::Callback(callback), None)
+        self.submit_inner(cmd, data, Waiter::Callback(callback), None, None)
     }
 
     /// [`QueuePair::submit_with_callback`] with a per-command timeout.
@@ -492,7 +531,7 @@ impl QueuePair {
         timeout: Duration,
     ) -> Result<u16, DriverError> {
         let data = buffer.map(|b| (b.data_iova(), b.data_len()));
-        self.submit_inner(cmd, data, Waiter::Callback(callback), Some(timeout))
+        self.submit_inner(cmd, data, Waiter::Callback(callback), Some(timeout), None)
     }
 
     /// Publishes queued submissions with one SQ tail doorbell write.
@@ -569,12 +608,29 @@ impl QueuePair {
             }
             reaped += 1;
             let now = *now.get_or_insert_with(|| self.now_ns());
+            self.last_ns = now;
             self.complete_one(&cqe, now, f, defer_raw);
         }
         if reaped > 0 {
-            self.transport.bar0_write32(self.cq_db, u32::from(self.cq_head));
+            self.cq_unreported += reaped;
+            if self.cq_unreported >= self.cq_db_batch {
+                self.transport.bar0_write32(self.cq_db, u32::from(self.cq_head));
+                self.cq_unreported = 0;
+            }
         }
         reaped
+    }
+
+    /// Writes the CQ head doorbell only once at least `n` consumed entries
+    /// are unreported (default 1: after every poll that reaped something),
+    /// clamped to `1..=depth - 1`.
+    ///
+    /// This never stalls the device: it sees the CQ full only when the
+    /// posted-but-unreaped entries plus the unreported ones fill the ring;
+    /// once the host reaps the posted ones, the unreported count reaches
+    /// `depth - 1 >= n` and the doorbell is written.
+    pub fn set_cq_doorbell_batch(&mut self, n: u16) {
+        self.cq_db_batch = usize::from(n.clamp(1, self.depth - 1));
     }
 
     fn complete_one<F: FnMut(u64, &Completion, u64)>(
@@ -713,9 +769,11 @@ impl QueuePair {
             f(token, &cqe, latency);
             done += 1;
         }
-        done += self.reap(max - done, &mut f, false);
+        let reaped = self.reap(max - done, &mut f, false);
+        done += reaped;
         if self.outstanding > 0 {
-            let now = self.now_ns();
+            // Reaping read the clock already.
+            let now = if reaped > 0 { self.last_ns } else { self.clock_ns() };
             self.scan_timeouts(now);
             if let Some(e) = self.pop_timeout(now) {
                 return Err(e);

@@ -83,7 +83,7 @@ impl QueuePair {
         if self.check_reset(&mut noop, true) {
             return Err(DriverError::ControllerReset { qid: self.qid });
         }
-        let cid = self.submit_inner(cmd, data, Waiter::Sync, timeout)?;
+        let cid = self.submit_inner(cmd, data, Waiter::Sync, timeout, None)?;
         self.ring_doorbell();
         let deadline = self.trackers[usize::from(cid)].deadline_ns;
         let mut spins = 0;

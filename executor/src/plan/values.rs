@@ -236,9 +236,25 @@ impl JsonSchema for StatusName {
 
 /// A scalar compared against a result: integer, number, boolean or text
 /// (text may be a `${{ expression }}`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Scalar(pub serde_json::Value);
+
+impl<'de> Deserialize<'de> for Scalar {
+    /// Accepts numbers, strings and booleans only, so that an untagged
+    /// [`Compare`] reads a mapping as operators rather than as a value.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            v
+            @ (serde_json::Value::Number(_) | serde_json::Value::String(_) | serde_json::Value::Bool(_)) => {
+                Ok(Scalar(v))
+            }
+            other => {
+                Err(serde::de::Error::custom(format!("expected a number, string or boolean, found {other}")))
+            }
+        }
+    }
+}
 
 impl JsonSchema for Scalar {
     fn inline_schema() -> bool {

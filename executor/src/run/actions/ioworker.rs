@@ -1,0 +1,175 @@
+//! The `ioworker` action: converts the plan's workers into the driver's
+//! [`IoWorkerConfig`]s, runs them with [`run_workers`] and turns the
+//! results into the step's output. A watchdog stops the workers when the
+//! run is interrupted or the step runs past its time.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use nvmeplan_driver::Pattern as DriverPattern;
+use nvmeplan_driver::ioworker::{
+    Align, IoOp, IoSizeSpec, IoWorkerConfig, IoWorkerResults, SequenceEntry, run_workers,
+};
+
+use super::{ActionOutput, IoTotals, StepEnv};
+use crate::plan::Pattern;
+use crate::plan::ioworker::{IoSize, IoWorker, IoWorkers, LbaRandom};
+use crate::run::context::{RunContext, StepError, StepResult};
+
+/// The driver pattern for a plan pattern (`incrementing` repeats bytes 0 to 3).
+pub fn driver_pattern(pattern: &Pattern, seed: u64) -> DriverPattern {
+    match pattern {
+        Pattern::Stamp | Pattern::Random => DriverPattern::Random { seed },
+        Pattern::Zeros => DriverPattern::Zeros,
+        Pattern::Ones => DriverPattern::Ones,
+        Pattern::Incrementing => DriverPattern::Dword(0x0302_0100),
+        Pattern::Byte(b) => DriverPattern::Dword(u32::from(*b) * 0x0101_0101),
+        Pattern::Dword(d) => DriverPattern::Dword(*d),
+    }
+}
+
+fn op(name: &str) -> StepResult<IoOp> {
+    IoOp::from_name(name).ok_or_else(|| StepError::Invalid(format!("unknown ioworker operation `{name}`")))
+}
+
+/// Converts one plan worker; `index` varies the default seed.
+pub fn config(ctx: &RunContext, env: StepEnv<'_>, w: &IoWorker, index: usize) -> StepResult<IoWorkerConfig> {
+    let e = env.eval;
+    let mut c = IoWorkerConfig::new(e.or(w.nsid.as_ref(), ctx.default_nsid)?);
+    c.io_size = match &w.io_size {
+        None => IoSizeSpec::Fixed(8),
+        Some(IoSize::Fixed(n)) => IoSizeSpec::Fixed(e.get(n)?),
+        Some(IoSize::List(v)) => IoSizeSpec::List(v.clone()),
+        Some(IoSize::Range(r)) => IoSizeSpec::Range { min: r.min, max: r.max },
+        Some(IoSize::Weighted(m)) => IoSizeSpec::Weighted(
+            m.iter()
+                .map(|(k, w)| {
+                    k.trim()
+                        .parse::<u32>()
+                        .map(|size| (size, *w))
+                        .map_err(|_| StepError::Invalid(format!("io_size: `{k}` is not a number of blocks")))
+                })
+                .collect::<StepResult<_>>()?,
+        ),
+    };
+    c.lba_align = Align::All(e.or(w.lba_align.as_ref(), 1)?.max(1));
+    c.lba_step = e.opt(w.lba_step.as_ref())?;
+    c.lba_random_percent = match w.lba_random {
+        None | Some(LbaRandom::Flag(false)) => 0,
+        Some(LbaRandom::Flag(true)) => 100,
+        Some(LbaRandom::Percent(p)) => p.min(100),
+    };
+    if let Some(mix) = &w.op_percentage {
+        c.op_mix = mix.iter().map(|(k, v)| Ok((op(k)?, u32::from(*v)))).collect::<StepResult<_>>()?;
+    } else {
+        c = c.read_percentage(e.or(w.read_percentage.as_ref(), 100)?);
+    }
+    let qdepth = e.or(w.qdepth.as_ref(), 1)?;
+    c.qdepth =
+        u16::try_from(qdepth).map_err(|_| StepError::Invalid(format!("qdepth {qdepth} is too large")))?;
+    c.time = w.time.map(|d| d.0);
+    c.io_count = e.opt(w.io_count.as_ref())?;
+    c.region_start = e.or(w.region_start.as_ref(), 0)?;
+    c.region_end = e.opt(w.region_end.as_ref())?;
+    c.lba_start = e.opt(w.lba_start.as_ref())?;
+    c.iops_limit = e.opt(w.iops.as_ref())?;
+    c.distribution = w.distribution.clone();
+    let seed = w.seed.unwrap_or(ctx.seed.wrapping_add(index as u64));
+    c.pattern = driver_pattern(w.pattern.as_ref().unwrap_or(&Pattern::Stamp), seed);
+    c.verify = w.verify;
+    c.io_sequence = match &w.io_sequence {
+        None => None,
+        Some(seq) => Some(
+            seq.iter()
+                .map(|s| {
+                    Ok(SequenceEntry { at: s.at.map(|d| d.0), op: op(&s.op)?, slba: s.slba, nlb: s.nlb })
+                })
+                .collect::<StepResult<_>>()?,
+        ),
+    };
+    if c.time.is_none() && c.io_count.is_none() && c.io_sequence.is_none() {
+        c.io_count = Some(1000);
+    }
+    c.seed = seed;
+    c.timeout = Some(env.timeout.min(Duration::from_secs(5)));
+    Ok(c)
+}
+
+/// Totals that expectations check, from the results.
+pub fn totals(results: &IoWorkerResults) -> IoTotals {
+    let t = &results.total;
+    // The driver's total rate uses whole milliseconds, so a run shorter than
+    // 1 ms reports 0; the workers' own rates use the exact time.
+    let iops =
+        if t.iops > 0.0 || t.io_total == 0 { t.iops } else { results.workers.iter().map(|w| w.iops).sum() };
+    IoTotals {
+        errors: t.errors,
+        iops,
+        latency_ns: t.latency.as_ref().map(|l| [l.p50_ns, l.p90_ns, l.p99_ns, l.p999_ns, l.max_ns, l.avg_ns]),
+    }
+}
+
+/// Runs the step's workers.
+pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepResult<ActionOutput> {
+    let configs: Vec<IoWorkerConfig> = workers
+        .workers()
+        .iter()
+        .enumerate()
+        .map(|(i, w)| config(ctx, env, w, i))
+        .collect::<StepResult<_>>()?;
+    let verify = configs.iter().any(|c| c.verify);
+    let nsids: Vec<u32> = configs.iter().map(|c| c.nsid).collect();
+    let map = match nsids.first() {
+        Some(&first) if nsids.iter().all(|&n| n == first) => Some(ctx.verify_map(first)),
+        _ => None,
+    };
+    // The worker may run as long as its `time`, plus the step's timeout.
+    let longest = configs.iter().filter_map(|c| c.time).max().unwrap_or_default();
+    let deadline = Instant::now() + longest + env.timeout;
+    let stop = AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let timed_out = AtomicBool::new(false);
+    let ctrl = ctx.ctrl.clone();
+    let global = ctx.stop.clone();
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                if global.load(Ordering::Relaxed) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                if Instant::now() >= deadline {
+                    timed_out.store(true, Ordering::Relaxed);
+                    stop.store(true, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let r = run_workers(&ctrl, &configs, map, &stop, None);
+        done.store(true, Ordering::Relaxed);
+        r
+    });
+    if ctx.stopped() {
+        return Err(StepError::Interrupted);
+    }
+    if timed_out.load(Ordering::Relaxed) {
+        return Err(StepError::Invalid(format!(
+            "ioworker ran past its time plus the step timeout ({:?}) and was stopped",
+            env.timeout
+        )));
+    }
+    let results = result?;
+    let mut out = ActionOutput { io: Some(totals(&results)), ..ActionOutput::default() };
+    let mismatches: Vec<String> = results
+        .workers
+        .iter()
+        .flat_map(|w| w.mismatches.iter())
+        .map(|m| format!("lba {}: {} (expected {:#x}, found {:#x})", m.lba, m.kind, m.expected, m.found))
+        .collect();
+    if verify {
+        out.verified = true;
+        out.mismatches = results.total.mismatch_count.max(mismatches.len() as u64);
+        out.mismatch_details = mismatches.into_iter().take(super::io::MAX_MISMATCH_DETAILS).collect();
+    }
+    out.ioworker = serde_json::to_value(&results).ok();
+    Ok(out)
+}

@@ -1,0 +1,342 @@
+//! The device side of a run: opening the controller, describing it, named
+//! fields as JSON, feature dword fields, registers and capabilities.
+
+use nvmeplan_driver::{Controller, DriverError};
+use nvmeplan_spec::identify::{FieldValue, NamedFields};
+use nvmeplan_spec::registers::{self, Cap, Csts};
+use serde_json::{Map, Value};
+
+use super::result::{DeviceInfo, NamespaceInfo};
+use crate::plan::capability::{Capability, CapabilitySource};
+
+/// Why the device could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open device `{uri}`: {source}")]
+pub struct OpenError {
+    /// The URI given.
+    pub uri: String,
+    /// The driver's error.
+    #[source]
+    pub source: DriverError,
+}
+
+/// Opens and initialises the device at `uri` (`sim`, `sim:key=value,...`).
+pub fn open(uri: &str) -> Result<Controller, OpenError> {
+    Controller::open_uri(uri).map_err(|source| OpenError { uri: uri.to_string(), source })
+}
+
+/// Checks a device URI before opening it: the scheme is known and, for the
+/// simulator, every `key=value` parses. `Err` names the bad part (a usage
+/// error; a device that parses but cannot be opened is [`OpenError`]).
+pub fn check_uri(uri: &str) -> Result<(), String> {
+    let uri = uri.trim();
+    let (scheme, rest) = uri.split_once(':').unwrap_or((uri, ""));
+    match scheme {
+        "sim" => nvmeplan_sim::SimConfig::from_params(rest)
+            .and_then(|c| c.validate().map(|()| c))
+            .map(|_| ())
+            .map_err(|e| format!("device `{uri}`: {e}")),
+        "pci" => Ok(()),
+        _ => Err(format!(
+            "device `{uri}`: unknown scheme `{scheme}` (expected `sim`, `sim:key=value,...` or `pci:...`)"
+        )),
+    }
+}
+
+/// A field value as JSON: integers as numbers (as strings past `u64`),
+/// text as strings, bytes as lowercase hex.
+pub fn field_json(value: &FieldValue) -> Value {
+    match value {
+        FieldValue::Int(v) => match u64::try_from(*v) {
+            Ok(v) => Value::from(v),
+            Err(_) => Value::String(v.to_string()),
+        },
+        FieldValue::Text(s) => Value::String(s.clone()),
+        FieldValue::Bytes(_) => Value::String(value.to_string()),
+    }
+}
+
+/// Every named field of a structure as a JSON object.
+pub fn fields_json(fields: &dyn NamedFields) -> Map<String, Value> {
+    fields.fields().into_iter().map(|(name, v)| (name.to_string(), field_json(&v))).collect()
+}
+
+/// Fields of a feature's dword: `(name, lowest bit, width)`. The names are
+/// those of [`crate::fields::feature_fields`].
+pub fn feature_layout(fid: u8) -> &'static [(&'static str, u32, u32)] {
+    use nvmeplan_spec::features::fid;
+    match fid {
+        fid::ARBITRATION => &[("ab", 0, 3), ("lpw", 8, 8), ("mpw", 16, 8), ("hpw", 24, 8)],
+        fid::POWER_MANAGEMENT => &[("ps", 0, 5), ("wh", 5, 3)],
+        fid::TEMPERATURE_THRESHOLD => &[("tmpth", 0, 16), ("tmpsel", 16, 4), ("thsel", 20, 2)],
+        fid::ERROR_RECOVERY => &[("tler", 0, 16), ("dulbe", 16, 1)],
+        fid::VOLATILE_WRITE_CACHE => &[("wce", 0, 1)],
+        fid::NUMBER_OF_QUEUES => &[("nsqr", 0, 16), ("ncqr", 16, 16)],
+        fid::INTERRUPT_COALESCING => &[("thr", 0, 8), ("time", 8, 8)],
+        fid::INTERRUPT_VECTOR_CONFIGURATION => &[("iv", 0, 16), ("cd", 16, 1)],
+        fid::WRITE_ATOMICITY_NORMAL => &[("dn", 0, 1)],
+        fid::ASYNC_EVENT_CONFIGURATION => &[
+            ("shcw", 0, 8),
+            ("nans", 8, 1),
+            ("fans", 9, 1),
+            ("tlns", 10, 1),
+            ("anacns", 11, 1),
+            ("pleacns", 12, 1),
+            ("lsins", 13, 1),
+            ("egealcns", 14, 1),
+        ],
+        fid::AUTONOMOUS_POWER_STATE_TRANSITION => &[("apste", 0, 1)],
+        fid::HOST_MEMORY_BUFFER => &[("ehm", 0, 1), ("mr", 1, 1)],
+        _ => &[],
+    }
+}
+
+fn mask(width: u32) -> u64 {
+    if width >= 64 { u64::MAX } else { (1u64 << width) - 1 }
+}
+
+/// The named fields of a feature dword.
+pub fn feature_fields(fid: u8, dword: u32) -> Map<String, Value> {
+    feature_layout(fid)
+        .iter()
+        .map(|&(name, shift, width)| {
+            (name.to_string(), Value::from((u64::from(dword) >> shift) & mask(width)))
+        })
+        .collect()
+}
+
+/// Sets the field `name` of a feature dword; `None` if the feature has no
+/// such field or the value does not fit.
+pub fn set_feature_field(fid: u8, dword: u32, name: &str, value: u32) -> Option<u32> {
+    let &(_, shift, width) = feature_layout(fid).iter().find(|(n, _, _)| *n == name)?;
+    let m = mask(width) as u32;
+    if value & !m != 0 {
+        return None;
+    }
+    Some((dword & !(m << shift)) | (value << shift))
+}
+
+/// Fields of a register: `(name, lowest bit, width)`.
+pub fn register_layout(register: &str) -> &'static [(&'static str, u32, u32)] {
+    match register {
+        "cap" => &[
+            ("mqes", 0, 16),
+            ("cqr", 16, 1),
+            ("ams", 17, 2),
+            ("to", 24, 8),
+            ("dstrd", 32, 4),
+            ("nssrs", 36, 1),
+            ("css", 37, 8),
+            ("bps", 45, 1),
+            ("cps", 46, 2),
+            ("mpsmin", 48, 4),
+            ("mpsmax", 52, 4),
+            ("pmrs", 56, 1),
+            ("cmbs", 57, 1),
+            ("nsss", 58, 1),
+            ("crms", 59, 2),
+        ],
+        "vs" => &[("ter", 0, 8), ("mnr", 8, 8), ("mjr", 16, 16)],
+        "cc" => &[
+            ("en", 0, 1),
+            ("css", 4, 3),
+            ("mps", 7, 4),
+            ("ams", 11, 3),
+            ("shn", 14, 2),
+            ("iosqes", 16, 4),
+            ("iocqes", 20, 4),
+            ("crime", 24, 1),
+        ],
+        "csts" => {
+            &[("rdy", 0, 1), ("cfs", 1, 1), ("shst", 2, 2), ("nssro", 4, 1), ("pp", 5, 1), ("st", 6, 1)]
+        }
+        "aqa" => &[("asqs", 0, 12), ("acqs", 16, 12)],
+        _ => &[],
+    }
+}
+
+/// Why a register access was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RegisterError(pub String);
+
+/// A register (or field of one) resolved to its BAR0 offset and bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterField {
+    /// BAR0 offset.
+    pub offset: u64,
+    /// Width of the register in bytes (4 or 8).
+    pub size: u8,
+    /// Lowest bit of the field.
+    pub shift: u32,
+    /// Width of the field in bits (the register's for a whole register).
+    pub width: u32,
+}
+
+impl RegisterField {
+    /// Resolves `cap`, `csts.rdy`, `cc.en`, ...
+    pub fn resolve(name: &str) -> Result<RegisterField, RegisterError> {
+        let (reg, field) = match name.split_once('.') {
+            Some((r, f)) => (r, Some(f)),
+            None => (name, None),
+        };
+        let &(_, offset, size) = registers::REGISTER_NAMES
+            .iter()
+            .find(|(n, _, _)| *n == reg)
+            .ok_or_else(|| RegisterError(format!("unknown register `{reg}`")))?;
+        let (shift, width) = match field {
+            None => (0, u32::from(size) * 8),
+            Some(f) => register_layout(reg)
+                .iter()
+                .find(|(n, _, _)| *n == f)
+                .map(|&(_, s, w)| (s, w))
+                .ok_or_else(|| RegisterError(format!("register `{reg}` has no field `{f}`")))?,
+        };
+        Ok(RegisterField { offset, size, shift, width })
+    }
+
+    /// Reads the whole register.
+    pub fn read_raw(&self, ctrl: &Controller) -> u64 {
+        let t = ctrl.transport();
+        if self.size == 8 { t.bar0_read64(self.offset) } else { u64::from(t.bar0_read32(self.offset)) }
+    }
+
+    /// Reads the field.
+    pub fn read(&self, ctrl: &Controller) -> u64 {
+        (self.read_raw(ctrl) >> self.shift) & mask(self.width)
+    }
+
+    /// Writes the field (read-modify-write for a field of a register).
+    pub fn write(&self, ctrl: &Controller, value: u64) -> Result<(), RegisterError> {
+        if value & !mask(self.width) != 0 {
+            return Err(RegisterError(format!("value {value:#x} does not fit in {} bits", self.width)));
+        }
+        let whole = u32::from(self.size) * 8 == self.width;
+        let raw = if whole {
+            value
+        } else {
+            (self.read_raw(ctrl) & !(mask(self.width) << self.shift)) | (value << self.shift)
+        };
+        let t = ctrl.transport();
+        if self.size == 8 {
+            t.bar0_write64(self.offset, raw);
+        } else {
+            t.bar0_write32(self.offset, raw as u32);
+        }
+        Ok(())
+    }
+}
+
+/// CSTS read now, with its decoded fields.
+pub fn csts_text(ctrl: &Controller) -> String {
+    let raw = ctrl.transport().bar0_read32(registers::CSTS);
+    let c = Csts::from(raw);
+    format!(
+        "{raw:#010x} (rdy {}, cfs {}, shst {}, nssro {})",
+        u8::from(c.rdy()),
+        u8::from(c.cfs()),
+        c.shst(),
+        u8::from(c.nssro())
+    )
+}
+
+/// Whether CSTS.CFS (controller fatal status) is set.
+pub fn is_fatal(ctrl: &Controller) -> bool {
+    let raw = ctrl.transport().bar0_read32(registers::CSTS);
+    raw != u32::MAX && Csts::from(raw).cfs()
+}
+
+/// CAP read now, raw.
+pub fn cap_text(ctrl: &Controller) -> String {
+    let raw = ctrl.transport().bar0_read64(registers::CAP);
+    let cap = Cap::from(raw);
+    format!("{raw:#018x} (mqes {}, to {}, nssrs {})", cap.mqes(), cap.to(), u8::from(cap.nssrs()))
+}
+
+/// Whether the device has `capability`; `Err` says why not.
+pub fn check_capability(ctrl: &Controller, capability: &Capability) -> Result<(), String> {
+    let have = match capability.source {
+        CapabilitySource::Simulator => ctrl.transport().sim().is_some(),
+        CapabilitySource::Register(_) => {
+            let cap = ctrl.transport().bar0_read64(registers::CAP);
+            (cap >> capability.bit) & 1 == 1
+        }
+        CapabilitySource::Identify(field) => {
+            let identify = ctrl.identify().map_err(|e| format!("requires {capability}: {e}"))?;
+            let value = identify.field(field).and_then(|v| v.as_int()).unwrap_or(0);
+            (value >> capability.bit) & 1 == 1
+        }
+    };
+    if have {
+        Ok(())
+    } else {
+        Err(format!("requires {capability} ({} not supported)", capability.description))
+    }
+}
+
+/// A description of the device for the result.
+pub fn describe(ctrl: &Controller, uri: &str) -> DeviceInfo {
+    let mut info =
+        DeviceInfo { uri: uri.to_string(), backend: ctrl.transport().describe(), ..DeviceInfo::default() };
+    if let Ok(id) = ctrl.identify() {
+        info.vid = id.vid;
+        info.ssvid = id.ssvid;
+        info.sn = id.serial();
+        info.mn = id.model();
+        info.fr = id.firmware_revision();
+        info.nn = id.nn;
+        info.mdts = id.mdts;
+        info.oacs = id.oacs;
+        info.oncs = id.oncs;
+    }
+    if let Ok(vs) = ctrl.version() {
+        info.version = format!("{}.{}.{}", vs.mjr(), vs.mnr(), vs.ter());
+    }
+    info.namespaces = ctrl
+        .namespaces()
+        .unwrap_or_default()
+        .iter()
+        .map(|ns| NamespaceInfo { nsid: ns.nsid, nsze: ns.nsze, ncap: ns.ncap, lba_size: ns.lba_size })
+        .collect();
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nvmeplan_spec::features::{AsyncEventConfiguration, NumberOfQueues, TemperatureThreshold};
+
+    #[test]
+    fn feature_layouts_match_the_spec_bitfields() {
+        let nq: u32 = NumberOfQueues::new().with_nsqr(3).with_ncqr(7).into();
+        let f = feature_fields(nvmeplan_spec::features::fid::NUMBER_OF_QUEUES, nq);
+        assert_eq!((f["nsqr"].as_u64(), f["ncqr"].as_u64()), (Some(3), Some(7)));
+        let tt: u32 = TemperatureThreshold::new().with_tmpth(343).with_tmpsel(2).with_thsel(1).into();
+        let f = feature_fields(nvmeplan_spec::features::fid::TEMPERATURE_THRESHOLD, tt);
+        assert_eq!(
+            (f["tmpth"].as_u64(), f["tmpsel"].as_u64(), f["thsel"].as_u64()),
+            (Some(343), Some(2), Some(1))
+        );
+        let ae: u32 = AsyncEventConfiguration::new().with_fans(true).into();
+        let f = feature_fields(nvmeplan_spec::features::fid::ASYNC_EVENT_CONFIGURATION, ae);
+        assert_eq!(f["fans"].as_u64(), Some(1));
+        for fid in 0..=255u8 {
+            let names: Vec<&str> = feature_layout(fid).iter().map(|(n, _, _)| *n).collect();
+            assert_eq!(names, crate::fields::feature_fields(fid), "fid {fid:#x}");
+        }
+        assert_eq!(set_feature_field(6, 0, "wce", 1), Some(1));
+        assert_eq!(set_feature_field(6, 0, "wce", 2), None);
+    }
+
+    #[test]
+    fn register_fields() {
+        let f = RegisterField::resolve("csts.shst").unwrap();
+        assert_eq!((f.offset, f.shift, f.width), (registers::CSTS, 2, 2));
+        let f = RegisterField::resolve("cap.mqes").unwrap();
+        assert_eq!((f.size, f.width), (8, 16));
+        assert!(RegisterField::resolve("cap.nope").is_err());
+        for name in crate::plan::control::RegisterName::all() {
+            RegisterField::resolve(&name).unwrap();
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! The plan runner: executes a [`ValidatedPlan`] against a device.
+//!
+//! Steps run in order. Each ends as pass, fail (the device answered
+//! differently than expected), error (the tool or transport failed, a
+//! timeout) or skip (`when` false, tags filtered, `requires` not met), with
+//! its duration, the commands it issued, every expectation, the value it
+//! saved and, on failure, the tail of the command log with CSTS and CAP. A
+//! timeout or a fatal controller status resets the controller and the run
+//! goes on. Setting the stop flag ([`RunOptions::stop`], Ctrl-C in the
+//! command line) ends the run after recording the current step as
+//! `interrupted`.
+//!
+//! ```no_run
+//! use nvmeplan::run::{PlanSource, RunOptions, open_device, run_plan};
+//!
+//! let path = std::path::Path::new("plans/smoke.yaml");
+//! let report = nvmeplan::validate_path(path, &nvmeplan::Options::default());
+//! let plan = report.plan.expect("valid plan");
+//! let source = PlanSource::read(path).expect("readable");
+//! let ctrl = open_device("sim").expect("device");
+//! let result = run_plan(&plan, &source, ctrl, "sim", &RunOptions::default(), &mut |step| {
+//!     println!("{}", nvmeplan::run::console_line(step));
+//! })
+//! .expect("result written");
+//! println!("{}", result.summary.line());
+//! ```
+
+pub mod actions;
+pub mod context;
+pub mod device;
+pub mod expect;
+pub mod result;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use nvmeplan_driver::Controller;
+use sha2::{Digest, Sha256};
+
+pub use context::{RunContext, StepError};
+pub use device::{OpenError, open};
+pub use result::{Outcome, RunResult, StepResult, Summary};
+
+use crate::expand::{ResolvedStep, StepKind, ValidatedPlan};
+use actions::StepEnv;
+use context::Eval;
+use result::{Forensic, SavedValue};
+
+/// The default device when neither the command line nor the plan names one.
+pub const DEFAULT_DEVICE: &str = "sim";
+
+/// Exit code: every step passed or was skipped.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a step failed or errored.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: a plan is invalid or the command line is wrong (nothing ran).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the device could not be opened.
+pub const EXIT_DEVICE: u8 = 3;
+/// Exit code: the run was interrupted.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Commands of the command log kept in a failure's forensic record.
+pub const FORENSIC_TAIL: usize = 16;
+
+/// How to run a plan.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Run only steps with one of these tags (empty: every step).
+    pub tags: Vec<String>,
+    /// Skip steps with one of these tags.
+    pub skip_tags: Vec<String>,
+    /// Write `result.json` here after every step.
+    pub out: Option<PathBuf>,
+    /// The seed (default: `defaults.seed`, else derived from the clock).
+    pub seed: Option<u64>,
+    /// Stop after the first failed or errored step (unless it has
+    /// `continue_on_error`).
+    pub fail_fast: bool,
+    /// Set to stop the run; the current step is recorded as interrupted.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// A plan file's path and text, for the result.
+#[derive(Debug, Clone, Default)]
+pub struct PlanSource {
+    /// The path as given.
+    pub path: String,
+    /// The text.
+    pub text: String,
+}
+
+impl PlanSource {
+    /// Reads the plan file.
+    pub fn read(path: &Path) -> std::io::Result<PlanSource> {
+        Ok(PlanSource { path: path.display().to_string(), text: std::fs::read_to_string(path)? })
+    }
+}
+
+/// Why a run could not record its result.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// `result.json` could not be written.
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The device URI of a run: the command line's, else the plan's, else `sim`.
+pub fn device_uri(plan: &ValidatedPlan, cli: Option<&str>) -> String {
+    cli.map(str::to_string).or_else(|| plan.device.clone()).unwrap_or_else(|| DEFAULT_DEVICE.to_string())
+}
+
+/// Opens the device (exit code [`EXIT_DEVICE`] when this fails).
+pub fn open_device(uri: &str) -> Result<Controller, OpenError> {
+    device::open(uri)
+}
+
+/// The console line of a step: `PASS  identify controller (3 ms)`.
+pub fn console_line(step: &StepResult) -> String {
+    let label = format!("{:<5}", step.outcome.label());
+    match (step.outcome, &step.reason, &step.message) {
+        (Outcome::Pass, _, Some(m)) => format!("{label} {} ({} ms): {m}", step.id, step.duration_ms),
+        (Outcome::Pass, _, None) => format!("{label} {} ({} ms)", step.id, step.duration_ms),
+        (Outcome::Skip, Some(r), _) => format!("{label} {} ({r})", step.id),
+        (_, Some(r), _) => format!("{label} {}: {r} ({} ms)", step.id, step.duration_ms),
+        (_, None, _) => format!("{label} {} ({} ms)", step.id, step.duration_ms),
+    }
+}
+
+/// The exit code for a finished run.
+pub fn exit_code(result: &RunResult, interrupted: bool) -> u8 {
+    if interrupted {
+        EXIT_INTERRUPTED
+    } else if result.summary.all_passed() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+/// Formats a time as RFC 3339 UTC (`2024-05-01T12:00:00Z`).
+pub fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Writes `result` to `dir/result.json` atomically (a temporary file in
+/// `dir`, then a rename).
+pub fn write_result(dir: &Path, result: &RunResult) -> Result<(), RunError> {
+    let path = dir.join("result.json");
+    let err = |source| RunError::Write { path: path.clone(), source };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let tmp = dir.join(format!(".result.json.{}.tmp", std::process::id()));
+    let text = serde_json::to_vec_pretty(result).map_err(|e| err(std::io::Error::other(e)))?;
+    std::fs::write(&tmp, text).map_err(err)?;
+    std::fs::rename(&tmp, &path).map_err(err)
+}
+
+/// Runs `plan` on `ctrl` (opened from `uri`), calling `observer` with each
+/// step's result as it completes.
+pub fn run_plan(
+    plan: &ValidatedPlan,
+    source: &PlanSource,
+    ctrl: Controller,
+    uri: &str,
+    options: &RunOptions,
+    observer: &mut dyn FnMut(&StepResult),
+) -> Result<RunResult, RunError> {
+    let seed = options
+        .seed
+        .or(plan.defaults.seed)
+        .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64));
+    let plan_dir = Path::new(&source.path).parent().map(Path::to_path_buf).unwrap_or_default();
+    let result = RunResult {
+        tool: "nvmeplan".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        plan: result::PlanInfo {
+            name: plan.name.clone(),
+            path: source.path.clone(),
+            sha256: Sha256::digest(source.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect(),
+            source: source.text.clone(),
+        },
+        seed,
+        started_at: rfc3339(SystemTime::now()),
+        duration_ms: 0,
+        device: device::describe(&ctrl, uri),
+        summary: Summary::default(),
+        steps: Vec::new(),
+        complete: false,
+        stopped: None,
+    };
+    let ctx = RunContext::new(ctrl, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
+    let mut runner = Runner { plan, options, ctx, result, observer, start: Instant::now(), halted: false };
+    runner.write()?;
+    runner.run_steps(&plan.steps, &plan.tags)?;
+    if let Some(sim) = runner.ctx.ctrl.transport().sim() {
+        sim.faults().clear();
+    }
+    runner.result.complete = !runner.halted;
+    runner.result.duration_ms = runner.start.elapsed().as_millis() as u64;
+    runner.write()?;
+    Ok(runner.result)
+}
+
+struct Runner<'a> {
+    plan: &'a ValidatedPlan,
+    options: &'a RunOptions,
+    ctx: RunContext,
+    result: RunResult,
+    observer: &'a mut dyn FnMut(&StepResult),
+    start: Instant,
+    /// The run stopped early (interrupted or fail-fast).
+    halted: bool,
+}
+
+fn leaves(step: &ResolvedStep) -> Vec<&ResolvedStep> {
+    match &step.kind {
+        StepKind::Action(_) => vec![step],
+        StepKind::Group(children) => children.iter().flat_map(leaves).collect(),
+    }
+}
+
+impl Runner<'_> {
+    fn write(&mut self) -> Result<(), RunError> {
+        self.result.duration_ms = self.start.elapsed().as_millis() as u64;
+        match &self.options.out {
+            Some(dir) => write_result(dir, &self.result),
+            None => Ok(()),
+        }
+    }
+
+    fn record(&mut self, step: StepResult, continue_on_error: bool) -> Result<(), RunError> {
+        self.result.summary.add(step.outcome);
+        (self.observer)(&step);
+        let stop = matches!(step.outcome, Outcome::Fail | Outcome::Error) && self.options.fail_fast;
+        self.result.steps.push(step);
+        if stop && !continue_on_error {
+            self.halted = true;
+            self.result.stopped = Some("--fail-fast: a step failed".into());
+        }
+        self.write()
+    }
+
+    fn base_result(
+        step: &ResolvedStep,
+        action: &str,
+        outcome: Outcome,
+        reason: Option<String>,
+    ) -> StepResult {
+        StepResult {
+            id: step.id.clone(),
+            name: step.name.clone(),
+            action: action.to_string(),
+            spec: step.spec.clone(),
+            tags: step.tags.clone(),
+            location: format!("{}:{}:{}", step.location.file, step.location.line, step.location.column),
+            outcome,
+            reason,
+            message: None,
+            duration_ms: 0,
+            commands: Vec::new(),
+            commands_total: 0,
+            expectations: Vec::new(),
+            saved: None,
+            ioworker: None,
+            mismatches: Vec::new(),
+            forensic: None,
+        }
+    }
+
+    fn action_name(step: &ResolvedStep) -> &'static str {
+        match &step.kind {
+            StepKind::Action(a) => a.name(),
+            StepKind::Group(_) => "group",
+        }
+    }
+
+    /// Records every leaf under `step` as skipped.
+    fn skip(&mut self, step: &ResolvedStep, reason: &str) -> Result<(), RunError> {
+        for leaf in leaves(step) {
+            let r = Self::base_result(leaf, Self::action_name(leaf), Outcome::Skip, Some(reason.to_string()));
+            self.record(r, true)?;
+        }
+        Ok(())
+    }
+
+    /// Why `step` is skipped before it runs: tags, requires, `when`.
+    /// `Err` holds an evaluation error of `when`.
+    fn skip_reason(&self, step: &ResolvedStep, tags: &BTreeSet<String>) -> Result<Option<String>, StepError> {
+        if !self.options.tags.is_empty() && !self.options.tags.iter().any(|t| tags.contains(t)) {
+            return Ok(Some(format!("tags filtered: not tagged {}", self.options.tags.join(", "))));
+        }
+        if let Some(t) = self.options.skip_tags.iter().find(|t| tags.contains(*t)) {
+            return Ok(Some(format!("tags filtered: tagged {t}")));
+        }
+        for cap in &step.requires {
+            if let Err(reason) = device::check_capability(&self.ctx.ctrl, cap) {
+                return Ok(Some(reason));
+            }
+        }
+        if let Some(when) = &step.when {
+            let ctx = self.plan.context(step, &self.ctx.runtime);
+            let eval = Eval { engine: &self.ctx.engine, ctx: &ctx };
+            if !eval.condition(when)? {
+                return Ok(Some(format!("when `{}` is false", crate::expr::condition_expression(when))));
+            }
+        }
+        Ok(None)
+    }
+
+    fn run_steps(&mut self, steps: &[ResolvedStep], inherited: &[String]) -> Result<(), RunError> {
+        for step in steps {
+            if self.halted {
+                return Ok(());
+            }
+            if self.ctx.stopped() {
+                self.halted = true;
+                self.result.stopped = Some("interrupted".into());
+                return Ok(());
+            }
+            let mut tags: Vec<String> = inherited.to_vec();
+            tags.extend(step.tags.iter().cloned());
+            match &step.kind {
+                StepKind::Group(children) => {
+                    match self.skip_reason(step, &tags.iter().cloned().collect()) {
+                        Ok(Some(reason)) => {
+                            // Tag filters apply to leaves, which may carry the tags themselves.
+                            if reason.starts_with("tags filtered: not tagged") {
+                                self.run_group(children, &tags)?;
+                            } else {
+                                self.skip(step, &reason)?;
+                            }
+                        }
+                        Ok(None) => self.run_group(children, &tags)?,
+                        Err(e) => {
+                            let mut r = Self::base_result(step, "group", Outcome::Error, Some(e.to_string()));
+                            r.tags = tags.clone();
+                            self.record(r, step.continue_on_error)?;
+                        }
+                    }
+                }
+                StepKind::Action(action) => self.run_action(step, action, &tags)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn run_group(&mut self, children: &[ResolvedStep], tags: &[String]) -> Result<(), RunError> {
+        self.ctx.faults.push(Vec::new());
+        let r = self.run_steps(children, tags);
+        if let Some(ids) = self.ctx.faults.pop()
+            && let Some(sim) = self.ctx.ctrl.transport().sim()
+        {
+            for id in ids {
+                sim.faults().remove(id);
+            }
+        }
+        r
+    }
+
+    fn run_action(
+        &mut self,
+        step: &ResolvedStep,
+        action: &crate::plan::Action,
+        tags: &[String],
+    ) -> Result<(), RunError> {
+        let start = Instant::now();
+        let mut r = Self::base_result(step, action.name(), Outcome::Pass, None);
+        match self.skip_reason(step, &tags.iter().cloned().collect()) {
+            Ok(Some(reason)) => {
+                r.outcome = Outcome::Skip;
+                r.reason = Some(reason);
+                return self.record(r, step.continue_on_error);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                r.outcome = Outcome::Error;
+                r.reason = Some(e.to_string());
+                return self.record(r, step.continue_on_error);
+            }
+        }
+        let mark = self.ctx.mark();
+        let ctx_value = self.plan.context(step, &self.ctx.runtime);
+        let engine = crate::expr::Engine::new();
+        let env = StepEnv { eval: Eval { engine: &engine, ctx: &ctx_value }, timeout: step.timeout };
+        let outcome = actions::execute(&mut self.ctx, env, action);
+        let mut reset_needed = false;
+        match outcome {
+            Ok(out) => match expect::evaluate(step.expect.as_ref(), &out, env.eval) {
+                Ok(expectations) => {
+                    r.outcome = if expect::failure_reason(&expectations).is_some() {
+                        Outcome::Fail
+                    } else {
+                        Outcome::Pass
+                    };
+                    r.reason = expect::failure_reason(&expectations);
+                    r.expectations = expectations;
+                    r.message = out.message.clone();
+                    r.mismatches = out.mismatch_details.clone();
+                    r.ioworker = out.ioworker.clone();
+                    if let Some(name) = &step.save {
+                        let value = out.saved_value();
+                        self.ctx.save(name, value.clone());
+                        r.saved = Some(SavedValue { name: name.clone(), value });
+                    }
+                }
+                Err(e) => {
+                    r.outcome = Outcome::Error;
+                    r.reason = Some(e.to_string());
+                }
+            },
+            Err(e) => {
+                r.outcome = Outcome::Error;
+                reset_needed = e.needs_reset();
+                r.reason = Some(e.to_string());
+            }
+        }
+        if self.ctx.stopped() {
+            r.outcome = Outcome::Error;
+            r.reason = Some("interrupted".into());
+            self.halted = true;
+            self.result.stopped = Some("interrupted".into());
+        }
+        let (commands, total) = self.ctx.commands_since(&mark);
+        r.commands = commands;
+        r.commands_total = total;
+        if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
+            r.forensic = Some(Forensic {
+                cmdlog_tail: self.ctx.cmdlog_tail(FORENSIC_TAIL),
+                csts: device::csts_text(&self.ctx.ctrl),
+                cap: device::cap_text(&self.ctx.ctrl),
+            });
+        }
+        if reset_needed || device::is_fatal(&self.ctx.ctrl) {
+            let note = self.recover();
+            r.reason = Some(match r.reason.take() {
+                Some(reason) => format!("{reason}; {note}"),
+                None => note,
+            });
+        }
+        r.duration_ms = start.elapsed().as_millis() as u64;
+        self.record(r, step.continue_on_error)
+    }
+
+    /// Resets the controller after a timeout or fatal status: a controller
+    /// reset, else a function reset. Returns what happened, for the reason.
+    fn recover(&mut self) -> String {
+        let note = match self.ctx.ctrl.reset() {
+            Ok(()) => "controller reset".to_string(),
+            Err(e) => match self.ctx.ctrl.function_reset() {
+                Ok(()) => format!("controller reset failed ({e}); function reset"),
+                Err(f) => format!("controller reset failed ({e}); function reset failed ({f})"),
+            },
+        };
+        self.ctx.after_reset();
+        note
+    }
+}
