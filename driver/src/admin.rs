@@ -292,21 +292,48 @@ impl Controller {
             let granule = usize::from(fwug) * 4096;
             chunk = (chunk / granule * granule).max(granule);
         }
+        let cqe = self.firmware_download_chunks(image, chunk, 0, None)?;
+        DriverError::check(0, AdminOpcode::FirmwareImageDownload as u8, cqe)?;
+        Ok(())
+    }
+
+    /// Sends `image`, zero-padded to whole dwords, with Firmware Image
+    /// Download commands of at most `chunk` bytes (a multiple of 4), the
+    /// first at byte `offset` of the firmware image. Stops at the first
+    /// command that does not succeed and returns the last completion,
+    /// whatever its status.
+    pub fn firmware_download_chunks(
+        &self,
+        image: &[u8],
+        chunk: usize,
+        offset: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Completion, DriverError> {
+        if image.is_empty() || chunk == 0 {
+            return Err(DriverError::InvalidArgument(format!(
+                "firmware download of {} bytes in chunks of {chunk}",
+                image.len()
+            )));
+        }
         let total = image.len().next_multiple_of(4);
         let mut buf = self.alloc_buffer(chunk.min(total))?;
-        let mut offset = 0;
-        while offset < total {
-            let this = chunk.min(total - offset);
+        let mut done = 0;
+        loop {
+            let this = chunk.min(total - done);
             let dst = &mut buf.as_mut_slice()[..this];
             dst.fill(0);
-            let end = (offset + this).min(image.len());
-            dst[..end - offset].copy_from_slice(&image[offset..end]);
-            let cqe =
-                self.admin_data(commands::firmware_download(this, offset), Some((buf.iova(), this)), None)?;
-            DriverError::check(0, AdminOpcode::FirmwareImageDownload as u8, cqe)?;
-            offset += this;
+            let end = (done + this).min(image.len());
+            dst[..end - done].copy_from_slice(&image[done..end]);
+            let cqe = self.admin_data(
+                commands::firmware_download(this, offset + done),
+                Some((buf.iova(), this)),
+                timeout,
+            )?;
+            done += this;
+            if !cqe.status().is_success() || done >= total {
+                return Ok(cqe);
+            }
         }
-        Ok(())
     }
 
     /// Firmware Commit to `slot` with commit action `action`. Returned

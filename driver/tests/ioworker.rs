@@ -580,3 +580,23 @@ fn largest_doorbell_batches_never_stall() {
         assert_eq!((w.io_total, w.errors), (5_000, 0), "qd {qd}: {:?}", w.first_error);
     }
 }
+
+#[test]
+fn a_run_shorter_than_a_millisecond_still_has_a_total_rate() {
+    let ctrl = open_sim("data=null,latency=none");
+    let mut config = IoWorkerConfig::new(1);
+    config.io_count = Some(8);
+    config.time = None;
+    config.qdepth = 4;
+    let stop = AtomicBool::new(false);
+    let results = run_workers(&ctrl, &[config], None, &stop, None).unwrap();
+    let total = &results.total;
+    assert_eq!(total.io_total, 8);
+    assert!(total.elapsed_us > 0);
+    assert!(total.iops > 0.0, "total iops {} over {} us", total.iops, total.elapsed_us);
+    // One worker: the total's rate is its rate, up to the microsecond
+    // rounding of the total's elapsed time.
+    let rounding = 1.0 / total.elapsed_us as f64;
+    let diff = (total.iops - results.workers[0].iops).abs() / total.iops;
+    assert!(diff <= rounding + 1e-9, "total {} vs worker {}", total.iops, results.workers[0].iops);
+}

@@ -220,6 +220,10 @@ pub struct WorkerResult {
     pub bytes: u64,
     /// Time from start to the last completion.
     pub elapsed_ms: u64,
+    /// The same time in microseconds: rates are derived from it, so a run
+    /// shorter than a millisecond still has a rate.
+    #[serde(default)]
+    pub elapsed_us: u64,
     /// IOs per second.
     pub iops: f64,
     /// Megabytes (10^6 bytes) per second.
@@ -262,6 +266,7 @@ impl WorkerResult {
     pub(crate) fn finish_rates(&mut self, elapsed: Duration, cpu: Duration) {
         let secs = elapsed.as_secs_f64();
         self.elapsed_ms = elapsed.as_millis() as u64;
+        self.elapsed_us = elapsed.as_micros() as u64;
         self.io_total = self.ios.total();
         if secs > 0.0 {
             self.iops = self.io_total as f64 / secs;
@@ -286,6 +291,7 @@ impl WorkerResult {
             t.ios.add(&w.ios);
             t.bytes += w.bytes;
             t.elapsed_ms = t.elapsed_ms.max(w.elapsed_ms);
+            t.elapsed_us = t.elapsed_us.max(w.elapsed_us);
             t.cpu_percent += w.cpu_percent;
             cpu_ns += w.cpu_ns_per_io * w.io_total as f64;
             if t.iops_per_second.len() < w.iops_per_second.len() {
@@ -310,7 +316,7 @@ impl WorkerResult {
             t.timed_out |= w.timed_out;
         }
         t.io_total = t.ios.total();
-        let secs = t.elapsed_ms as f64 / 1e3;
+        let secs = t.elapsed_us as f64 / 1e6;
         if secs > 0.0 {
             t.iops = t.io_total as f64 / secs;
             t.mbps = t.bytes as f64 / secs / 1e6;
@@ -320,7 +326,7 @@ impl WorkerResult {
             t.busy_ns_per_io = busy_ns / t.io_total as f64;
         }
         t.latency = LatencySummary::from_histogram(merged);
-        t.consistency = consistency(&t.iops_per_second, Duration::from_millis(t.elapsed_ms));
+        t.consistency = consistency(&t.iops_per_second, Duration::from_micros(t.elapsed_us));
         t
     }
 }

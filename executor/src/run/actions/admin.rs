@@ -321,25 +321,9 @@ pub fn firmware_download(
     let default_chunk = if fwug == 0 || fwug == 0xFF { 4096 } else { usize::from(fwug) * 4096 };
     let mdts = ctx.ctrl.mdts_bytes().unwrap_or(1 << 20);
     let chunk = a.chunk_size.map_or(default_chunk, |c| c as usize).min(mdts).next_multiple_of(4).max(4);
-    let total = image.len().next_multiple_of(4);
-    let mut buf = ctx.ctrl.alloc_buffer(chunk)?;
-    let mut offset = 0;
     let base = a.offset.unwrap_or(0) as usize;
-    let mut last = None;
-    while offset < total {
-        let this = chunk.min(total - offset);
-        let dst = &mut buf.as_mut_slice()[..this];
-        dst.fill(0);
-        let end = (offset + this).min(image.len());
-        dst[..end - offset].copy_from_slice(&image[offset..end]);
-        let cqe = send(ctx, env, commands::firmware_download(this, base + offset), Some((&buf, this)))?;
-        last = Some(cqe);
-        if !cqe.status().is_success() {
-            break;
-        }
-        offset += this;
-    }
-    let mut out = ActionOutput { completion: last, ..ActionOutput::default() };
+    let cqe = ctx.ctrl.firmware_download_chunks(&image, chunk, base, Some(env.timeout))?;
+    let mut out = ActionOutput { completion: Some(cqe), ..ActionOutput::default() };
     out.values.insert("bytes".into(), image.len().into());
     Ok(out)
 }

@@ -98,13 +98,9 @@ pub fn config(ctx: &RunContext, env: StepEnv<'_>, w: &IoWorker, index: usize) ->
 /// Totals that expectations check, from the results.
 pub fn totals(results: &IoWorkerResults) -> IoTotals {
     let t = &results.total;
-    // The driver's total rate uses whole milliseconds, so a run shorter than
-    // 1 ms reports 0; the workers' own rates use the exact time.
-    let iops =
-        if t.iops > 0.0 || t.io_total == 0 { t.iops } else { results.workers.iter().map(|w| w.iops).sum() };
     IoTotals {
         errors: t.errors,
-        iops,
+        iops: t.iops,
         latency_ns: t.latency.as_ref().map(|l| [l.p50_ns, l.p90_ns, l.p99_ns, l.p999_ns, l.max_ns, l.avg_ns]),
     }
 }

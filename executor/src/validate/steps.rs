@@ -1,0 +1,304 @@
+//! Steps: typed deserialization of the plan header and of each step that
+//! passed the schema, duplicate step names, what each step saves, matrix
+//! keys that a step must use, nested groups and included files.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use super::expressions::collect_strings;
+use super::{FilePlan, Scope, Validator};
+use crate::diagnostic::code;
+use crate::expand::{SourceLocation, SourceStep};
+use crate::load::{LoadedFile, load_file, resolve_include};
+use crate::plan::{Action, Plan, Step, StepCommon};
+use crate::positions::{Span, join};
+
+impl Validator<'_> {
+    pub(super) fn typed(&mut self, file: &LoadedFile, schema_errors: &[String]) -> Option<FilePlan> {
+        let Value::Object(root) = &file.value else { return None };
+        let plan = self.header(file, schema_errors)?;
+        if self.include_stack.len() <= 1 {
+            self.plan_device = plan.device.clone();
+        }
+        let mut scope = Scope {
+            vars: plan.vars.keys().cloned().chain(self.options.vars.keys().cloned()).collect(),
+            ..Scope::default()
+        };
+        let steps = match root.get("steps") {
+            Some(Value::Array(items)) => {
+                collect_saves(items, &mut self.all_saved);
+                self.steps(file, "/steps", items, schema_errors, &mut scope)
+            }
+            _ => Vec::new(),
+        };
+        Some(FilePlan { plan, steps })
+    }
+
+    /// Deserializes the header of `file` (the plan without its steps); a
+    /// failure is reported unless the schema found an error outside the
+    /// steps already.
+    fn header(&mut self, file: &LoadedFile, schema_errors: &[String]) -> Option<Plan> {
+        let mut header = file.value.as_object().cloned().unwrap_or_default();
+        header.insert("steps".into(), Value::Array(Vec::new()));
+        match serde_json::from_value::<Plan>(Value::Object(header)) {
+            Ok(plan) => Some(plan),
+            Err(e) => {
+                if !schema_errors.iter().any(|p| !p.starts_with("/steps")) {
+                    let span = file.positions.nearest("").value;
+                    self.error(file, code::TYPE, e.to_string(), span);
+                }
+                None
+            }
+        }
+    }
+
+    fn steps(
+        &mut self,
+        file: &LoadedFile,
+        base: &str,
+        items: &[Value],
+        schema_errors: &[String],
+        scope: &mut Scope,
+    ) -> Vec<SourceStep> {
+        let mut out = Vec::new();
+        let mut names: HashMap<String, Span> = HashMap::new();
+        for (i, item) in items.iter().enumerate() {
+            let pointer = join(base, i.to_string());
+            // Duplicate names are checked even for steps with schema errors.
+            if let Some(name) = item.get("name").and_then(Value::as_str) {
+                let name_pointer = join(&pointer, "name");
+                let span = file.positions.nearest(&name_pointer).value;
+                if let Some(first) = names.get(name) {
+                    let message = format!("duplicate step name `{name}` (first used on line {})", first.line);
+                    let d = self.error(file, code::DUPLICATE_NAME, message, span);
+                    d.help = Some("step names are stable ids: make each unique among its siblings".into());
+                } else {
+                    names.insert(name.to_string(), span);
+                }
+            }
+            let prefix = format!("{pointer}/");
+            let broken = schema_errors.iter().any(|p| *p == pointer || p.starts_with(&prefix));
+            if broken {
+                // Still learn what it saves, so later steps do not get
+                // spurious unknown-variable errors.
+                if let Some(save) = item.get("save").and_then(Value::as_str) {
+                    scope.saved.insert(save.to_string());
+                }
+                continue;
+            }
+            let step = match serde_json::from_value::<Step>(item.clone()) {
+                Ok(step) => step,
+                Err(e) => {
+                    let span = file.positions.nearest(&pointer).value;
+                    self.error(file, code::TYPE, e.to_string(), span);
+                    continue;
+                }
+            };
+            let position = file.positions.nearest(&pointer).value;
+            let location =
+                SourceLocation { file: file.name.clone(), line: position.line, column: position.column };
+            let mut source = SourceStep { step, location, children: Vec::new(), vars: BTreeMap::new() };
+            self.check_step(file, &pointer, item, &mut source, schema_errors, scope);
+            if let Some(save) = &source.step.common.save {
+                scope.saved.insert(save.clone());
+            }
+            out.push(source);
+        }
+        out
+    }
+
+    fn check_step(
+        &mut self,
+        file: &LoadedFile,
+        pointer: &str,
+        raw: &Value,
+        source: &mut SourceStep,
+        schema_errors: &[String],
+        outer: &mut Scope,
+    ) {
+        let common = source.step.common.clone();
+        let mut scope = outer.clone();
+        if let Some(m) = &common.matrix {
+            let mut keys = scope.matrix.clone().unwrap_or_default();
+            keys.extend(m.keys());
+            scope.matrix = Some(keys);
+        }
+        if common.repeat.is_some() {
+            scope.iteration = true;
+        }
+        let action_name = source.step.action.name();
+        let action_pointer = join(pointer, action_name);
+
+        // Expressions in this step (not in nested steps).
+        let mut used = BTreeSet::new();
+        let mut strings = Vec::new();
+        if let Value::Object(map) = raw {
+            for (key, value) in map {
+                match key.as_str() {
+                    "name" | "matrix" | "spec" | "tags" | "requires" | "save" | "include" => {}
+                    "when" => {
+                        if let Some(text) = value.as_str() {
+                            strings.push((join(pointer, key), text.to_string(), true));
+                        }
+                    }
+                    "assert" => {
+                        if let Some(text) = value.as_str() {
+                            strings.push((join(pointer, key), text.to_string(), true));
+                        }
+                    }
+                    "group" => {
+                        if let Some(d) = value.get("description") {
+                            collect_strings(&join(&join(pointer, key), "description"), d, &mut strings);
+                        }
+                    }
+                    _ => collect_strings(&join(pointer, key), value, &mut strings),
+                }
+            }
+        }
+        for (p, text, condition) in strings {
+            self.check_expressions(file, &p, &text, condition, &scope, &mut used);
+        }
+
+        // Nested steps: groups and includes.
+        match &source.step.action {
+            Action::Group(_) => {
+                if let Some(Value::Array(items)) = raw.pointer("/group/steps") {
+                    let mut inner = scope.clone();
+                    let base = join(&action_pointer, "steps");
+                    source.children = self.steps(file, &base, items, schema_errors, &mut inner);
+                    outer.saved.extend(inner.saved.difference(&scope.saved).cloned());
+                    // Expressions of children count as uses of the matrix.
+                    used.extend(self.matrix_uses_in(items));
+                }
+            }
+            Action::Include(include) => {
+                let include = include.clone();
+                self.include(file, pointer, &include, source, outer);
+            }
+            _ => {}
+        }
+
+        // Matrix keys must be used.
+        if let Some(m) = &common.matrix {
+            for key in m.axes.keys() {
+                if !used.contains(key) && !used.contains("*") {
+                    let span = file.positions.key_or_value(&join(&join(pointer, "matrix"), key));
+                    let d = self.error(
+                        file,
+                        code::UNUSED_MATRIX_KEY,
+                        format!("matrix key `{key}` is not used by the step"),
+                        span,
+                    );
+                    d.help = Some(format!("use `${{{{ matrix.{key} }}}}` in the step, or remove the key"));
+                }
+            }
+        }
+
+        self.check_action(file, pointer, &source.step, raw);
+    }
+
+    fn include(
+        &mut self,
+        file: &LoadedFile,
+        pointer: &str,
+        include: &crate::plan::control::Include,
+        source: &mut SourceStep,
+        outer: &mut Scope,
+    ) {
+        let value_pointer = match include {
+            crate::plan::control::Include::Path(_) => join(pointer, "include"),
+            crate::plan::control::Include::Detailed(_) => join(&join(pointer, "include"), "path"),
+        };
+        let span = file.positions.nearest(&value_pointer).value;
+        let path = resolve_include(file.path.as_deref(), include.path());
+        if !path.is_file() {
+            let d = self.error(
+                file,
+                code::INCLUDE,
+                format!("included file `{}` not found", path.display()),
+                span,
+            );
+            d.help = Some("include paths are relative to the including plan's directory".into());
+            return;
+        }
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if self.include_stack.iter().any(|p| p.canonicalize().unwrap_or_else(|_| p.clone()) == canonical) {
+            self.error(
+                file,
+                code::INCLUDE,
+                format!("`{}` includes itself (include cycle)", path.display()),
+                span,
+            );
+            return;
+        }
+        let loaded = match load_file(&path) {
+            Ok(f) => f,
+            Err(error) => {
+                self.load_failed(*error);
+                self.error(
+                    file,
+                    code::INCLUDE,
+                    format!("included file `{}` has errors", path.display()),
+                    span,
+                );
+                return;
+            }
+        };
+        let errors_before = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        // Included steps see this plan's names plus the included plan's vars
+        // and the include's vars.
+        self.sources.insert(loaded.name.clone(), loaded.text.clone());
+        self.include_stack.push(path.clone());
+        let schema_errors = self.check_schema(&loaded);
+        let mut vars = BTreeMap::new();
+        if let Some(Value::Object(v)) = loaded.value.get("vars") {
+            vars.extend(v.clone());
+        }
+        if let crate::plan::control::Include::Detailed(d) = include {
+            vars.extend(d.vars.clone());
+        }
+        let mut scope = outer.clone();
+        scope.vars.extend(vars.keys().cloned());
+        if let Some(Value::Array(items)) = loaded.value.get("steps") {
+            collect_saves(items, &mut self.all_saved);
+            source.children = self.steps(&loaded, "/steps", items, &schema_errors, &mut scope);
+        }
+        // Check the included header too.
+        self.header(&loaded, &schema_errors);
+        self.include_stack.pop();
+        outer.saved.extend(scope.saved);
+        source.vars = vars;
+        if self.diagnostics.iter().filter(|d| d.is_error()).count() > errors_before {
+            self.error(file, code::INCLUDE, format!("included file `{}` has errors", path.display()), span);
+        }
+    }
+}
+
+fn collect_saves(items: &[Value], out: &mut BTreeSet<String>) {
+    for item in items {
+        if let Some(s) = item.get("save").and_then(Value::as_str) {
+            out.insert(s.to_string());
+        }
+        if let Some(Value::Array(children)) = item.pointer("/group/steps") {
+            collect_saves(children, out);
+        }
+    }
+}
+
+impl StepCommon {
+    /// The common step keys, sorted.
+    pub const KEYS: &'static [&'static str] = &[
+        "continue_on_error",
+        "expect",
+        "matrix",
+        "name",
+        "repeat",
+        "requires",
+        "save",
+        "spec",
+        "tags",
+        "timeout",
+        "when",
+    ];
+}
