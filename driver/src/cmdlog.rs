@@ -286,9 +286,15 @@ mod tests {
     #[test]
     fn concurrent_readers_see_consistent_entries() {
         let log = Arc::new(CmdLog::new(2, 64, Instant::now()));
+        // The writer starts only once the reader is about to read, and the
+        // reader reads at least once more after the writer finished, so a
+        // loaded machine cannot let the writer run to its end unobserved.
+        let start = Arc::new(std::sync::Barrier::new(2));
         let writer = {
             let log = log.clone();
+            let start = start.clone();
             std::thread::spawn(move || {
+                start.wait();
                 for n in 0..200_000u64 {
                     let mut cmd = Command::new(NvmOpcode::Read as u8, n as u32);
                     cmd.set_slba(n);
@@ -301,7 +307,9 @@ mod tests {
             })
         };
         let mut seen = 0usize;
-        while !writer.is_finished() {
+        start.wait();
+        loop {
+            let finished = writer.is_finished();
             for e in log.snapshot(64) {
                 let n = e.sqe.slba();
                 assert_eq!(e.sqe.nsid, n as u32);
@@ -313,6 +321,9 @@ mod tests {
                     assert_eq!(e.complete_ns, Some(n + 5));
                 }
                 seen += 1;
+            }
+            if finished {
+                break;
             }
         }
         writer.join().unwrap();
