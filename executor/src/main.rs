@@ -67,7 +67,7 @@ struct RunArgs {
     /// Skip steps with one of these tags.
     #[arg(long = "skip-tags", value_delimiter = ',', value_name = "TAGS")]
     skip_tags: Vec<String>,
-    /// Write the result to DIR/result.json (rewritten after every step; DIR/<plan>/result.json
+    /// Write the result to DIR/report.json (rewritten after every step; DIR/<plan>/report.json
     /// for several plans).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,

@@ -115,7 +115,7 @@ fn out_writes_valid_json() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["tool"], "nvmeplan");
     assert_eq!(json["complete"], true);
     assert_eq!(json["seed"], 42);
@@ -128,9 +128,9 @@ fn out_writes_valid_json() {
     assert_eq!(json["steps"][1]["commands"][0]["opcode"], "read");
     let run: nvmeplan::RunResult = serde_json::from_value(json).unwrap();
     assert_eq!(run.steps.len(), 2);
-    // Only result.json is left behind (the temporary file was renamed).
+    // Only report.json is left behind (the temporary file was renamed).
     let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(names, ["result.json"]);
+    assert_eq!(names, ["report.json"]);
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn ctrl_c_records_the_step_and_exits_130() {
         .spawn()
         .unwrap();
     // Wait until the first step is recorded, then interrupt.
-    let result = out.join("result.json");
+    let result = out.join("report.json");
     let start = std::time::Instant::now();
     while !std::fs::read_to_string(&result).is_ok_and(|t| t.contains("\"first\"")) {
         assert!(start.elapsed() < std::time::Duration::from_secs(20), "the run did not start");

@@ -324,7 +324,7 @@ fn interrupted_runs_leave_a_partial_result() {
     assert_eq!(step(&r, "long").outcome, Outcome::Error);
     assert_eq!(step(&r, "long").reason.as_deref(), Some("interrupted"));
     let written: RunResult =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("result.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap()).unwrap();
     assert!(!written.complete);
     assert_eq!(written.steps.len(), 2);
     assert_eq!(nvmeplan::run::exit_code(&written, true), 130);

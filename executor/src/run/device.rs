@@ -6,7 +6,7 @@ use nvmeplan_spec::identify::{FieldValue, NamedFields};
 use nvmeplan_spec::registers::{self, Cap, Csts};
 use serde_json::{Map, Value};
 
-use super::result::{DeviceInfo, NamespaceInfo};
+use super::result::{DeviceInfo, LbaFormatInfo, NamespaceInfo};
 use crate::plan::capability::{Capability, CapabilitySource};
 
 /// Why the device could not be opened.
@@ -288,6 +288,7 @@ pub fn describe(ctrl: &Controller, uri: &str) -> DeviceInfo {
         info.mdts = id.mdts;
         info.oacs = id.oacs;
         info.oncs = id.oncs;
+        info.identify = fields_json(id.as_ref()).into_iter().collect();
     }
     if let Ok(vs) = ctrl.version() {
         info.version = format!("{}.{}.{}", vs.mjr(), vs.mnr(), vs.ter());
@@ -296,7 +297,22 @@ pub fn describe(ctrl: &Controller, uri: &str) -> DeviceInfo {
         .namespaces()
         .unwrap_or_default()
         .iter()
-        .map(|ns| NamespaceInfo { nsid: ns.nsid, nsze: ns.nsze, ncap: ns.ncap, lba_size: ns.lba_size })
+        .map(|ns| {
+            let format = ns.identify.active_lba_format();
+            NamespaceInfo {
+                nsid: ns.nsid,
+                nsze: ns.nsze,
+                ncap: ns.ncap,
+                lba_size: ns.lba_size,
+                lba_format: LbaFormatInfo {
+                    index: ns.identify.active_lba_format_index() as u8,
+                    lbads: format.lbads(),
+                    ms: format.ms(),
+                    rp: format.rp(),
+                },
+                nlbaf: ns.identify.nlbaf,
+            }
+        })
         .collect();
     info
 }

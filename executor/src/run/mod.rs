@@ -29,6 +29,7 @@ pub mod actions;
 pub mod context;
 pub mod device;
 pub mod expect;
+pub mod host;
 pub mod result;
 
 use std::collections::BTreeSet;
@@ -42,12 +43,12 @@ use sha2::{Digest, Sha256};
 
 pub use context::{RunContext, StepError};
 pub use device::{OpenError, open};
-pub use result::{Outcome, RunResult, StepResult, Summary};
+pub use result::{Outcome, Report, RunResult, StepResult, Summary};
 
 use crate::expand::{ResolvedStep, StepKind, ValidatedPlan};
 use actions::StepEnv;
 use context::Eval;
-use result::{Forensic, SavedValue};
+use result::{Captured, CapturedKind, Forensic, SavedValue};
 
 /// The default device when neither the command line nor the plan names one.
 pub const DEFAULT_DEVICE: &str = "sim";
@@ -73,7 +74,7 @@ pub struct RunOptions {
     pub tags: Vec<String>,
     /// Skip steps with one of these tags.
     pub skip_tags: Vec<String>,
-    /// Write `result.json` here after every step.
+    /// Write `report.json` here after every step.
     pub out: Option<PathBuf>,
     /// The seed (default: `defaults.seed`, else derived from the clock).
     pub seed: Option<u64>,
@@ -103,15 +104,9 @@ impl PlanSource {
 /// Why a run could not record its result.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// `result.json` could not be written.
-    #[error("cannot write `{path}`: {source}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        #[source]
-        source: std::io::Error,
-    },
+    /// `report.json` could not be written.
+    #[error(transparent)]
+    Write(#[from] nvmeplan_reports::ReportError),
 }
 
 /// The device URI of a run: the command line's, else the plan's, else `sim`.
@@ -164,16 +159,10 @@ pub fn rfc3339(time: SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// Writes `result` to `dir/result.json` atomically (a temporary file in
+/// Writes `report` to `dir/report.json` atomically (a temporary file in
 /// `dir`, then a rename).
-pub fn write_result(dir: &Path, result: &RunResult) -> Result<(), RunError> {
-    let path = dir.join("result.json");
-    let err = |source| RunError::Write { path: path.clone(), source };
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = dir.join(format!(".result.json.{}.tmp", std::process::id()));
-    let text = serde_json::to_vec_pretty(result).map_err(|e| err(std::io::Error::other(e)))?;
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, &path).map_err(err)
+pub fn write_report(dir: &Path, report: &Report) -> Result<(), RunError> {
+    Ok(nvmeplan_reports::json::write(&dir.join(nvmeplan_reports::json::REPORT_FILE), report)?)
 }
 
 /// Runs `plan` on `ctrl` (opened from `uri`), calling `observer` with each
@@ -191,7 +180,8 @@ pub fn run_plan(
         .or(plan.defaults.seed)
         .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64));
     let plan_dir = Path::new(&source.path).parent().map(Path::to_path_buf).unwrap_or_default();
-    let result = RunResult {
+    let result = Report {
+        report_version: result::REPORT_VERSION,
         tool: "nvmeplan".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         plan: result::PlanInfo {
@@ -203,6 +193,7 @@ pub fn run_plan(
         seed,
         started_at: rfc3339(SystemTime::now()),
         duration_ms: 0,
+        host: host::describe(),
         device: device::describe(&ctrl, uri),
         summary: Summary::default(),
         steps: Vec::new(),
@@ -211,6 +202,7 @@ pub fn run_plan(
     };
     let ctx = RunContext::new(ctrl, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
     let mut runner = Runner { plan, options, ctx, result, observer, start: Instant::now(), halted: false };
+    tracing::info!(plan = %plan.name, path = %source.path, device = uri, seed, "run started");
     runner.write()?;
     runner.run_steps(&plan.steps, &plan.tags)?;
     if let Some(sim) = runner.ctx.ctrl.transport().sim() {
@@ -219,6 +211,12 @@ pub fn run_plan(
     runner.result.complete = !runner.halted;
     runner.result.duration_ms = runner.start.elapsed().as_millis() as u64;
     runner.write()?;
+    tracing::info!(
+        plan = %plan.name,
+        complete = runner.result.complete,
+        summary = %runner.result.summary.line(),
+        "run finished"
+    );
     Ok(runner.result)
 }
 
@@ -244,13 +242,20 @@ impl Runner<'_> {
     fn write(&mut self) -> Result<(), RunError> {
         self.result.duration_ms = self.start.elapsed().as_millis() as u64;
         match &self.options.out {
-            Some(dir) => write_result(dir, &self.result),
+            Some(dir) => write_report(dir, &self.result),
             None => Ok(()),
         }
     }
 
     fn record(&mut self, step: StepResult, continue_on_error: bool) -> Result<(), RunError> {
         self.result.summary.add(step.outcome);
+        tracing::info!(
+            step = %step.id,
+            outcome = step.outcome.name(),
+            duration_ms = step.duration_ms,
+            reason = step.reason.as_deref().unwrap_or(""),
+            "step finished"
+        );
         (self.observer)(&step);
         let stop = matches!(step.outcome, Outcome::Fail | Outcome::Error) && self.options.fail_fast;
         self.result.steps.push(step);
@@ -267,25 +272,14 @@ impl Runner<'_> {
         outcome: Outcome,
         reason: Option<String>,
     ) -> StepResult {
-        StepResult {
-            id: step.id.clone(),
-            name: step.name.clone(),
-            action: action.to_string(),
-            spec: step.spec.clone(),
-            tags: step.tags.clone(),
-            location: format!("{}:{}:{}", step.location.file, step.location.line, step.location.column),
-            outcome,
-            reason,
-            message: None,
-            duration_ms: 0,
-            commands: Vec::new(),
-            commands_total: 0,
-            expectations: Vec::new(),
-            saved: None,
-            ioworker: None,
-            mismatches: Vec::new(),
-            forensic: None,
-        }
+        let mut r = StepResult::new(&step.id, &step.name, action, outcome);
+        r.spec = step.spec.clone();
+        r.tags = step.tags.clone();
+        r.location = format!("{}:{}:{}", step.location.file, step.location.line, step.location.column);
+        r.matrix = step.bindings.matrix.clone();
+        r.iteration = step.bindings.iteration;
+        r.reason = reason;
+        r
     }
 
     fn action_name(step: &ResolvedStep) -> &'static str {
@@ -403,7 +397,23 @@ impl Runner<'_> {
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
         let engine = crate::expr::Engine::new();
         let env = StepEnv { eval: Eval { engine: &engine, ctx: &ctx_value }, timeout: step.timeout };
-        let outcome = actions::execute(&mut self.ctx, env, action);
+        let executed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            actions::execute(&mut self.ctx, env, action)
+        }));
+        let outcome = match executed {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                // A bug in the tool: record the step, mark the run incomplete and stop.
+                let what = panic_message(panic.as_ref());
+                tracing::error!(step = %step.id, "step crashed: {what}");
+                r.outcome = Outcome::Error;
+                r.reason = Some(format!("step crashed: {what}"));
+                r.duration_ms = start.elapsed().as_millis() as u64;
+                self.halted = true;
+                self.result.stopped = Some(format!("step `{}` crashed: {what}", step.id));
+                return self.record(r, false);
+            }
+        };
         let mut reset_needed = false;
         match outcome {
             Ok(out) => match expect::evaluate(step.expect.as_ref(), &out, env.eval) {
@@ -418,6 +428,7 @@ impl Runner<'_> {
                     r.message = out.message.clone();
                     r.mismatches = out.mismatch_details.clone();
                     r.ioworker = out.ioworker.clone();
+                    r.captured = captured(action, &out);
                     if let Some(name) = &step.save {
                         let value = out.saved_value();
                         self.ctx.save(name, value.clone());
@@ -465,6 +476,7 @@ impl Runner<'_> {
     /// Resets the controller after a timeout or fatal status: a controller
     /// reset, else a function reset. Returns what happened, for the reason.
     fn recover(&mut self) -> String {
+        tracing::warn!("recovering the controller after a timeout or fatal status");
         let note = match self.ctx.ctrl.reset() {
             Ok(()) => "controller reset".to_string(),
             Err(e) => match self.ctx.ctrl.function_reset() {
@@ -475,4 +487,32 @@ impl Runner<'_> {
         self.ctx.after_reset();
         note
     }
+}
+
+/// The identify data, log page or feature an action read, for the report
+/// (diffs compare them field by field).
+fn captured(action: &crate::plan::Action, out: &actions::ActionOutput) -> Option<Captured> {
+    use crate::plan::Action as A;
+    let name = |v: serde_json::Result<serde_json::Value>| match v {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    };
+    let (kind, which) = match action {
+        A::Identify(a) => (CapturedKind::Identify, name(serde_json::to_value(a.cns))),
+        A::GetLogPage(a) => (CapturedKind::LogPage, name(serde_json::to_value(a.lid))),
+        A::GetFeatures(a) => (CapturedKind::Feature, name(serde_json::to_value(&a.fid))),
+        _ => return None,
+    };
+    let fields = out.fields.as_ref()?;
+    Some(Captured { kind, name: which, fields: fields.clone().into_iter().collect() })
+}
+
+/// The message of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
 }

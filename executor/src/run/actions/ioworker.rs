@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use nvmeplan_driver::Pattern as DriverPattern;
 use nvmeplan_driver::ioworker::{
-    Align, IoOp, IoSizeSpec, IoWorkerConfig, IoWorkerResults, SequenceEntry, run_workers,
+    Align, IoOp, IoSizeSpec, IoWorkerConfig, IoWorkerResults, SequenceEntry, WorkerResult, run_workers,
 };
 
 use super::{ActionOutput, IoTotals, StepEnv};
 use crate::plan::Pattern;
 use crate::plan::ioworker::{IoSize, IoWorker, IoWorkers, LbaRandom};
 use crate::run::context::{RunContext, StepError, StepResult};
+use crate::run::result as report;
 
 /// The driver pattern for a plan pattern (`incrementing` repeats bytes 0 to 3).
 pub fn driver_pattern(pattern: &Pattern, seed: u64) -> DriverPattern {
@@ -166,6 +167,79 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         out.mismatches = results.total.mismatch_count.max(mismatches.len() as u64);
         out.mismatch_details = mismatches.into_iter().take(super::io::MAX_MISMATCH_DETAILS).collect();
     }
-    out.ioworker = serde_json::to_value(&results).ok();
+    out.ioworker = Some(stats(&results));
     Ok(out)
+}
+
+/// The report's statistics of one worker (or the total).
+pub fn worker_stats(w: &WorkerResult) -> report::WorkerStats {
+    let o = &w.ios;
+    report::WorkerStats {
+        ios: report::OpCounts {
+            read: o.read,
+            write: o.write,
+            trim: o.trim,
+            write_zeroes: o.write_zeroes,
+            flush: o.flush,
+            compare: o.compare,
+            verify: o.verify,
+            raw: o.raw,
+        },
+        io_total: w.io_total,
+        bytes: w.bytes,
+        elapsed_ms: w.elapsed_ms,
+        elapsed_us: w.elapsed_us,
+        iops: w.iops,
+        mbps: w.mbps,
+        latency: w.latency.map(|l| report::LatencyStats {
+            min_ns: l.min_ns,
+            avg_ns: l.avg_ns,
+            max_ns: l.max_ns,
+            p50_ns: l.p50_ns,
+            p90_ns: l.p90_ns,
+            p99_ns: l.p99_ns,
+            p999_ns: l.p999_ns,
+            p9999_ns: l.p9999_ns,
+        }),
+        iops_per_second: w.iops_per_second.clone(),
+        consistency: w.consistency,
+        cpu_percent: w.cpu_percent,
+        cpu_ns_per_io: w.cpu_ns_per_io,
+        status_counts: w.status_counts.clone(),
+        errors: w.errors,
+        first_error: w.first_error.as_ref().map(|e| report::WorkerError {
+            command: e.command.clone(),
+            status: e.status.clone(),
+            cqe: e.cqe.as_ref().map(|c| report::CompletionFields {
+                dw0: c.dw0,
+                dw1: c.dw1,
+                sqhd: c.sqhd,
+                sqid: c.sqid,
+                cid: c.cid,
+                status: c.status.clone(),
+                dnr: c.dnr,
+            }),
+            cmdlog_tail: e.cmdlog_tail.clone(),
+        }),
+        mismatch_count: w.mismatch_count,
+        mismatches: w
+            .mismatches
+            .iter()
+            .map(|m| report::VerifyMismatch {
+                lba: m.lba,
+                kind: m.kind.clone(),
+                expected: m.expected,
+                found: m.found,
+            })
+            .collect(),
+        timed_out: w.timed_out,
+    }
+}
+
+/// The report's statistics of a `run_workers` call.
+pub fn stats(results: &IoWorkerResults) -> report::IoWorkerStats {
+    report::IoWorkerStats {
+        workers: results.workers.iter().map(worker_stats).collect(),
+        total: worker_stats(&results.total),
+    }
 }

@@ -14,7 +14,7 @@ use nvmeplan_spec::Completion;
 use serde_json::{Map, Value};
 
 use super::context::{Eval, RunContext, StepResult};
-use super::result::ExpectationResult;
+use super::result::{ExpectationResult, IoWorkerStats};
 use crate::plan::Action;
 
 /// Totals of an IO worker step that expectations check.
@@ -46,8 +46,8 @@ pub struct ActionOutput {
     pub mismatch_details: Vec<String>,
     /// IO worker totals.
     pub io: Option<IoTotals>,
-    /// IO worker results as JSON.
-    pub ioworker: Option<Value>,
+    /// IO worker statistics.
+    pub ioworker: Option<IoWorkerStats>,
     /// A message for the report (`log`).
     pub message: Option<String>,
     /// Checks the action made itself (`register` expect, `assert`).
@@ -78,7 +78,7 @@ impl ActionOutput {
         if self.verified {
             out.insert("mismatches".into(), self.mismatches.into());
         }
-        if let Some(Value::Object(io)) = &self.ioworker {
+        if let Some(Ok(Value::Object(io))) = self.ioworker.as_ref().map(serde_json::to_value) {
             // The totals at the top (`w.iops`, `w.errors`), the workers beside them.
             if let Some(Value::Object(total)) = io.get("total") {
                 out.extend(total.clone());
