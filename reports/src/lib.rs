@@ -2,6 +2,7 @@
 //! rendered from it.
 //!
 //! * [`model`]: the [`Report`] a run writes as `report.json`, the source of truth.
+//! * [`html`]: the self-contained HTML report with inline SVG charts.
 //! * [`json`]: reading and atomically writing reports.
 //! * [`schema`]: the report's JSON Schema (committed at `schemas/report.schema.json`).
 //! * [`junit`]: JUnit XML for CI servers.
@@ -22,6 +23,7 @@
 //! assert_eq!(nvmeplan_reports::json::parse("r.json".as_ref(), &text).unwrap(), report);
 //! ```
 
+pub mod html;
 pub mod json;
 pub mod model;
 pub mod schema;
