@@ -1,5 +1,7 @@
 //! The `nvmeplan` command line.
 
+mod cli;
+
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use nvmeplan::run::{
 #[command(
     name = "nvmeplan",
     version,
-    after_help = "Exit codes:\n  0    success: every plan is valid / every step passed or was skipped\n  1    run: a step failed or errored\n  2    a plan has errors, or the command line is wrong (nothing ran)\n  3    run: the device could not be opened\n  130  run: interrupted (Ctrl-C)"
+    after_help = "Exit codes:\n  0    success: every plan is valid / every step passed or was skipped / diff: no regression\n  1    run: a step failed or errored / diff: a regression\n  2    a plan has errors, or the command line is wrong (nothing ran) / diff: reports not comparable or unreadable\n  3    run: the device could not be opened\n  130  run: interrupted (Ctrl-C, SIGTERM)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,7 +31,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print the plan JSON Schema (draft-07), for editors and tools.
-    Schema,
+    Schema {
+        /// Print the report (`report.json`) schema instead.
+        #[arg(long)]
+        report: bool,
+    },
     /// Check plans and report every problem with its location.
     Validate {
         /// Plan files.
@@ -44,9 +50,19 @@ enum Command {
     },
     /// Run plans against a device and report every step.
     #[command(
-        after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong (nothing ran)\n  3    the device could not be opened\n  130  interrupted (Ctrl-C)\n\nThe last line printed is `N passed, N failed, N skipped`."
+        after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong (nothing ran)\n  3    the device could not be opened\n  130  interrupted (Ctrl-C, SIGTERM)\n\nThe last line printed is `N passed, N failed, N skipped`."
     )]
     Run(RunArgs),
+    /// Render a saved report again (JUnit, Markdown).
+    #[command(
+        after_help = "Exit codes:\n  0    rendered\n  2    the report cannot be read or an output cannot be written"
+    )]
+    Report(cli::report::ReportArgs),
+    /// Compare two reports of the same plan (firmware A vs B) and flag regressions.
+    #[command(
+        after_help = "Exit codes:\n  0    no regression\n  1    a regression: a step now fails or errors, or a metric is worse past its threshold\n  2    the reports are not comparable (different plans, no step in common), cannot be read, or the options are wrong"
+    )]
+    Diff(cli::diff::DiffArgs),
 }
 
 /// Arguments of `nvmeplan run`.
@@ -67,10 +83,13 @@ struct RunArgs {
     /// Skip steps with one of these tags.
     #[arg(long = "skip-tags", value_delimiter = ',', value_name = "TAGS")]
     skip_tags: Vec<String>,
-    /// Write the result to DIR/report.json (rewritten after every step; DIR/<plan>/report.json
-    /// for several plans).
+    /// Write DIR/report.json (rewritten after every step; DIR/<plan>/report.json for several
+    /// plans), DIR/junit.xml and the log DIR/run.log.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Write JUnit XML here (default with --out: DIR/junit.xml).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     /// Seed of random data, IO workers and probabilistic faults.
     #[arg(long)]
     seed: Option<u64>,
@@ -163,7 +182,9 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             eprintln!("warning: cannot handle Ctrl-C: {e}");
         }
     }
-    let several = plans.len() > 1;
+    let mut outputs =
+        cli::outputs::RunOutputs::new(args.out.as_deref(), args.junit.clone(), plans.len() > 1)?;
+    let console = cli::console::Console::new();
     let mut total = run::Summary::default();
     let mut code = EXIT_OK;
     for (path, plan, uri) in &plans {
@@ -177,13 +198,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
                 return Ok(EXIT_DEVICE);
             }
         };
-        let out = args.out.as_ref().map(|dir| {
-            if several {
-                dir.join(path.file_stem().map_or_else(|| "plan".into(), |s| s.to_string_lossy().into_owned()))
-            } else {
-                dir.clone()
-            }
-        });
+        let out = outputs.report_dir(path);
         let run_options = run::RunOptions {
             tags: args.tags.clone(),
             skip_tags: args.skip_tags.clone(),
@@ -191,23 +206,22 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             seed: args.seed,
             fail_fast: args.fail_fast,
             stop: stop.clone(),
+            progress: Some(console.hook()),
         };
-        println!("plan {} ({}) on {uri}", plan.name, path.display());
-        let mut stdout = std::io::stdout();
+        console.line(&format!("plan {} ({}) on {uri}", plan.name, path.display()));
         let result = run::run_plan(plan, &source, ctrl, uri, &run_options, &mut |step| {
-            let _ = writeln!(stdout, "{}", run::console_line(step));
-            let _ = stdout.flush();
+            console.line(&run::console_line(step));
         })?;
-        total.passed += result.summary.passed;
-        total.failed += result.summary.failed;
-        total.errored += result.summary.errored;
-        total.skipped += result.summary.skipped;
+        total.merge(&result.summary);
         let interrupted = stop.load(Ordering::SeqCst);
         code = code.max(run::exit_code(&result, interrupted));
-        if interrupted || (args.fail_fast && !result.summary.all_passed() && !result.complete) {
+        let stop_now = interrupted || (args.fail_fast && !result.summary.all_passed() && !result.complete);
+        outputs.plan_finished(result)?;
+        if stop_now {
             break;
         }
     }
+    console.finish();
     if code == EXIT_OK && !total.all_passed() {
         code = EXIT_FAILED;
     }
@@ -227,10 +241,16 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Schema => {
+        Command::Schema { report: false } => {
             print!("{}", nvmeplan::schema::plan_schema_string());
             Ok(true)
         }
+        Command::Schema { report: true } => {
+            print!("{}", nvmeplan_reports::schema::report_schema_string());
+            Ok(true)
+        }
+        Command::Report(args) => cli::report::run(&args).map(|()| true),
+        Command::Diff(args) => return ExitCode::from(cli::diff::run(&args)),
         Command::Validate { plans, format, vars } => validate(&plans, format, &vars),
         Command::Run(args) => {
             return match run_command(args) {

@@ -1,5 +1,7 @@
 //! `nvmeplan run` as a process: exit codes, console output, `--out`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -114,8 +116,8 @@ fn out_writes_valid_json() {
         "x=1",
     ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let json = common::valid_report(&out.join("report.json"));
+    assert_eq!(json["report_version"], 1);
     assert_eq!(json["tool"], "nvmeplan");
     assert_eq!(json["complete"], true);
     assert_eq!(json["seed"], 42);
@@ -128,9 +130,14 @@ fn out_writes_valid_json() {
     assert_eq!(json["steps"][1]["commands"][0]["opcode"], "read");
     let run: nvmeplan::RunResult = serde_json::from_value(json).unwrap();
     assert_eq!(run.steps.len(), 2);
-    // Only report.json is left behind (the temporary file was renamed).
-    let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(names, ["report.json"]);
+    // Only the outputs are left behind (temporary files were renamed).
+    let mut names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names, ["junit.xml", "report.json", "run.log"]);
+    let log = std::fs::read_to_string(out.join("run.log")).unwrap();
+    assert!(log.contains("run started") && log.contains("step finished step=r outcome=\"pass\""), "{log}");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("<testsuite name=\"p.yaml\" tests=\"2\""), "{junit}");
 }
 
 #[test]
@@ -173,7 +180,12 @@ fn ctrl_c_records_the_step_and_exits_130() {
     assert!(stdout.contains("ERROR long: interrupted"), "{stdout}");
     assert_eq!(stdout.lines().last(), Some("1 passed, 1 failed, 0 skipped"));
     assert!(stdout.contains("(1 of the 1 failed steps errored"), "{stdout}");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    let json = common::valid_report(&result);
     assert_eq!(json["complete"], false);
+    assert_eq!(json["stopped"], "interrupted");
+    // The JUnit file is written for the stopped plan too.
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("<property name=\"complete\" value=\"false\"/>"), "{junit}");
+    assert!(junit.contains("<error message=\"interrupted\""), "{junit}");
     assert_eq!(json["steps"].as_array().unwrap().len(), 2);
 }

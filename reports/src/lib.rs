@@ -23,13 +23,17 @@
 //! assert_eq!(nvmeplan_reports::json::parse("r.json".as_ref(), &text).unwrap(), report);
 //! ```
 
+pub mod diff;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod model;
 pub mod schema;
 
 use std::path::PathBuf;
 
+pub use diff::{Diff, DiffOptions, FailOn, Metric, NotComparable, Thresholds};
 pub use model::*;
 
 /// Why a report could not be read, written or rendered.

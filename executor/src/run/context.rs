@@ -172,6 +172,8 @@ pub struct RunContext {
     pub faults: Vec<Vec<FaultId>>,
     /// A counter that varies random data between steps.
     pub data_counter: u64,
+    /// Live progress of IO workers, if a console wants it.
+    pub progress: Option<super::progress::ProgressHook>,
 }
 
 impl RunContext {
@@ -202,6 +204,7 @@ impl RunContext {
             runtime: Map::new(),
             faults: vec![Vec::new()],
             data_counter: 0,
+            progress: None,
         };
         ctx.runtime.insert("env".into(), Value::Object(env));
         ctx.refresh_identity();

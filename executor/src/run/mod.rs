@@ -30,6 +30,7 @@ pub mod context;
 pub mod device;
 pub mod expect;
 pub mod host;
+pub mod progress;
 pub mod result;
 
 use std::collections::BTreeSet;
@@ -83,6 +84,8 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Set to stop the run; the current step is recorded as interrupted.
     pub stop: Arc<AtomicBool>,
+    /// Live progress (a console's progress line), if any.
+    pub progress: Option<progress::ProgressHook>,
 }
 
 /// A plan file's path and text, for the result.
@@ -200,7 +203,8 @@ pub fn run_plan(
         complete: false,
         stopped: None,
     };
-    let ctx = RunContext::new(ctrl, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
+    let mut ctx = RunContext::new(ctrl, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
+    ctx.progress = options.progress.clone();
     let mut runner = Runner { plan, options, ctx, result, observer, start: Instant::now(), halted: false };
     tracing::info!(plan = %plan.name, path = %source.path, device = uri, seed, "run started");
     runner.write()?;
@@ -392,6 +396,10 @@ impl Runner<'_> {
                 r.reason = Some(e.to_string());
                 return self.record(r, step.continue_on_error);
             }
+        }
+        tracing::debug!(step = %step.id, action = action.name(), "step started");
+        if let Some(p) = &self.options.progress {
+            p.0.step_started(&step.id, action.name());
         }
         let mark = self.ctx.mark();
         let ctx_value = self.plan.context(step, &self.ctx.runtime);

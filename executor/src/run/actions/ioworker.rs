@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use nvmeplan_driver::Pattern as DriverPattern;
+use nvmeplan_driver::ioworker::Progress;
 use nvmeplan_driver::ioworker::{
     Align, IoOp, IoSizeSpec, IoWorkerConfig, IoWorkerResults, SequenceEntry, WorkerResult, run_workers,
 };
@@ -128,6 +129,7 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
     let timed_out = AtomicBool::new(false);
     let ctrl = ctx.ctrl.clone();
     let global = ctx.stop.clone();
+    let progress = ctx.progress.clone();
     let result = std::thread::scope(|s| {
         s.spawn(|| {
             while !done.load(Ordering::Relaxed) {
@@ -141,7 +143,11 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
                 std::thread::sleep(Duration::from_millis(5));
             }
         });
-        let r = run_workers(&ctrl, &configs, map, &stop, None);
+        let hook = progress
+            .as_ref()
+            .map(|h| move |p: &Progress| h.0.ioworker(p.worker, p.ios, p.iops_last_second, p.elapsed));
+        let hook = hook.as_ref().map(|f| f as &(dyn Fn(&Progress) + Sync));
+        let r = run_workers(&ctrl, &configs, map, &stop, hook);
         done.store(true, Ordering::Relaxed);
         r
     });

@@ -1,0 +1,67 @@
+//! `nvmeplan diff BASE.json NEW.json`: compares two reports of the same
+//! plan and exits 0 (no regression), 1 (regression) or 2 (not comparable,
+//! unreadable report or bad options).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use nvmeplan_reports::{DiffOptions, FailOn, Thresholds};
+
+/// Exit code: no regression.
+pub const EXIT_NO_REGRESSION: u8 = 0;
+/// Exit code: a regression of a kind `--fail-on` names.
+pub const EXIT_REGRESSION: u8 = 1;
+/// Exit code: the reports are not comparable, unreadable, or the options are wrong.
+pub const EXIT_NOT_COMPARABLE: u8 = 2;
+
+/// Arguments of `nvmeplan diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The base report (firmware A).
+    pub base: PathBuf,
+    /// The new report (firmware B).
+    pub new: PathBuf,
+    /// Flag metric changes past these percentages: `iops=5%,latency.p99=10%`
+    /// (`latency=N%` sets every latency metric). Defaults: iops and mbps 5%,
+    /// latency.min/avg/max/p50/p90/p99/p99.9/p99.99 10%.
+    #[arg(long, value_name = "METRIC=PERCENT,...")]
+    pub threshold: Vec<String>,
+    /// What makes the exit code 1: `status` (a step now fails or errors),
+    /// `perf` (a metric worse past its threshold) or both.
+    #[arg(long, value_name = "KINDS", default_value = "status,perf")]
+    pub fail_on: String,
+    /// Write the diff as Markdown here (otherwise it is printed).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Runs `nvmeplan diff`; the exit code.
+pub fn run(args: &DiffArgs) -> u8 {
+    match compare(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            EXIT_NOT_COMPARABLE
+        }
+    }
+}
+
+fn compare(args: &DiffArgs) -> anyhow::Result<u8> {
+    let mut thresholds = Thresholds::default();
+    for spec in &args.threshold {
+        thresholds.apply(spec)?;
+    }
+    let options = DiffOptions { thresholds, fail_on: FailOn::parse(&args.fail_on)? };
+    let base = nvmeplan_reports::json::read(&args.base)?;
+    let new = nvmeplan_reports::json::read(&args.new)?;
+    let (base_name, new_name) = (args.base.display().to_string(), args.new.display().to_string());
+    let diff = nvmeplan_reports::diff::diff(&base_name, &base, &new_name, &new, &options)?;
+    let markdown = nvmeplan_reports::markdown::render_diff(&diff);
+    let mut stdout = std::io::stdout().lock();
+    match &args.markdown {
+        Some(path) => nvmeplan_reports::json::write_atomic(path, markdown.as_bytes())?,
+        None => stdout.write_all(markdown.as_bytes())?,
+    }
+    writeln!(stdout, "{}", diff.verdict())?;
+    Ok(if diff.has_regression() { EXIT_REGRESSION } else { EXIT_NO_REGRESSION })
+}

@@ -1,0 +1,35 @@
+//! `nvmeplan report REPORT.json`: renders a saved report again, as JUnit
+//! (`--junit FILE`) and Markdown (`--markdown FILE`); without an output
+//! option it prints the Markdown.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+/// Arguments of `nvmeplan report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A report written by `nvmeplan run --out DIR` (`DIR/report.json`).
+    pub report: PathBuf,
+    /// Write JUnit XML here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write Markdown here.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Runs `nvmeplan report`; `Err` is a usage error (exit 2).
+pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
+    let report = nvmeplan_reports::json::read(&args.report)?;
+    if let Some(path) = &args.junit {
+        nvmeplan_reports::junit::write(path, &[&report])?;
+    }
+    let markdown = nvmeplan_reports::markdown::render_report(&report);
+    if let Some(path) = &args.markdown {
+        nvmeplan_reports::json::write_atomic(path, markdown.as_bytes())?;
+    }
+    if args.junit.is_none() && args.markdown.is_none() {
+        std::io::stdout().lock().write_all(markdown.as_bytes())?;
+    }
+    Ok(())
+}
