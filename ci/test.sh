@@ -35,3 +35,6 @@ cargo doc --workspace --no-deps --locked
 
 step "cargo test (workspace)"
 cargo test --workspace --locked
+
+step "HTML reports in headless chromium (ci/html-check.sh)"
+bash ci/html-check.sh

@@ -84,7 +84,7 @@ struct RunArgs {
     #[arg(long = "skip-tags", value_delimiter = ',', value_name = "TAGS")]
     skip_tags: Vec<String>,
     /// Write DIR/report.json (rewritten after every step; DIR/<plan>/report.json for several
-    /// plans), DIR/junit.xml and the log DIR/run.log.
+    /// plans), DIR/report.html when each plan ends, DIR/junit.xml and the log DIR/run.log.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Write JUnit XML here (default with --out: DIR/junit.xml).
@@ -216,7 +216,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         let interrupted = stop.load(Ordering::SeqCst);
         code = code.max(run::exit_code(&result, interrupted));
         let stop_now = interrupted || (args.fail_fast && !result.summary.all_passed() && !result.complete);
-        outputs.plan_finished(result)?;
+        outputs.plan_finished(path, result)?;
         if stop_now {
             break;
         }

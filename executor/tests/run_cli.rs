@@ -133,7 +133,7 @@ fn out_writes_valid_json() {
     // Only the outputs are left behind (temporary files were renamed).
     let mut names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
     names.sort();
-    assert_eq!(names, ["junit.xml", "report.json", "run.log"]);
+    assert_eq!(names, ["junit.xml", "report.html", "report.json", "run.log"]);
     let log = std::fs::read_to_string(out.join("run.log")).unwrap();
     assert!(log.contains("run started") && log.contains("step finished step=r outcome=\"pass\""), "{log}");
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();

@@ -19,7 +19,7 @@ fn json_cell(value: Option<&serde_json::Value>) -> String {
     }
 }
 
-fn summary_text(s: &Summary) -> String {
+pub(crate) fn summary_text(s: &Summary) -> String {
     format!("{} passed, {} failed, {} errored, {} skipped", s.passed, s.failed, s.errored, s.skipped)
 }
 
@@ -33,7 +33,7 @@ pub fn metric_value(metric: Metric, value: f64) -> String {
     }
 }
 
-fn delta_text(m: &MetricDelta) -> String {
+pub(crate) fn delta_text(m: &MetricDelta) -> String {
     match m.delta_percent {
         Some(d) => format!("{d:+.1}%"),
         None if m.new == m.base => "0.0%".into(),
@@ -79,7 +79,7 @@ fn field_table(out: &mut String, changes: &[FieldChange]) {
     }
 }
 
-fn thresholds_text(diff: &Diff) -> String {
+pub(crate) fn thresholds_text(diff: &Diff) -> String {
     Metric::ALL
         .iter()
         .map(|m| format!("{} {}%", m.name(), diff.options.thresholds.get(*m)))

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use nvmeplan_reports::html::render_report;
 use nvmeplan_reports::{
-    CommandRecord, ExpectationResult, Forensic, IoWorkerStats, LatencyStats, Outcome, Report, StepResult, Verdict,
-    WorkerStats,
+    CommandRecord, ExpectationResult, Forensic, IoWorkerStats, LatencyStats, Outcome, Report, StepResult,
+    Verdict, WorkerStats,
 };
 
 fn worker(iops: f64, per_second: &[u64]) -> WorkerStats {
@@ -129,7 +129,10 @@ fn failures_come_before_the_steps_with_expected_and_actual() {
 fn user_text_is_escaped() {
     let html = render_report(&sample()).unwrap();
     assert!(!html.contains("<script>alert(1)</script>"));
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;") || html.contains("&lt;script&gt;alert(1)"));
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+            || html.contains("&lt;script&gt;alert(1)")
+    );
     assert!(html.contains("smoke &lt;plan&gt;"));
 }
 

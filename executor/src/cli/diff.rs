@@ -30,6 +30,9 @@ pub struct DiffArgs {
     /// `perf` (a metric worse past its threshold) or both.
     #[arg(long, value_name = "KINDS", default_value = "status,perf")]
     pub fail_on: String,
+    /// Write the diff as a self-contained HTML page here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Write the diff as Markdown here (otherwise it is printed).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
@@ -56,6 +59,9 @@ fn compare(args: &DiffArgs) -> anyhow::Result<u8> {
     let new = nvmeplan_reports::json::read(&args.new)?;
     let (base_name, new_name) = (args.base.display().to_string(), args.new.display().to_string());
     let diff = nvmeplan_reports::diff::diff(&base_name, &base, &new_name, &new, &options)?;
+    if let Some(path) = &args.html {
+        nvmeplan_reports::json::write_atomic(path, nvmeplan_reports::html::render_diff(&diff)?.as_bytes())?;
+    }
     let markdown = nvmeplan_reports::markdown::render_diff(&diff);
     let mut stdout = std::io::stdout().lock();
     match &args.markdown {

@@ -1,6 +1,7 @@
 //! The files of `nvmeplan run`: with `--out DIR`, each plan's
-//! `report.json` (rewritten after every step by the runner), `junit.xml`
-//! and the tracing log `run.log`; `--junit FILE` puts the JUnit elsewhere.
+//! `report.json` (rewritten after every step by the runner) and
+//! `report.html` (written when the plan ends, also when it was stopped),
+//! `junit.xml` and the tracing log `run.log`; `--junit FILE` puts the JUnit elsewhere.
 //! With several plans each report goes to `DIR/<plan file stem>/` and
 //! `junit.xml` holds one test suite per plan.
 
@@ -53,11 +54,15 @@ impl RunOutputs {
         })
     }
 
-    /// Records a finished (or stopped) plan and rewrites the JUnit file
-    /// with every plan so far.
-    pub fn plan_finished(&mut self, report: Report) -> anyhow::Result<()> {
-        // The HTML report (`report.html` beside `report.json`) is rendered here
-        // once `nvmeplan_reports::html::render_report` exists.
+    /// Records a finished (or stopped) plan: writes its HTML report and
+    /// rewrites the JUnit file with every plan so far.
+    pub fn plan_finished(&mut self, plan: &Path, report: Report) -> anyhow::Result<()> {
+        if let Some(dir) = self.report_dir(plan) {
+            nvmeplan_reports::html::write_report(
+                &dir.join(nvmeplan_reports::html::REPORT_HTML_FILE),
+                &report,
+            )?;
+        }
         self.reports.push(report);
         if let Some(path) = &self.junit {
             let reports: Vec<&Report> = self.reports.iter().collect();

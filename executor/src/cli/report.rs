@@ -1,6 +1,6 @@
-//! `nvmeplan report REPORT.json`: renders a saved report again, as JUnit
-//! (`--junit FILE`) and Markdown (`--markdown FILE`); without an output
-//! option it prints the Markdown.
+//! `nvmeplan report REPORT.json`: renders a saved report again, as HTML
+//! (`--html FILE`), JUnit (`--junit FILE`) and Markdown (`--markdown
+//! FILE`); without an output option it prints the Markdown.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub struct ReportArgs {
     /// A report written by `nvmeplan run --out DIR` (`DIR/report.json`).
     pub report: PathBuf,
+    /// Write the self-contained HTML report here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Write JUnit XML here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -21,6 +24,9 @@ pub struct ReportArgs {
 /// Runs `nvmeplan report`; `Err` is a usage error (exit 2).
 pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     let report = nvmeplan_reports::json::read(&args.report)?;
+    if let Some(path) = &args.html {
+        nvmeplan_reports::html::write_report(path, &report)?;
+    }
     if let Some(path) = &args.junit {
         nvmeplan_reports::junit::write(path, &[&report])?;
     }
@@ -28,7 +34,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.markdown {
         nvmeplan_reports::json::write_atomic(path, markdown.as_bytes())?;
     }
-    if args.junit.is_none() && args.markdown.is_none() {
+    if args.html.is_none() && args.junit.is_none() && args.markdown.is_none() {
         std::io::stdout().lock().write_all(markdown.as_bytes())?;
     }
     Ok(())

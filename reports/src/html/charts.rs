@@ -23,7 +23,8 @@ const BOTTOM: f64 = 58.0;
 
 /// Colours of successive series, chosen to stay apart for common colour
 /// blindness.
-const PALETTE: [&str; 8] = ["#1f77b4", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666"];
+const PALETTE: [&str; 8] =
+    ["#1f77b4", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666"];
 
 /// One named series of points.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,11 +70,8 @@ fn ticks(min: f64, max: f64, target: usize) -> Vec<f64> {
     let (min, max) = if max > min { (min, max) } else { (min, min + 1.0) };
     let raw = (max - min) / target.max(1) as f64;
     let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * magnitude);
+    let step =
+        [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
     let first = (min / step).floor() * step;
     let mut out = Vec::new();
     let mut v = first;
@@ -99,16 +97,15 @@ pub fn short_number(v: f64) -> String {
     } else {
         (v, "")
     };
-    let text = if scaled.fract().abs() < 1e-9 {
-        format!("{scaled:.0}")
-    } else if scaled.abs() >= 100.0 {
+    let text = if scaled.fract().abs() < 1e-9 || scaled.abs() >= 100.0 {
         format!("{scaled:.0}")
     } else if scaled.abs() >= 10.0 {
         format!("{scaled:.1}")
     } else {
         format!("{scaled:.2}")
     };
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    let text =
+        if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
     format!("{text}{suffix}")
 }
 
@@ -187,7 +184,12 @@ pub fn line_chart(chart: &LineChart) -> String {
     let mut out = String::new();
     open(&mut out, &chart.title);
     if points.is_empty() {
-        let _ = write!(out, r#"<text class="tick" x="{}" y="{}" text-anchor="middle">no data</text></svg>"#, WIDTH / 2.0, HEIGHT / 2.0);
+        let _ = write!(
+            out,
+            r#"<text class="tick" x="{}" y="{}" text-anchor="middle">no data</text></svg>"#,
+            WIDTH / 2.0,
+            HEIGHT / 2.0
+        );
         return out;
     }
     let x_min = points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
@@ -226,7 +228,11 @@ pub fn line_chart(chart: &LineChart) -> String {
         let path: Vec<String> =
             series.points.iter().map(|&(x, y)| format!("{:.1},{:.1}", x_of(x), y_of(y))).collect();
         if path.len() > 1 {
-            let _ = write!(out, r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#, path.join(" "));
+            let _ = write!(
+                out,
+                r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+                path.join(" ")
+            );
         }
         // Markers only where they stay readable; the line carries long series.
         if series.points.len() <= 60 {
@@ -257,7 +263,12 @@ pub fn bar_chart(chart: &BarChart) -> String {
     open(&mut out, &chart.title);
     let y_max = chart.groups.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
     if chart.categories.is_empty() || chart.groups.is_empty() {
-        let _ = write!(out, r#"<text class="tick" x="{}" y="{}" text-anchor="middle">no data</text></svg>"#, WIDTH / 2.0, HEIGHT / 2.0);
+        let _ = write!(
+            out,
+            r#"<text class="tick" x="{}" y="{}" text-anchor="middle">no data</text></svg>"#,
+            WIDTH / 2.0,
+            HEIGHT / 2.0
+        );
         return out;
     }
     let plot_w = WIDTH - LEFT - RIGHT;
@@ -268,13 +279,19 @@ pub fn bar_chart(chart: &BarChart) -> String {
         .flat_map(|(_, v)| v.iter().copied())
         .filter(|v| *v > 0.0)
         .fold(f64::INFINITY, f64::min);
-    let (y_ticks, y_of): (Vec<f64>, Box<dyn Fn(f64) -> f64>) = if chart.log_scale && positive_min.is_finite() {
+    let (y_ticks, y_of): (Vec<f64>, Box<dyn Fn(f64) -> f64>) = if chart.log_scale && positive_min.is_finite()
+    {
         // Whole decades from the one below the smallest value to the one
         // above the largest; zero and below sit on the baseline.
         let lo = positive_min.log10().floor();
         let hi = y_max.log10().ceil().max(lo + 1.0);
         let ticks = (lo as i32..=hi as i32).map(|e| 10f64.powi(e)).collect();
-        (ticks, Box::new(move |y: f64| TOP + plot_h - ((y.max(10f64.powf(lo)).log10() - lo) / (hi - lo)) * plot_h))
+        (
+            ticks,
+            Box::new(move |y: f64| {
+                TOP + plot_h - ((y.max(10f64.powf(lo)).log10() - lo) / (hi - lo)) * plot_h
+            }),
+        )
     } else {
         let ticks = ticks(0.0, y_max, 5);
         let y_top = ticks.last().copied().unwrap_or(1.0).max(y_max).max(f64::MIN_POSITIVE);
@@ -308,7 +325,12 @@ pub fn bar_chart(chart: &BarChart) -> String {
             l = esc(category),
         );
     }
-    let _ = write!(out, r#"<line class="axis" x1="{LEFT}" x2="{x2}" y1="{y}" y2="{y}"/>"#, x2 = WIDTH - RIGHT, y = TOP + plot_h);
+    let _ = write!(
+        out,
+        r#"<line class="axis" x1="{LEFT}" x2="{x2}" y1="{y}" y2="{y}"/>"#,
+        x2 = WIDTH - RIGHT,
+        y = TOP + plot_h
+    );
     let labels: Vec<&str> = chart.groups.iter().map(|(l, _)| l.as_str()).collect();
     legend(&mut out, &labels);
     out.push_str("</svg>");
@@ -322,7 +344,10 @@ mod tests {
     #[test]
     fn ticks_are_round_and_cover_the_range() {
         assert_eq!(ticks(0.0, 95.0, 5), [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
-        assert_eq!(ticks(0.0, 1_000_000.0, 5), [0.0, 200_000.0, 400_000.0, 600_000.0, 800_000.0, 1_000_000.0]);
+        assert_eq!(
+            ticks(0.0, 1_000_000.0, 5),
+            [0.0, 200_000.0, 400_000.0, 600_000.0, 800_000.0, 1_000_000.0]
+        );
         let t = ticks(1.0, 16.0, 8);
         assert!(t[0] <= 1.0 && *t.last().unwrap() >= 16.0, "{t:?}");
         // A flat range still gets an axis.

@@ -2,19 +2,24 @@
 //! filter script and inline SVG charts, readable with JavaScript off.
 //!
 //! The page layout lives in minijinja templates under `reports/templates/`
-//! (compiled into the binary); [`view`] turns a [`Report`] into what the
-//! template shows and [`charts`] draws the SVG.
+//! (compiled into the binary); `view` turns a [`Report`] into what the
+//! template shows, `diff_view` does the same for a [`Diff`], and [`charts`]
+//! draws the SVG.
 
 pub mod charts;
+mod diff_view;
 mod view;
 
 use minijinja::{Environment, Value, context};
 
 use crate::ReportError;
+use crate::diff::Diff;
 use crate::model::Report;
 
 /// The report page.
 const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html");
+/// The diff page.
+const DIFF_TEMPLATE: &str = include_str!("../../templates/diff.html");
 /// Shared macros and the page frame.
 const BASE_TEMPLATE: &str = include_str!("../../templates/base.html");
 /// The style sheet, inlined into every page.
@@ -28,7 +33,9 @@ const SCRIPT: &str = include_str!("../../templates/filter.js");
 fn environment() -> Result<Environment<'static>, ReportError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for (name, source) in [("base.html", BASE_TEMPLATE), ("report.html", REPORT_TEMPLATE)] {
+    for (name, source) in
+        [("base.html", BASE_TEMPLATE), ("report.html", REPORT_TEMPLATE), ("diff.html", DIFF_TEMPLATE)]
+    {
         env.add_template(name, source).map_err(render_error)?;
     }
     Ok(env)
@@ -60,4 +67,26 @@ pub fn render_report(report: &Report) -> Result<String, ReportError> {
             })
         })
         .map_err(render_error)
+}
+
+/// The HTML report's file name in a run's output directory.
+pub const REPORT_HTML_FILE: &str = "report.html";
+
+/// Renders the HTML page of a diff of two reports.
+pub fn render_diff(diff: &Diff) -> Result<String, ReportError> {
+    let env = environment()?;
+    let view = diff_view::DiffView::new(diff);
+    env.get_template("diff.html")
+        .and_then(|t| {
+            t.render(context! {
+                d => Value::from(minijinja::value::Serde(&view)),
+                style => Value::from_safe_string(STYLE.to_string()),
+            })
+        })
+        .map_err(render_error)
+}
+
+/// Renders the HTML report and writes it to `path` atomically.
+pub fn write_report(path: &std::path::Path, report: &Report) -> Result<(), ReportError> {
+    crate::json::write_atomic(path, render_report(report)?.as_bytes())
 }

@@ -205,7 +205,7 @@ fn anchor(index: usize, id: &str) -> String {
     format!("step-{index}-{slug}")
 }
 
-fn json_text(value: &serde_json::Value) -> String {
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -214,7 +214,8 @@ fn json_text(value: &serde_json::Value) -> String {
 
 impl ReportView {
     pub(crate) fn new(report: &Report) -> ReportView {
-        let steps: Vec<StepView> = report.steps.iter().enumerate().map(|(i, s)| StepView::new(i, s)).collect();
+        let steps: Vec<StepView> =
+            report.steps.iter().enumerate().map(|(i, s)| StepView::new(i, s)).collect();
         let failures = report
             .steps
             .iter()
@@ -341,7 +342,10 @@ impl StepView {
                 .collect(),
             commands_more: s.commands_total.saturating_sub(s.commands.len() as u64),
             saved: s.saved.as_ref().map(|v| {
-                (v.name.clone(), serde_json::to_string_pretty(&v.value).unwrap_or_else(|_| v.value.to_string()))
+                (
+                    v.name.clone(),
+                    serde_json::to_string_pretty(&v.value).unwrap_or_else(|_| v.value.to_string()),
+                )
             }),
             captured: s.captured.as_ref().map(|c| CapturedView {
                 kind: c.kind.label(),
@@ -397,7 +401,12 @@ fn worker_row(label: String, w: &WorkerStats) -> WorkerRow {
         cpu: format!("{:.0}%", w.cpu_percent),
         errors: w.errors,
         mismatches: w.mismatch_count,
-        statuses: w.status_counts.iter().map(|(k, v)| format!("{k} {}", thousands(*v))).collect::<Vec<_>>().join(", "),
+        statuses: w
+            .status_counts
+            .iter()
+            .map(|(k, v)| format!("{k} {}", thousands(*v)))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -413,7 +422,9 @@ impl IoWorkerView {
             .iter()
             .enumerate()
             .filter_map(|(i, w)| {
-                w.first_error.as_ref().map(|e| (format!("worker {i}"), format!("{} -> {}", e.command, e.status)))
+                w.first_error
+                    .as_ref()
+                    .map(|e| (format!("worker {i}"), format!("{} -> {}", e.command, e.status)))
             })
             .collect();
         let mismatches = stats
@@ -422,7 +433,10 @@ impl IoWorkerView {
             .enumerate()
             .flat_map(|(i, w)| {
                 w.mismatches.iter().map(move |m| {
-                    format!("worker {i}: LBA {} {} expected {:#x} found {:#x}", m.lba, m.kind, m.expected, m.found)
+                    format!(
+                        "worker {i}: LBA {} {} expected {:#x} found {:#x}",
+                        m.lba, m.kind, m.expected, m.found
+                    )
                 })
             })
             .collect();
@@ -433,10 +447,7 @@ impl IoWorkerView {
             .iter()
             .enumerate()
             .filter(|(_, w)| !w.iops_per_second.is_empty())
-            .map(|(i, w)| Series {
-                label: format!("worker {i}"),
-                points: per_second_rates(w),
-            })
+            .map(|(i, w)| Series { label: format!("worker {i}"), points: per_second_rates(w) })
             .collect();
         let iops_chart = (!series.is_empty()).then(|| {
             charts::line_chart(&LineChart {
@@ -455,7 +466,14 @@ impl IoWorkerView {
                     let us = |ns: u64| ns as f64 / 1e3;
                     (
                         format!("worker {i}"),
-                        vec![us(l.p50_ns), us(l.p90_ns), us(l.p99_ns), us(l.p999_ns), us(l.p9999_ns), us(l.max_ns)],
+                        vec![
+                            us(l.p50_ns),
+                            us(l.p90_ns),
+                            us(l.p99_ns),
+                            us(l.p999_ns),
+                            us(l.p9999_ns),
+                            us(l.max_ns),
+                        ],
                     )
                 })
             })
@@ -464,7 +482,10 @@ impl IoWorkerView {
             charts::bar_chart(&BarChart {
                 title: format!("{step}: latency percentiles"),
                 y_label: "µs".into(),
-                categories: ["p50", "p90", "p99", "p99.9", "p99.99", "max"].iter().map(|s| s.to_string()).collect(),
+                categories: ["p50", "p90", "p99", "p99.9", "p99.99", "max"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
                 groups,
                 log_scale: true,
             })
@@ -496,7 +517,7 @@ fn per_second_rates(w: &WorkerStats) -> Vec<(f64, f64)> {
 }
 
 /// The step id without its matrix suffix: `qd sweep[qd=4]` -> `qd sweep`.
-fn matrix_base(id: &str) -> &str {
+pub(crate) fn matrix_base(id: &str) -> &str {
     match id.rfind('[') {
         Some(i) if id.ends_with(']') => &id[..i],
         _ => id,
@@ -510,7 +531,9 @@ fn matrix_charts(steps: &[StepResult]) -> Vec<MatrixChart> {
     // Matrix steps in the order they first appear.
     let mut order: Vec<&str> = Vec::new();
     let mut groups: BTreeMap<&str, Vec<&StepResult>> = BTreeMap::new();
-    for s in steps.iter().filter(|s| !s.matrix.is_empty() && s.ioworker.is_some() && s.outcome != Outcome::Skip) {
+    for s in
+        steps.iter().filter(|s| !s.matrix.is_empty() && s.ioworker.is_some() && s.outcome != Outcome::Skip)
+    {
         let base = matrix_base(&s.id);
         if !groups.contains_key(base) {
             order.push(base);
@@ -525,13 +548,20 @@ fn matrix_charts(steps: &[StepResult]) -> Vec<MatrixChart> {
         }
         let keys: Vec<&String> = members[0].matrix.keys().collect();
         let mut svgs = Vec::new();
-        for key in keys.iter().filter(|k| members.iter().all(|m| m.matrix.get(**k).and_then(|v| v.as_f64()).is_some())) {
+        for key in keys
+            .iter()
+            .filter(|k| members.iter().all(|m| m.matrix.get(**k).and_then(|v| v.as_f64()).is_some()))
+        {
             // Series by the values of the other parameters.
             let mut series: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
             for m in members {
                 let x = m.matrix[*key].as_f64().unwrap_or_default();
-                let others: Vec<String> =
-                    m.matrix.iter().filter(|(k, _)| k != key).map(|(k, v)| format!("{k}={}", json_text(v))).collect();
+                let others: Vec<String> = m
+                    .matrix
+                    .iter()
+                    .filter(|(k, _)| k != key)
+                    .map(|(k, v)| format!("{k}={}", json_text(v)))
+                    .collect();
                 let label = if others.is_empty() { base.to_string() } else { others.join(", ") };
                 let Some(w) = m.ioworker.as_ref() else { continue };
                 let total = &w.total;
@@ -543,7 +573,10 @@ fn matrix_charts(steps: &[StepResult]) -> Vec<MatrixChart> {
             }
             let iops = series
                 .iter()
-                .map(|(label, p)| Series { label: label.clone(), points: p.iter().map(|&(x, y, _)| (x, y)).collect() })
+                .map(|(label, p)| Series {
+                    label: label.clone(),
+                    points: p.iter().map(|&(x, y, _)| (x, y)).collect(),
+                })
                 .collect();
             svgs.push(charts::line_chart(&LineChart {
                 title: format!("{base}: IOPS vs {key}"),
@@ -601,7 +634,11 @@ mod tests {
 
     #[test]
     fn a_partial_last_second_is_scaled_or_left_out() {
-        let mut w = WorkerStats { iops_per_second: vec![1000, 1000, 500], elapsed_us: 2_500_000, ..Default::default() };
+        let mut w = WorkerStats {
+            iops_per_second: vec![1000, 1000, 500],
+            elapsed_us: 2_500_000,
+            ..Default::default()
+        };
         assert_eq!(per_second_rates(&w), [(1.0, 1000.0), (2.0, 1000.0), (2.5, 1000.0)]);
         w.elapsed_us = 2_010_000;
         w.iops_per_second = vec![1000, 1000, 10];
