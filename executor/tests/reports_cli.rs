@@ -341,3 +341,33 @@ fn sigterm_leaves_a_valid_incomplete_report() {
     assert_eq!(json["stopped"], "interrupted");
     assert_eq!(json["steps"][1]["outcome"], "error");
 }
+
+/// On a terminal (a pseudo-terminal made by util-linux `script`) the console
+/// shows a live line with the running step and its IOPS; the plain lines
+/// and the summary line stay.
+#[cfg(target_os = "linux")]
+#[test]
+fn terminal_shows_live_ioworker_iops() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "tty.yaml",
+        "plan_version: 1\nname: tty\nsteps:\n  - { name: f, flush: {} }\n  - { name: load, ioworker: { io_size: 8, qdepth: 4, time: 2500ms } }\n",
+    );
+    let command = format!("{} run {}", env!("CARGO_BIN_EXE_nvmeplan"), s(&plan));
+    let transcript = dir.path().join("transcript");
+    let o = std::process::Command::new("script")
+        .args(["-qec", &command, s(&transcript)])
+        .output()
+        .expect("util-linux `script` is installed (Debian: bsdutils)");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let tty = String::from_utf8_lossy(&std::fs::read(&transcript).unwrap()).into_owned();
+    assert!(tty.contains("load (ioworker)"), "{tty}");
+    assert!(tty.contains("load: ") && tty.contains(" IOPS (") && tty.contains("1 worker(s))"), "{tty}");
+    assert!(tty.contains("PASS  load ("), "{tty}");
+    assert!(tty.contains("2 passed, 0 failed, 0 skipped"), "{tty}");
+    // Without a terminal there is no live line.
+    let (plain, _) = text(&nvmeplan(&["run", s(&plan)]));
+    assert!(!plain.contains("IOPS") && !plain.contains('\r'), "{plain}");
+    assert_eq!(plain.lines().last(), Some("2 passed, 0 failed, 0 skipped"));
+}
