@@ -25,28 +25,38 @@ use serde::{Deserialize, Serialize};
 use crate::{CapturedKind, Outcome, Report, Summary, WorkerStats};
 
 /// A metric of an ioworker step compared between reports.
+/// Serialised by its [`Metric::name`] (`latency.p99`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// IOs per second (higher is better).
+    #[serde(rename = "iops")]
     Iops,
     /// Megabytes per second (higher is better).
+    #[serde(rename = "mbps")]
     Mbps,
     /// Smallest latency.
+    #[serde(rename = "latency.min")]
     LatencyMin,
     /// Mean latency.
+    #[serde(rename = "latency.avg")]
     LatencyAvg,
     /// Largest latency.
+    #[serde(rename = "latency.max")]
     LatencyMax,
     /// Median latency.
+    #[serde(rename = "latency.p50")]
     LatencyP50,
     /// 90th percentile latency.
+    #[serde(rename = "latency.p90")]
     LatencyP90,
     /// 99th percentile latency.
+    #[serde(rename = "latency.p99")]
     LatencyP99,
     /// 99.9th percentile latency.
+    #[serde(rename = "latency.p99.9")]
     LatencyP999,
     /// 99.99th percentile latency.
+    #[serde(rename = "latency.p99.99")]
     LatencyP9999,
 }
 
@@ -671,6 +681,15 @@ mod tests {
             r.steps.push(s);
         }
         r
+    }
+
+    #[test]
+    fn metrics_serialise_by_name() {
+        for m in Metric::ALL {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.name());
+        }
+        let t = serde_json::to_value(Thresholds::default()).unwrap();
+        assert_eq!(t["percent"]["latency.p99.9"], 10.0);
     }
 
     #[test]
