@@ -46,5 +46,5 @@ pub mod validate;
 
 pub use diagnostic::{Diagnostic, Severity, Sources, render_json, render_text};
 pub use expand::{Bindings, ResolvedStep, SourceLocation, StepKind, ValidatedPlan};
-pub use run::{PlanSource, Report, RunOptions, RunResult, run_plan};
+pub use run::{PlanSource, RunOptions, RunResult, run_plan};
 pub use validate::{Options, Report, validate_path, validate_str};
