@@ -271,6 +271,15 @@ fn report_command_renders_again() {
     ));
     assert!(md.contains("| status | success | lba-out-of-range |"), "{md}");
     assert!(md.contains("| qd sweep[qd=4] | 300 |"), "{md}");
+    // `run --junit FILE` without `--out` writes only the JUnit file.
+    let only = dir.path().join("only").join("j.xml");
+    let o = nvmeplan(&["run", s(&plan), "--junit", s(&only)]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let xml = std::fs::read_to_string(&only).unwrap();
+    assert!(xml.contains("<testsuite name=\"firmware check\" tests=\"8\""), "{xml}");
+    let names: Vec<_> =
+        std::fs::read_dir(only.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["j.xml"]);
     // Without output options the Markdown goes to stdout.
     let o = nvmeplan(&["report", s(&report)]);
     assert!(text(&o).0.contains("## Failures"));
