@@ -193,6 +193,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         let ctrl = match run::open_device(uri) {
             Ok(ctrl) => ctrl,
             Err(e) => {
+                console.finish();
                 eprintln!("error: {e}");
                 println!("{}", total.line());
                 return Ok(EXIT_DEVICE);

@@ -158,8 +158,17 @@ fn acceptance_firmware_diff_flags_the_slower_build() {
 
     // B against A: the firmware change, the slower metrics, exit 1.
     let md = dir.path().join("diff.md");
-    let o =
-        nvmeplan(&["diff", s(&ra), s(&rb), "--threshold", "iops=5%,latency.p99=10%", "--markdown", s(&md)]);
+    let o = nvmeplan(&[
+        "diff",
+        s(&ra),
+        s(&rb),
+        "--threshold",
+        "iops=5%,latency.p50=10%",
+        "--threshold",
+        "latency.min=10%",
+        "--markdown",
+        s(&md),
+    ]);
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
     let diff = std::fs::read_to_string(&md).unwrap();
@@ -167,13 +176,17 @@ fn acceptance_firmware_diff_flags_the_slower_build() {
     assert!(diff.contains("| fr | 1.0 | 1.1 |"), "{diff}");
     assert!(diff.contains("| frs1 | 1.0 | 1.1 |"), "{diff}");
     for step in ["qd sweep[qd=1]", "qd sweep[qd=4]"] {
-        for metric in ["iops", "mbps", "latency.p50", "latency.min"] {
-            let row = diff
-                .lines()
+        let row = |metric: &str| {
+            diff.lines()
                 .find(|l| l.starts_with(&format!("| {step} | {metric} |")))
-                .unwrap_or_else(|| panic!("no {step} {metric} row:\n{diff}"));
-            assert!(row.ends_with("| **regression** |"), "{row}");
+                .unwrap_or_else(|| panic!("no {step} {metric} row:\n{diff}"))
+                .to_string()
+        };
+        for metric in ["iops", "latency.p50", "latency.min"] {
+            assert!(row(metric).ends_with("% | **regression** |"), "{}", row(metric));
         }
+        // MB/s fell as much as IOPS, but only the listed metrics are judged.
+        assert!(row("mbps").ends_with("| — |  |"), "{}", row("mbps"));
     }
     assert!(diff.contains("| qd sweep[qd=1] | latency.p99 |"), "{diff}");
     assert!(stdout.trim_end().lines().last().unwrap().starts_with("regression: 0 status"), "{stdout}");
@@ -258,6 +271,15 @@ fn report_command_renders_again() {
     ));
     assert!(md.contains("| status | success | lba-out-of-range |"), "{md}");
     assert!(md.contains("| qd sweep[qd=4] | 300 |"), "{md}");
+    // `run --junit FILE` without `--out` writes only the JUnit file.
+    let only = dir.path().join("only").join("j.xml");
+    let o = nvmeplan(&["run", s(&plan), "--junit", s(&only)]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let xml = std::fs::read_to_string(&only).unwrap();
+    assert!(xml.contains("<testsuite name=\"firmware check\" tests=\"8\""), "{xml}");
+    let names: Vec<_> =
+        std::fs::read_dir(only.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["j.xml"]);
     // Without output options the Markdown goes to stdout.
     let o = nvmeplan(&["report", s(&report)]);
     assert!(text(&o).0.contains("## Failures"));
@@ -340,4 +362,34 @@ fn sigterm_leaves_a_valid_incomplete_report() {
     assert_eq!(json["complete"], false);
     assert_eq!(json["stopped"], "interrupted");
     assert_eq!(json["steps"][1]["outcome"], "error");
+}
+
+/// On a terminal (a pseudo-terminal made by util-linux `script`) the console
+/// shows a live line with the running step and its IOPS; the plain lines
+/// and the summary line stay.
+#[cfg(target_os = "linux")]
+#[test]
+fn terminal_shows_live_ioworker_iops() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(
+        dir.path(),
+        "tty.yaml",
+        "plan_version: 1\nname: tty\nsteps:\n  - { name: f, flush: {} }\n  - { name: load, ioworker: { io_size: 8, qdepth: 4, time: 2500ms } }\n",
+    );
+    let command = format!("{} run {}", env!("CARGO_BIN_EXE_nvmeplan"), s(&plan));
+    let transcript = dir.path().join("transcript");
+    let o = std::process::Command::new("script")
+        .args(["-qec", &command, s(&transcript)])
+        .output()
+        .expect("util-linux `script` is installed (Debian: bsdutils)");
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let tty = String::from_utf8_lossy(&std::fs::read(&transcript).unwrap()).into_owned();
+    assert!(tty.contains("load (ioworker)"), "{tty}");
+    assert!(tty.contains("load: ") && tty.contains(" IOPS (") && tty.contains("1 worker(s))"), "{tty}");
+    assert!(tty.contains("PASS  load ("), "{tty}");
+    assert!(tty.contains("2 passed, 0 failed, 0 skipped"), "{tty}");
+    // Without a terminal there is no live line.
+    let (plain, _) = text(&nvmeplan(&["run", s(&plan)]));
+    assert!(!plain.contains("IOPS") && !plain.contains('\r'), "{plain}");
+    assert_eq!(plain.lines().last(), Some("2 passed, 0 failed, 0 skipped"));
 }

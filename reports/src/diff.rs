@@ -6,7 +6,7 @@
 //! * status changes: pass -> fail, fail -> pass, new and removed steps;
 //! * metric deltas of ioworker steps (their totals): IOPS and MB/s are
 //!   better higher, latency is better lower; a delta is flagged only when
-//!   it goes past its threshold ([`Thresholds`]);
+//!   the metric has a threshold ([`Thresholds`]) and the change goes past it;
 //! * changed identify fields and namespaces of the device, and changed
 //!   fields of the identify data, log pages and features the plan read.
 //!
@@ -25,28 +25,38 @@ use serde::{Deserialize, Serialize};
 use crate::{CapturedKind, Outcome, Report, Summary, WorkerStats};
 
 /// A metric of an ioworker step compared between reports.
+/// Serialised by its [`Metric::name`] (`latency.p99`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// IOs per second (higher is better).
+    #[serde(rename = "iops")]
     Iops,
     /// Megabytes per second (higher is better).
+    #[serde(rename = "mbps")]
     Mbps,
     /// Smallest latency.
+    #[serde(rename = "latency.min")]
     LatencyMin,
     /// Mean latency.
+    #[serde(rename = "latency.avg")]
     LatencyAvg,
     /// Largest latency.
+    #[serde(rename = "latency.max")]
     LatencyMax,
     /// Median latency.
+    #[serde(rename = "latency.p50")]
     LatencyP50,
     /// 90th percentile latency.
+    #[serde(rename = "latency.p90")]
     LatencyP90,
     /// 99th percentile latency.
+    #[serde(rename = "latency.p99")]
     LatencyP99,
     /// 99.9th percentile latency.
+    #[serde(rename = "latency.p99.9")]
     LatencyP999,
     /// 99.99th percentile latency.
+    #[serde(rename = "latency.p99.99")]
     LatencyP9999,
 }
 
@@ -96,9 +106,16 @@ impl Metric {
         !self.higher_is_better()
     }
 
-    /// The default threshold in percent: 5 for IOPS and MB/s, 10 for latency.
-    pub fn default_threshold(self) -> f64 {
-        if self.higher_is_better() { 5.0 } else { 10.0 }
+    /// The default threshold in percent: 5 for IOPS and MB/s, 10 for the
+    /// mean and the 99th percentile latency; the other metrics (min, max,
+    /// p50, p90, p99.9, p99.99) are shown but not judged by default, since
+    /// single outliers move them.
+    pub fn default_threshold(self) -> Option<f64> {
+        match self {
+            Metric::Iops | Metric::Mbps => Some(5.0),
+            Metric::LatencyAvg | Metric::LatencyP99 => Some(10.0),
+            _ => None,
+        }
     }
 
     /// The metric's value in a worker's statistics (latency in nanoseconds).
@@ -127,15 +144,19 @@ impl fmt::Display for Metric {
 }
 
 /// How far a metric may move, in percent, before a delta is flagged.
+/// Metrics without a threshold are shown but never flagged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
-    /// Percent per metric.
+    /// Percent per judged metric.
     pub percent: BTreeMap<Metric, f64>,
 }
 
 impl Default for Thresholds {
+    /// The defaults of [`Metric::default_threshold`].
     fn default() -> Self {
-        Thresholds { percent: Metric::ALL.into_iter().map(|m| (m, m.default_threshold())).collect() }
+        Thresholds {
+            percent: Metric::ALL.into_iter().filter_map(|m| m.default_threshold().map(|t| (m, t))).collect(),
+        }
     }
 }
 
@@ -145,11 +166,16 @@ impl Default for Thresholds {
 pub struct OptionError(pub String);
 
 impl Thresholds {
-    /// The defaults with `spec` applied: `metric=N%` items separated by
-    /// commas (`iops=5%,latency.p99=10%`); `latency=N%` sets every latency
-    /// metric; the `%` is optional. Later items win.
+    /// No metric judged.
+    pub fn none() -> Thresholds {
+        Thresholds { percent: BTreeMap::new() }
+    }
+
+    /// The thresholds `spec` lists, and only those: `metric=N%` items
+    /// separated by commas (`iops=5%,latency.p99=10%`); `latency=N%` sets
+    /// every latency metric; the `%` is optional. Later items win.
     pub fn parse(spec: &str) -> Result<Thresholds, OptionError> {
-        let mut t = Thresholds::default();
+        let mut t = Thresholds::none();
         t.apply(spec)?;
         Ok(t)
     }
@@ -184,9 +210,9 @@ impl Thresholds {
         Ok(())
     }
 
-    /// The threshold of `metric` in percent.
-    pub fn get(&self, metric: Metric) -> f64 {
-        self.percent.get(&metric).copied().unwrap_or_else(|| metric.default_threshold())
+    /// The threshold of `metric` in percent (`None`: not judged).
+    pub fn get(&self, metric: Metric) -> Option<f64> {
+        self.percent.get(&metric).copied()
     }
 }
 
@@ -358,8 +384,8 @@ pub struct MetricDelta {
     pub delta_percent: Option<f64>,
     /// Better or worse.
     pub direction: Direction,
-    /// The threshold in percent.
-    pub threshold_percent: f64,
+    /// The threshold in percent (absent: the metric is shown, not judged).
+    pub threshold_percent: Option<f64>,
     /// Whether the change goes past the threshold.
     pub flagged: bool,
     /// Flagged and worse.
@@ -501,7 +527,7 @@ fn metric_delta(
     metric: Metric,
     base: f64,
     new: f64,
-    threshold: f64,
+    threshold: Option<f64>,
 ) -> MetricDelta {
     let delta_percent = (base != 0.0).then(|| (new - base) / base * 100.0);
     let direction = if new == base {
@@ -511,10 +537,11 @@ fn metric_delta(
     } else {
         Direction::Worse
     };
-    let flagged = match delta_percent {
-        Some(d) => d.abs() > threshold,
+    let flagged = match (threshold, delta_percent) {
+        (None, _) => false,
+        (Some(t), Some(d)) => d.abs() > t,
         // From zero to something: an infinite relative change.
-        None => new != base,
+        (Some(_), None) => new != base,
     };
     MetricDelta {
         step: step.to_string(),
@@ -674,12 +701,24 @@ mod tests {
     }
 
     #[test]
+    fn metrics_serialise_by_name() {
+        for m in Metric::ALL {
+            assert_eq!(serde_json::to_value(m).unwrap(), m.name());
+        }
+        let t = serde_json::to_value(Thresholds::default()).unwrap();
+        assert_eq!(t["percent"]["latency.p99"], 10.0);
+    }
+
+    #[test]
     fn thresholds_parse_and_reject_bad_input() {
         let t = Thresholds::parse("iops=7%, latency=20,latency.p99=12.5%").unwrap();
-        assert_eq!(t.get(Metric::Iops), 7.0);
-        assert_eq!(t.get(Metric::Mbps), 5.0);
-        assert_eq!(t.get(Metric::LatencyMax), 20.0);
-        assert_eq!(t.get(Metric::LatencyP99), 12.5);
+        assert_eq!(t.get(Metric::Iops), Some(7.0));
+        assert_eq!(t.get(Metric::Mbps), None);
+        assert_eq!(t.get(Metric::LatencyMax), Some(20.0));
+        assert_eq!(t.get(Metric::LatencyP99), Some(12.5));
+        let d = Thresholds::default();
+        let judged: Vec<&str> = d.percent.keys().map(|m| m.name()).collect();
+        assert_eq!(judged, ["iops", "mbps", "latency.avg", "latency.p99"]);
         for bad in ["iops", "iops=x%", "bogus=5%", "iops=-1%"] {
             assert!(Thresholds::parse(bad).is_err(), "{bad}");
         }

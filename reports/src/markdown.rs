@@ -80,11 +80,15 @@ fn field_table(out: &mut String, changes: &[FieldChange]) {
 }
 
 pub(crate) fn thresholds_text(diff: &Diff) -> String {
-    Metric::ALL
+    let judged: Vec<String> = Metric::ALL
         .iter()
-        .map(|m| format!("{} {}%", m.name(), diff.options.thresholds.get(*m)))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .filter_map(|m| diff.options.thresholds.get(*m).map(|t| format!("{} {t}%", m.name())))
+        .collect();
+    if judged.is_empty() {
+        "none (every metric is shown, none judged)".into()
+    } else {
+        format!("{}; the other metrics are shown, not judged", judged.join(", "))
+    }
 }
 
 /// Markdown of a diff: header with both devices and plans, status
@@ -136,21 +140,25 @@ pub fn render_diff(diff: &Diff) -> String {
         let flagged = diff.metrics.iter().filter(|m| m.flagged).count();
         let _ = writeln!(
             out,
-            "{} regressions, {} improvements, {} within thresholds.\n",
+            "{} regressions, {} improvements, {} not flagged.\n",
             diff.perf_regressions().count(),
             diff.improvements().count(),
             diff.metrics.len() - flagged
         );
-        let _ = writeln!(out, "| step | metric | base | new | delta | |\n|---|---|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "| step | metric | base | new | delta | threshold | |\n|---|---|---|---|---|---|---|"
+        );
         for m in &diff.metrics {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 cell(&m.step),
                 m.metric.name(),
                 metric_value(m.metric, m.base),
                 metric_value(m.metric, m.new),
                 delta_text(m),
+                m.threshold_percent.map_or_else(|| "—".to_string(), |t| format!("±{t}%")),
                 flag_text(m)
             );
         }

@@ -71,6 +71,7 @@ impl RunProgress for Console {
             *live = Live { step: id.to_string(), ..Live::default() };
         }
         if let Some(bar) = &self.bar {
+            bar.reset_elapsed();
             bar.set_message(format!("{id} ({action})"));
         }
     }
@@ -85,13 +86,9 @@ impl RunProgress for Console {
         live.ios[worker] = ios;
         let iops: u64 = live.iops.iter().sum();
         let total: u64 = live.ios.iter().sum();
-        let message = format!(
-            "{}: {iops} IOPS, {total} IOs, {} worker(s), {:.0} s",
-            live.step,
-            live.iops.len(),
-            elapsed.as_secs_f64()
-        );
-        tracing::debug!(step = %live.step, iops, ios = total, "ioworker progress");
+        let workers = live.iops.len();
+        let message = format!("{}: {iops} IOPS ({total} IOs, {workers} worker(s))", live.step);
+        tracing::debug!(step = %live.step, iops, ios = total, elapsed_ms = elapsed.as_millis() as u64, "ioworker progress");
         if let Some(bar) = &self.bar {
             bar.set_message(message);
         }

@@ -405,14 +405,10 @@ impl Runner<'_> {
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
         let engine = crate::expr::Engine::new();
         let env = StepEnv { eval: Eval { engine: &engine, ctx: &ctx_value }, timeout: step.timeout };
-        let executed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            actions::execute(&mut self.ctx, env, action)
-        }));
-        let outcome = match executed {
+        let outcome = match catch_crash(|| actions::execute(&mut self.ctx, env, action)) {
             Ok(outcome) => outcome,
-            Err(panic) => {
+            Err(what) => {
                 // A bug in the tool: record the step, mark the run incomplete and stop.
-                let what = panic_message(panic.as_ref());
                 tracing::error!(step = %step.id, "step crashed: {what}");
                 r.outcome = Outcome::Error;
                 r.reason = Some(format!("step crashed: {what}"));
@@ -516,11 +512,28 @@ fn captured(action: &crate::plan::Action, out: &actions::ActionOutput) -> Option
     Some(Captured { kind, name: which, fields: fields.clone().into_iter().collect() })
 }
 
-/// The message of a panic payload.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".to_string())
+/// Runs `f`, turning a panic (a crash of the step) into `Err` with the
+/// panic's message.
+fn catch_crash<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_becomes_its_message() {
+        assert_eq!(catch_crash(|| 7), Ok(7));
+        let index = std::hint::black_box(9);
+        let crashed = catch_crash(|| [1, 2, 3][index % 10]);
+        assert!(crashed.unwrap_err().contains("index out of bounds"));
+        assert_eq!(catch_crash(|| -> u8 { panic!("static text") }), Err("static text".to_string()));
+    }
 }
