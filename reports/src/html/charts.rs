@@ -136,6 +136,18 @@ fn open(out: &mut String, title: &str) {
     );
 }
 
+/// Closes a chart that has nothing to plot with a note saying so, rather
+/// than empty axes.
+fn no_data(mut out: String) -> String {
+    let _ = write!(
+        out,
+        r#"<text class="tick" x="{}" y="{}" text-anchor="middle">no data</text></svg>"#,
+        WIDTH / 2.0,
+        HEIGHT / 2.0
+    );
+    out
+}
+
 /// Horizontal grid lines with y labels, and the axis labels.
 fn y_axis(out: &mut String, y_ticks: &[f64], y_of: &dyn Fn(f64) -> f64, y_label: &str) {
     for &t in y_ticks {
@@ -184,13 +196,7 @@ pub fn line_chart(chart: &LineChart) -> String {
     let mut out = String::new();
     open(&mut out, &chart.title);
     if points.is_empty() {
-        let _ = write!(
-            out,
-            r#"<text class="tick" x="{}" y="{}" text-anchor="middle">no data</text></svg>"#,
-            WIDTH / 2.0,
-            HEIGHT / 2.0
-        );
-        return out;
+        return no_data(out);
     }
     let x_min = points.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
     let x_max = points.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
@@ -263,13 +269,7 @@ pub fn bar_chart(chart: &BarChart) -> String {
     open(&mut out, &chart.title);
     let y_max = chart.groups.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0, f64::max);
     if chart.categories.is_empty() || chart.groups.is_empty() {
-        let _ = write!(
-            out,
-            r#"<text class="tick" x="{}" y="{}" text-anchor="middle">no data</text></svg>"#,
-            WIDTH / 2.0,
-            HEIGHT / 2.0
-        );
-        return out;
+        return no_data(out);
     }
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;

@@ -54,19 +54,22 @@ fn render_error(e: minijinja::Error) -> ReportError {
     ReportError::Render { what: "HTML", message }
 }
 
+/// Renders the page `template` with `values` and the style sheet.
+fn render(template: &str, values: Value) -> Result<String, ReportError> {
+    let env = environment()?;
+    let ctx = context! { style => Value::from_safe_string(STYLE.to_string()), ..values };
+    env.get_template(template).and_then(|t| t.render(ctx)).map_err(render_error)
+}
+
 /// Renders the HTML report of a run.
 pub fn render_report(report: &Report) -> Result<String, ReportError> {
-    let env = environment()?;
-    let view = view::ReportView::new(report);
-    env.get_template("report.html")
-        .and_then(|t| {
-            t.render(context! {
-                r => Value::from(minijinja::value::Serde(&view)),
-                style => Value::from_safe_string(STYLE.to_string()),
-                script => Value::from_safe_string(SCRIPT.to_string()),
-            })
-        })
-        .map_err(render_error)
+    render(
+        "report.html",
+        context! {
+            r => Value::from(minijinja::value::Serde(&view::ReportView::new(report))),
+            script => Value::from_safe_string(SCRIPT.to_string()),
+        },
+    )
 }
 
 /// The HTML report's file name in a run's output directory.
@@ -74,16 +77,10 @@ pub const REPORT_HTML_FILE: &str = "report.html";
 
 /// Renders the HTML page of a diff of two reports.
 pub fn render_diff(diff: &Diff) -> Result<String, ReportError> {
-    let env = environment()?;
-    let view = diff_view::DiffView::new(diff);
-    env.get_template("diff.html")
-        .and_then(|t| {
-            t.render(context! {
-                d => Value::from(minijinja::value::Serde(&view)),
-                style => Value::from_safe_string(STYLE.to_string()),
-            })
-        })
-        .map_err(render_error)
+    render(
+        "diff.html",
+        context! { d => Value::from(minijinja::value::Serde(&diff_view::DiffView::new(diff))) },
+    )
 }
 
 /// Renders the HTML report and writes it to `path` atomically.
