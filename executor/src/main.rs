@@ -1,5 +1,7 @@
 //! The `nvmeplan` command line.
 
+mod cli;
+
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -47,6 +49,27 @@ enum Command {
         after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong (nothing ran)\n  3    the device could not be opened\n  130  interrupted (Ctrl-C)\n\nThe last line printed is `N passed, N failed, N skipped`."
     )]
     Run(RunArgs),
+    /// List NVMe PCI functions: IDs, driver, IOMMU group; model, serial and mounts under the kernel driver.
+    #[command(after_help = "Exit codes:\n  0    listed\n  3    sysfs could not be read")]
+    Devices {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move one NVMe function from its kernel driver to vfio-pci (refused when mounted).
+    #[command(after_help = "Exit codes:\n  0    bound\n  2    malformed address\n  3    refused or failed")]
+    Bind {
+        /// PCI address, e.g. 0000:01:00.0.
+        address: String,
+    },
+    /// Move one NVMe function from vfio-pci back to the kernel nvme driver.
+    #[command(
+        after_help = "Exit codes:\n  0    bound to nvme\n  2    malformed address\n  3    refused or failed"
+    )]
+    Unbind {
+        /// PCI address, e.g. 0000:01:00.0.
+        address: String,
+    },
 }
 
 /// Arguments of `nvmeplan run`.
@@ -77,6 +100,12 @@ struct RunArgs {
     /// Stop after the first failed or errored step (steps with `continue_on_error` excepted).
     #[arg(long)]
     fail_fast: bool,
+    /// Allow destructive steps (write, format, sanitize, firmware, ...) on a real device.
+    #[arg(long)]
+    allow_destructive: bool,
+    /// Allow destructive steps on the device with this serial number only (repeatable).
+    #[arg(long = "allow-serial", value_name = "SN")]
+    allow_serials: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -191,6 +220,10 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             seed: args.seed,
             fail_fast: args.fail_fast,
             stop: stop.clone(),
+            destructive: run::guard::DestructivePolicy {
+                allow_destructive: args.allow_destructive,
+                allow_serials: args.allow_serials.clone(),
+            },
         };
         println!("plan {} ({}) on {uri}", plan.name, path.display());
         let mut stdout = std::io::stdout();
@@ -232,6 +265,13 @@ fn main() -> ExitCode {
             Ok(true)
         }
         Command::Validate { plans, format, vars } => validate(&plans, format, &vars),
+        Command::Devices { json } => return ExitCode::from(cli::devices::devices(&Default::default(), json)),
+        Command::Bind { address } => {
+            return ExitCode::from(cli::devices::move_driver(&Default::default(), &address, true));
+        }
+        Command::Unbind { address } => {
+            return ExitCode::from(cli::devices::move_driver(&Default::default(), &address, false));
+        }
         Command::Run(args) => {
             return match run_command(args) {
                 Ok(code) => ExitCode::from(code),

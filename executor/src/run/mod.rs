@@ -29,6 +29,7 @@ pub mod actions;
 pub mod context;
 pub mod device;
 pub mod expect;
+pub mod guard;
 pub mod result;
 
 use std::collections::BTreeSet;
@@ -82,6 +83,8 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Set to stop the run; the current step is recorded as interrupted.
     pub stop: Arc<AtomicBool>,
+    /// Which destructive steps may run on a real device.
+    pub destructive: guard::DestructivePolicy,
 }
 
 /// A plan file's path and text, for the result.
@@ -403,6 +406,23 @@ impl Runner<'_> {
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
         let engine = crate::expr::Engine::new();
         let env = StepEnv { eval: Eval { engine: &engine, ctx: &ctx_value }, timeout: step.timeout };
+        let serial = self.ctx.ctrl.identify().ok().map(|id| id.serial());
+        let is_sim = self.ctx.ctrl.transport().sim().is_some();
+        let uri = self.ctx.uri.clone();
+        match guard::refusal(&self.options.destructive, action, env.eval, &uri, serial.as_deref(), is_sim) {
+            Ok(None) => {}
+            Ok(Some(reason)) => {
+                r.outcome = Outcome::Error;
+                r.reason = Some(reason);
+                r.duration_ms = start.elapsed().as_millis() as u64;
+                return self.record(r, step.continue_on_error);
+            }
+            Err(e) => {
+                r.outcome = Outcome::Error;
+                r.reason = Some(e.to_string());
+                return self.record(r, step.continue_on_error);
+            }
+        }
         let outcome = actions::execute(&mut self.ctx, env, action);
         let mut reset_needed = false;
         match outcome {
