@@ -403,6 +403,7 @@ impl Runner<'_> {
             }
         }
         let mark = self.ctx.mark();
+        self.ctx.refresh_interrupts();
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
         let engine = crate::expr::Engine::new();
         let env = StepEnv { eval: Eval { engine: &engine, ctx: &ctx_value }, timeout: step.timeout };
