@@ -57,11 +57,11 @@ serial_of() { echo "NVMEPLANE2E$1"; }
 # name | QEMU device arguments | plans
 configs() {
     case $1 in
-        single) echo "-drive file=$work/single.img,if=none,id=nvm0,format=raw -device nvme,serial=$(serial_of single),drive=nvm0,mdts=5,max_ioqpairs=4,msix_qsize=5" ;;
+        single) echo "-drive file=$work/single.img,if=none,id=nvm0,format=raw,discard=unmap -device nvme,serial=$(serial_of single),drive=nvm0,mdts=5,max_ioqpairs=4,msix_qsize=5" ;;
         multi) echo "-device nvme,id=c0,serial=$(serial_of multi),mdts=7,max_ioqpairs=8 \
--drive file=$work/multi1.img,if=none,id=nvm1,format=raw -device nvme-ns,bus=c0,nsid=1,drive=nvm1 \
--drive file=$work/multi2.img,if=none,id=nvm2,format=raw -device nvme-ns,bus=c0,nsid=2,drive=nvm2 \
--drive file=$work/multi3.img,if=none,id=nvm3,format=raw -device nvme-ns,bus=c0,nsid=3,drive=nvm3" ;;
+-drive file=$work/multi1.img,if=none,id=nvm1,format=raw,discard=unmap -device nvme-ns,bus=c0,nsid=1,drive=nvm1 \
+-drive file=$work/multi2.img,if=none,id=nvm2,format=raw,discard=unmap -device nvme-ns,bus=c0,nsid=2,drive=nvm2,logical_block_size=4096,physical_block_size=4096 \
+-drive file=$work/multi3.img,if=none,id=nvm3,format=raw,discard=unmap -device nvme-ns,bus=c0,nsid=3,drive=nvm3" ;;
     esac
 }
 
@@ -70,12 +70,12 @@ for config in ${E2E_CONFIGS:-single multi}; do
     step "boot: $config"
     for img in single multi1 multi2 multi3; do truncate -s 0 "$work/$img.img"; truncate -s 256M "$work/$img.img"; done
     payload=$work/payload-$config
-    rm -rf "$payload" && mkdir -p "$payload/e2e/plans"
+    rm -rf "$payload" && mkdir -p "$payload/e2e"
     cp "$bin" "$payload/e2e/nvmeplan"
-    cp plans/qemu/*.yaml "$payload/e2e/plans/"
-    cp -r plans/common "$payload/e2e/plans/" 2>/dev/null || true
+    cp -r plans "$payload/e2e/plans"
     serial_of "$config" > "$payload/e2e/serial"
-    plans="plans/smoke.yaml plans/data-integrity.yaml plans/admin.yaml plans/msix.yaml plans/reset.yaml plans/soak.yaml"
+    plans="smoke data-integrity admin msix reset soak"
+    plans=$(for p in $plans; do printf 'plans/qemu/%s.yaml ' "$p"; done)
     echo "$plans" > "$payload/e2e/plan-list"
     (cd "$payload" && find . | cpio -o -H newc --quiet) > "$work/payload.cpio"
     cat "$work/payload.cpio" "$work/base.cpio.gz" > "$work/initrd-$config"
@@ -95,9 +95,10 @@ for config in ${E2E_CONFIGS:-single multi}; do
     out=$work/out-$config
     rm -rf "$out" && mkdir -p "$out"
     awk -v out="$out" '
-        /^E2E-FILE / { name = $2; gsub("/", "_", name); file = out "/" name; next }
+        { gsub(/\r/, "") }
+        /^E2E-FILE / { name = $2; sub(/^\.\//, "", name); gsub("/", "_", name); file = out "/" name; next }
         /^E2E-END/ { file = ""; next }
-        file != "" { print > (file ".b64") }
+        file != "" { gsub(/\r/, ""); print > (file ".b64") }
     ' "$results"
     for b in "$out"/*.b64; do [ -e "$b" ] && base64 -d "$b" > "${b%.b64}" && rm "$b"; done
     code=$(sed -n 's/^E2E-EXIT \([0-9]*\).*/\1/p' "$results" | tail -1)

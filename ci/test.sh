@@ -35,3 +35,6 @@ cargo doc --workspace --no-deps --locked
 
 step "cargo test (workspace)"
 cargo test --workspace --locked
+
+step "QEMU end-to-end test of the VFIO backend (ci/qemu-e2e.sh)"
+ci/qemu-e2e.sh

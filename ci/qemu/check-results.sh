@@ -14,7 +14,7 @@ bad() { echo "e2e[$config]: FAIL: $*"; fail=1; }
 
 [ "$code" = 0 ] || bad "the guest's nvmeplan run exited with $code"
 for plan in smoke data-integrity admin msix reset soak; do
-    f=$out/._${plan}_result.json
+    f=$out/${plan}_result.json
     if [ ! -s "$f" ]; then bad "no report for $plan copied out of the guest"; continue; fi
     jq -e . "$f" >/dev/null 2>&1 || { bad "$plan: report is not valid JSON"; continue; }
     summary=$(jq -r '"\(.summary.passed) passed, \(.summary.failed) failed, \(.summary.errored) errored, \(.summary.skipped) skipped"' "$f")
@@ -28,7 +28,7 @@ for plan in smoke data-integrity admin msix reset soak; do
         || bad "$plan: expected $want_ns namespaces, report has $(jq '.device.namespaces | length' "$f")"
     jq -r '.steps[] | select(.outcome == "skip") | "e2e[\($c)]:   skipped \(.id): \(.reason)"' --arg c "$config" "$f"
 done
-soak=$out/._soak_result.json
+soak=$out/soak_result.json
 if [ -s "$soak" ]; then
     jq -e '[.steps[] | select(.ioworker != null and .outcome == "pass" and .duration_ms >= 59000)] | length >= 1' "$soak" >/dev/null \
         || bad "soak: no ioworker step passed after running 60 s"

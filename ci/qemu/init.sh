@@ -35,7 +35,7 @@ for bdf in $bdfs; do
 done
 ./nvmeplan devices
 # Destructive steps without the flag must be refused before anything is sent.
-./nvmeplan run --device "pci:$dev" plans/guard.yaml > /tmp/guard.log 2>&1
+./nvmeplan run --device "pci:$dev" plans/qemu/guard.yaml > /tmp/guard.log 2>&1
 guard_rc=$?
 cat /tmp/guard.log
 start=$(date +%s)
@@ -44,6 +44,7 @@ rc=$?
 end=$(date +%s)
 echo "e2e: plans exit code $rc in $((end - start)) s; guard plan exit code $guard_rc"
 ./nvmeplan unbind "$dev" && ./nvmeplan devices
+mkdir -p /tmp/out
 for f in $(cd /tmp/out && find . -name result.json) ; do
     say "E2E-FILE $f"
     base64 /tmp/out/$f > $results

@@ -364,13 +364,24 @@ fn collect_block_devices(dir: &Path, mounts: &[(String, String)], out: &mut Vec<
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
         let Ok(dev) = read_trimmed(&path.join("dev")) else { continue };
-        if !name.starts_with("nvme") || !name.contains('n') {
+        if !is_block_name(&name) {
             continue;
         }
         let points: Vec<String> = mounts.iter().filter(|(d, _)| *d == dev).map(|(_, m)| m.clone()).collect();
         out.push(BlockDevice { name, mounts: points });
         collect_block_devices(&path, mounts, out, depth + 1);
     }
+}
+
+/// Whether `name` is an NVMe namespace block device (`nvme0n1`) or one of
+/// its partitions (`nvme0n1p2`); not a controller (`nvme0`) or a hidden
+/// multipath path (`nvme0c0n1`).
+fn is_block_name(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let Some(rest) = name.strip_prefix("nvme") else { return false };
+    let Some((ctrl, ns)) = rest.split_once('n') else { return false };
+    let ns = ns.split_once('p').map_or(Some(ns), |(ns, part)| digits(part).then_some(ns));
+    digits(ctrl) && ns.is_some_and(digits)
 }
 
 /// Parses `/proc/self/mountinfo` into `(major:minor, mount point)` pairs.

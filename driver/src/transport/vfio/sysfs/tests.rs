@@ -95,6 +95,7 @@ fn multipath_block_devices_are_found_through_the_subsystem() {
     let nvme = f.function("0000:00:04.0", NVME_CLASS, Some("nvme"), Some(3));
     fs::create_dir_all(nvme.join("nvme/nvme0/nvme0c0n1")).unwrap();
     fs::write(nvme.join("nvme/nvme0/serial"), "S1\n").unwrap();
+    fs::write(nvme.join("nvme/nvme0/dev"), "243:0\n").unwrap();
     let subsys = f.root().join("class/nvme-subsystem/nvme-subsys0");
     fs::create_dir_all(subsys.join("nvme0n1")).unwrap();
     fs::write(subsys.join("nvme0n1/dev"), "259:0\n").unwrap();
@@ -177,6 +178,16 @@ fn vfio_readiness_names_the_cause() {
     symlink(&dir, gdir.join("devices/0000:00:04.1")).unwrap();
     let e = s.check_vfio_ready(a).unwrap_err();
     assert!(e.contains("IOMMU group 3 is not viable: it also holds 0000:00:04.1 (driver e1000e)"), "{e}");
+}
+
+#[test]
+fn block_device_names() {
+    for good in ["nvme0n1", "nvme12n3", "nvme0n1p1", "nvme1n2p15"] {
+        assert!(is_block_name(good), "{good}");
+    }
+    for bad in ["nvme0", "nvme0c0n1", "nvme0n", "nvmen1", "nvme0n1p", "sda1", "nvme-subsys0", "nvme0n1x"] {
+        assert!(!is_block_name(bad), "{bad}");
+    }
 }
 
 #[test]
