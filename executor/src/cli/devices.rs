@@ -117,3 +117,58 @@ pub fn move_driver(sysfs: &Sysfs, address: &str, to_vfio: bool) -> u8 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nvmeplan_driver::transport::vfio::sysfs::BlockDevice;
+
+    #[test]
+    fn table_lists_driver_group_and_mounts() {
+        let kernel = PciFunction {
+            address: "0000:00:04.0".parse().unwrap(),
+            vendor: 0x1b36,
+            device: 0x0010,
+            class: 0x010802,
+            driver: Some("nvme".into()),
+            iommu_group: Some(3),
+            model: Some("QEMU NVMe Ctrl".into()),
+            serial: Some("deadbeef".into()),
+            block_devices: vec![
+                BlockDevice { name: "nvme0n1".into(), mounts: vec![] },
+                BlockDevice { name: "nvme0n1p1".into(), mounts: vec!["/data".into()] },
+            ],
+        };
+        let vfio = PciFunction {
+            address: "0000:00:05.0".parse().unwrap(),
+            driver: Some("vfio-pci".into()),
+            iommu_group: Some(4),
+            model: None,
+            serial: None,
+            block_devices: vec![],
+            ..kernel.clone()
+        };
+        let table = render_table(&[kernel, vfio]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        assert!(lines[0].starts_with("ADDRESS       ID         DRIVER    GROUP  MODEL"), "{table}");
+        assert!(
+            lines[1].contains("0000:00:04.0  1b36:0010  nvme      3      QEMU NVMe Ctrl  deadbeef  yes"),
+            "{table}"
+        );
+        assert!(lines[1].ends_with("nvme0n1, nvme0n1p1 (/data)"), "{table}");
+        assert!(
+            lines[2]
+                .contains("0000:00:05.0  1b36:0010  vfio-pci  4      -               -         no       -"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn bad_addresses_are_usage_errors() {
+        let sysfs = Sysfs::new("/nonexistent-sysfs", "/nonexistent-mountinfo");
+        assert_eq!(move_driver(&sysfs, "0000:01:00", true), EXIT_BAD_ADDRESS);
+        assert_eq!(move_driver(&sysfs, "0000:01:00.0", true), EXIT_DEVICE);
+        assert_eq!(devices(&sysfs, false), EXIT_OK);
+    }
+}
