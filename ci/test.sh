@@ -43,3 +43,6 @@ cargo test --locked -p nvmeplan-driver --test ioworker -- --ignored
 
 step "HTML reports in headless chromium (ci/html-check.sh)"
 bash ci/html-check.sh
+
+step "QEMU end-to-end test of the VFIO backend (ci/qemu-e2e.sh)"
+ci/qemu-e2e.sh

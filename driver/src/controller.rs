@@ -292,6 +292,11 @@ impl Controller {
         let command = t.config_read32(PCI_COMMAND)?;
         t.config_write32(PCI_COMMAND, (command & 0xFFFF) | PCI_COMMAND_MEMORY | PCI_COMMAND_BUS_MASTER)?;
 
+        // MSI-X before the controller is enabled, as Linux does: a
+        // controller may bind its admin CQ's vector when CC.EN is set
+        // (QEMU's drops messages for vectors that were not in use then).
+        let vectors = if opts.msix { t.enable_msix(opts.msix_vectors.max(1))? } else { 0 };
+
         // 2. Capabilities.
         let cap = Cap::from(t.bar0_read64(registers::CAP));
         if cap.css() & 1 == 0 {
@@ -342,9 +347,6 @@ impl Controller {
         t.bar0_write32(registers::CC, cc.with_en(true).into());
         *admin = Some(aq);
         wait_csts(&*t, "CSTS.RDY=1 after setting CC.EN", ready, |c| c.rdy())?;
-
-        // 6. MSI-X.
-        let vectors = if opts.msix { t.enable_msix(opts.msix_vectors.max(1))? } else { 0 };
 
         // 7. Identify, queues, namespaces.
         let aq = admin.as_mut().expect("admin queue just created");

@@ -63,6 +63,27 @@ enum Command {
         after_help = "Exit codes:\n  0    no regression\n  1    a regression: a step now fails or errors, or a metric is worse past its threshold\n  2    the reports are not comparable (different plans, no step in common), cannot be read, or the options are wrong"
     )]
     Diff(cli::diff::DiffArgs),
+    /// List NVMe PCI functions: IDs, driver, IOMMU group; model, serial and mounts under the kernel driver.
+    #[command(after_help = "Exit codes:\n  0    listed\n  3    sysfs could not be read")]
+    Devices {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move one NVMe function from its kernel driver to vfio-pci (refused when mounted).
+    #[command(after_help = "Exit codes:\n  0    bound\n  2    malformed address\n  3    refused or failed")]
+    Bind {
+        /// PCI address, e.g. 0000:01:00.0.
+        address: String,
+    },
+    /// Move one NVMe function from vfio-pci back to the kernel nvme driver.
+    #[command(
+        after_help = "Exit codes:\n  0    bound to nvme\n  2    malformed address\n  3    refused or failed"
+    )]
+    Unbind {
+        /// PCI address, e.g. 0000:01:00.0.
+        address: String,
+    },
 }
 
 /// Arguments of `nvmeplan run`.
@@ -96,6 +117,12 @@ struct RunArgs {
     /// Stop after the first failed or errored step (steps with `continue_on_error` excepted).
     #[arg(long)]
     fail_fast: bool,
+    /// Allow destructive steps (write, format, sanitize, firmware, ...) on a real device.
+    #[arg(long)]
+    allow_destructive: bool,
+    /// Allow destructive steps on the device with this serial number only (repeatable).
+    #[arg(long = "allow-serial", value_name = "SN")]
+    allow_serials: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -208,6 +235,10 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             fail_fast: args.fail_fast,
             stop: stop.clone(),
             progress: Some(console.hook()),
+            destructive: run::guard::DestructivePolicy {
+                allow_destructive: args.allow_destructive,
+                allow_serials: args.allow_serials.clone(),
+            },
         };
         console.line(&format!("plan {} ({}) on {uri}", plan.name, path.display()));
         let result = run::run_plan(plan, &source, ctrl, uri, &run_options, &mut |step| {
@@ -253,6 +284,13 @@ fn main() -> ExitCode {
         Command::Report(args) => cli::report::run(&args).map(|()| true),
         Command::Diff(args) => return ExitCode::from(cli::diff::run(&args)),
         Command::Validate { plans, format, vars } => validate(&plans, format, &vars),
+        Command::Devices { json } => return ExitCode::from(cli::devices::devices(&Default::default(), json)),
+        Command::Bind { address } => {
+            return ExitCode::from(cli::devices::move_driver(&Default::default(), &address, true));
+        }
+        Command::Unbind { address } => {
+            return ExitCode::from(cli::devices::move_driver(&Default::default(), &address, false));
+        }
         Command::Run(args) => {
             return match run_command(args) {
                 Ok(code) => ExitCode::from(code),

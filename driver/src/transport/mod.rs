@@ -3,10 +3,12 @@
 //! the [`DmaRegion`] handle of one DMA allocation, and [`open_transport`],
 //! which opens a transport from a device URI.
 //!
-//! Backends: [`sim::SimTransport`] (the in-process simulator). The VFIO
-//! backend implements the same trait.
+//! Backends: [`sim::SimTransport`] (the in-process simulator) and
+//! [`vfio::VfioTransport`] (a PCI function bound to vfio-pci).
 
+pub mod iova;
 pub mod sim;
+pub mod vfio;
 
 use nvmeplan_sim::SimDevice;
 use std::ptr::NonNull;
@@ -132,12 +134,15 @@ pub trait Transport: Send + Sync {
 }
 
 /// The URI schemes [`open_transport`] understands.
-pub const SUPPORTED_SCHEMES: &str = "`sim` or `sim:key=value,...`";
+pub const SUPPORTED_SCHEMES: &str =
+    "`sim`, `sim:key=value,...`, `pci:DDDD:BB:DD.F` or a bare PCI address such as 0000:01:00.0";
 
 /// Opens a transport from a device URI.
 ///
 /// Accepts `sim` (the simulator with default parameters) and
-/// `sim:key=value,...` (parameters as `SimConfig::from_params` reads them).
+/// `sim:key=value,...` (parameters as `SimConfig::from_params` reads them),
+/// `pci:DDDD:BB:DD.F` and a bare PCI address (a function bound to vfio-pci,
+/// opened through [`vfio::VfioTransport`]).
 pub fn open_transport(uri: &str) -> Result<Arc<dyn Transport>, TransportError> {
     let uri_trimmed = uri.trim();
     let (scheme, rest) = match uri_trimmed.split_once(':') {
@@ -149,9 +154,45 @@ pub fn open_transport(uri: &str) -> Result<Arc<dyn Transport>, TransportError> {
             let transport = sim::SimTransport::open(rest.unwrap_or(""))?;
             Ok(Arc::new(transport))
         }
+        "pci" => {
+            let address = vfio::PciAddress::from_uri(uri_trimmed)
+                .map_err(|e| TransportError::BadUri { uri: uri.to_string(), reason: e.to_string() })?;
+            Ok(Arc::new(vfio::VfioTransport::open(address)?))
+        }
+        _ if let Ok(address) = uri_trimmed.parse::<vfio::PciAddress>() => {
+            Ok(Arc::new(vfio::VfioTransport::open(address)?))
+        }
         _ => Err(TransportError::BadUri {
             uri: uri.to_string(),
             reason: format!("unsupported scheme `{scheme}`; supported: {SUPPORTED_SCHEMES}"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open_err(uri: &str) -> String {
+        match open_transport(uri) {
+            Ok(t) => panic!("{uri} opened {}", t.describe()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn pci_uris_reach_the_vfio_backend() {
+        // Bus 0xfe device 0x1f function 7 does not exist on any test machine.
+        for uri in ["pci:0000:fe:1f.7", "0000:fe:1f.7", "fe:1f.7"] {
+            let e = open_err(uri);
+            assert!(
+                e.contains("opening pci:0000:fe:1f.7 failed: there is no PCI function 0000:fe:1f.7"),
+                "{uri}: {e}"
+            );
+        }
+        let e = open_err("pci:0000:fe:20.0");
+        assert!(e.contains("device 0x20 is above 0x1f"), "{e}");
+        let e = open_err("nvme:0");
+        assert!(e.contains("unsupported scheme `nvme`"), "{e}");
     }
 }

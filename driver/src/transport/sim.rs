@@ -7,12 +7,12 @@
 //! guard page follows every allocation so a device overrun faults instead of
 //! reaching the next buffer).
 
+pub use super::iova::IovaAllocator;
 use super::{DmaRegion, Transport, TransportError};
 use crate::PAGE_SIZE;
 use nvmeplan_sim::{SimConfig, SimDevice};
 use parking_lot::Mutex;
 use std::alloc::Layout;
-use std::collections::BTreeMap;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,60 +21,6 @@ use std::time::Duration;
 pub const IOVA_BASE: u64 = 1 << 32;
 /// End of the IOVA space handed out (48-bit addresses).
 pub const IOVA_END: u64 = 1 << 48;
-
-/// A first-fit IOVA range allocator with coalescing frees.
-///
-/// Allocation is not on the I/O hot path (buffers and queues are allocated
-/// up front), so a `BTreeMap` of free ranges is plenty.
-#[derive(Debug)]
-pub struct IovaAllocator {
-    /// Free ranges: start -> length.
-    free: BTreeMap<u64, u64>,
-}
-
-impl IovaAllocator {
-    /// An allocator for `[start, end)`.
-    pub fn new(start: u64, end: u64) -> Self {
-        let mut free = BTreeMap::new();
-        if end > start {
-            free.insert(start, end - start);
-        }
-        IovaAllocator { free }
-    }
-
-    /// Allocates `len` bytes (a multiple of the page size) of IOVA space.
-    pub fn alloc(&mut self, len: u64) -> Option<u64> {
-        let (&start, &size) = self.free.iter().find(|&(_, &size)| size >= len)?;
-        self.free.remove(&start);
-        if size > len {
-            self.free.insert(start + len, size - len);
-        }
-        Some(start)
-    }
-
-    /// Returns `[start, start + len)` to the free set, merging neighbours.
-    pub fn free(&mut self, start: u64, len: u64) {
-        let mut start = start;
-        let mut len = len;
-        if let Some((&prev, &prev_len)) = self.free.range(..start).next_back()
-            && prev + prev_len == start
-        {
-            self.free.remove(&prev);
-            start = prev;
-            len += prev_len;
-        }
-        if let Some(&next_len) = self.free.get(&(start + len)) {
-            self.free.remove(&(start + len));
-            len += next_len;
-        }
-        self.free.insert(start, len);
-    }
-
-    /// Number of free ranges (fragmentation indicator).
-    pub fn free_ranges(&self) -> usize {
-        self.free.len()
-    }
-}
 
 /// A [`Transport`] backed by a simulated device.
 pub struct SimTransport {

@@ -49,6 +49,11 @@ pub struct Write {
     /// The data written (default `stamp`: per-LBA stamps that later reads verify).
     #[serde(default)]
     pub pattern: Pattern,
+    /// Byte offset of the data in its DMA buffer (default 0): a non-zero
+    /// offset puts it in PRP1's page offset, to test PRP handling (NVMe
+    /// needs a multiple of 4).
+    #[serde(default)]
+    pub buffer_offset: Option<Expr<u32>>,
 }
 
 /// Read.
@@ -75,6 +80,11 @@ pub struct Read {
     /// Compare the data with this pattern instead of the written stamps.
     #[serde(default)]
     pub pattern: Option<Pattern>,
+    /// Byte offset of the data in its DMA buffer (default 0): a non-zero
+    /// offset puts it in PRP1's page offset, to test PRP handling (NVMe
+    /// needs a multiple of 4).
+    #[serde(default)]
+    pub buffer_offset: Option<Expr<u32>>,
 }
 
 /// Compare.

@@ -166,4 +166,20 @@ pub struct IoWorker {
     /// Seed of the random generator (default: the plan run's seed).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Reset the controller while the workers run, with I/O outstanding:
+    /// `{ kind: controller, after: 500ms }`. The commands in flight end
+    /// with a synthesized abort (counted in `errors`); what they wrote
+    /// becomes unknown to verification.
+    #[serde(default)]
+    pub reset: Option<ResetDuringIo>,
+}
+
+/// A reset while the workers run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetDuringIo {
+    /// `controller` or `function`.
+    pub kind: super::control::ResetKind,
+    /// How long after the workers start.
+    pub after: DurationValue,
 }

@@ -248,6 +248,15 @@ impl RunContext {
         }
     }
 
+    /// Sets `interrupts` for expressions: the MSI-X messages counted so far
+    /// on each enabled vector (`interrupts[0]` is the admin queue's).
+    pub fn refresh_interrupts(&mut self) {
+        let vectors = self.ctrl.msix_vectors().unwrap_or(0);
+        let t = self.ctrl.transport();
+        let counts: Vec<Value> = (0..vectors).map(|v| Value::from(t.interrupt_count(v))).collect();
+        self.runtime.insert("interrupts".into(), Value::Array(counts));
+    }
+
     /// Saves a step result under `name`.
     pub fn save(&mut self, name: &str, value: Value) {
         self.runtime.insert(name.to_string(), value);
@@ -277,7 +286,10 @@ impl RunContext {
         if self.io.is_none() {
             let mqes = self.ctrl.cap().map(|c| c.mqes()).unwrap_or(1);
             let depth = IO_QUEUE_DEPTH.min(mqes.saturating_add(1)).max(2);
-            let options = QueuePairOptions { timeout, ..QueuePairOptions::default() };
+            // With MSI-X, the queue's completions raise its vector and waits
+            // sleep on it (plans check `interrupts`).
+            let interrupts = self.ctrl.msix_vectors().unwrap_or(0) > 1;
+            let options = QueuePairOptions { timeout, interrupts, ..QueuePairOptions::default() };
             self.io = Some(self.ctrl.create_qpair(depth, options)?);
         }
         let map = self.verify_map(nsid);

@@ -29,6 +29,7 @@ pub mod actions;
 pub mod context;
 pub mod device;
 pub mod expect;
+pub mod guard;
 pub mod host;
 pub mod progress;
 pub mod result;
@@ -86,6 +87,8 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
     /// Live progress (a console's progress line), if any.
     pub progress: Option<progress::ProgressHook>,
+    /// Which destructive steps may run on a real device.
+    pub destructive: guard::DestructivePolicy,
 }
 
 /// A plan file's path and text, for the result.
@@ -402,9 +405,27 @@ impl Runner<'_> {
             p.0.step_started(&step.id, action.name());
         }
         let mark = self.ctx.mark();
+        self.ctx.refresh_interrupts();
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
         let engine = crate::expr::Engine::new();
         let env = StepEnv { eval: Eval { engine: &engine, ctx: &ctx_value }, timeout: step.timeout };
+        let serial = self.ctx.ctrl.identify().ok().map(|id| id.serial());
+        let is_sim = self.ctx.ctrl.transport().sim().is_some();
+        let uri = self.ctx.uri.clone();
+        match guard::refusal(&self.options.destructive, action, env.eval, &uri, serial.as_deref(), is_sim) {
+            Ok(None) => {}
+            Ok(Some(reason)) => {
+                r.outcome = Outcome::Error;
+                r.reason = Some(reason);
+                r.duration_ms = start.elapsed().as_millis() as u64;
+                return self.record(r, step.continue_on_error);
+            }
+            Err(e) => {
+                r.outcome = Outcome::Error;
+                r.reason = Some(e.to_string());
+                return self.record(r, step.continue_on_error);
+            }
+        }
         let outcome = match catch_crash(|| actions::execute(&mut self.ctx, env, action)) {
             Ok(outcome) => outcome,
             Err(what) => {

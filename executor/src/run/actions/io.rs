@@ -64,6 +64,19 @@ fn buffer(ctx: &RunContext, r: &Range) -> StepResult<DmaBuffer> {
     Ok(ctx.ctrl.alloc_buffer(r.nlb as usize * r.lba_size)?)
 }
 
+/// A buffer whose data starts `offset` bytes in (the PRP1 page offset).
+fn offset_buffer(
+    ctx: &RunContext,
+    env: StepEnv<'_>,
+    r: &Range,
+    offset: Option<&crate::plan::Expr<u32>>,
+) -> StepResult<DmaBuffer> {
+    let offset = env.eval.or(offset, 0)? as usize;
+    let mut buf = ctx.ctrl.alloc_buffer(r.nlb as usize * r.lba_size + offset)?;
+    buf.set_offset(offset)?;
+    Ok(buf)
+}
+
 fn next_seed(ctx: &mut RunContext) -> u64 {
     ctx.data_counter += 1;
     ctx.seed ^ ctx.data_counter.wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -88,14 +101,14 @@ fn send_raw(
 pub fn write(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Write) -> StepResult<ActionOutput> {
     let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
     let qid = env.eval.opt(a.qid.as_ref())?;
-    let mut buf = buffer(ctx, &r)?;
+    let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
     let len = r.nlb as usize * r.lba_size;
     let seed = next_seed(ctx);
-    fill(&mut buf.as_mut_slice()[..len], &a.pattern, seed);
+    fill(&mut buf.data_mut()[..len], &a.pattern, seed);
     let stamp = a.pattern == Pattern::Stamp;
     if ctx.ctrl.namespace(r.nsid).is_err() {
         if stamp {
-            for (i, block) in buf.as_mut_slice()[..len].chunks_exact_mut(r.lba_size).enumerate() {
+            for (i, block) in buf.data_mut()[..len].chunks_exact_mut(r.lba_size).enumerate() {
                 stamp_block(block, r.slba + i as u64, seed);
             }
         }
@@ -117,7 +130,7 @@ fn record_mismatches(out: &mut ActionOutput, mismatches: &[nvmeplan_driver::Mism
 pub fn read(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Read) -> StepResult<ActionOutput> {
     let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
     let qid = env.eval.opt(a.qid.as_ref())?;
-    let mut buf = buffer(ctx, &r)?;
+    let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
     let len = r.nlb as usize * r.lba_size;
     if ctx.ctrl.namespace(r.nsid).is_err() {
         let cmd = nvmeplan_driver::commands::read(r.nsid, r.slba, r.nlb);
@@ -134,7 +147,7 @@ pub fn read(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Read) -> StepResul
     } else if let Some(pattern) = &a.pattern {
         let mut expected = vec![0u8; len];
         fill(&mut expected, pattern, ctx.seed);
-        let data = &buf.as_slice()[..len];
+        let data = &buf.data()[..len];
         let mut details = Vec::new();
         let mut count = 0u64;
         if out.succeeded() {

@@ -3,9 +3,11 @@
 //! results into the step's output. A watchdog stops the workers when the
 //! run is interrupted or the step runs past its time.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use nvmeplan_driver::DriverError;
 use nvmeplan_driver::Pattern as DriverPattern;
 use nvmeplan_driver::ioworker::Progress;
 use nvmeplan_driver::ioworker::{
@@ -14,6 +16,7 @@ use nvmeplan_driver::ioworker::{
 
 use super::{ActionOutput, IoTotals, StepEnv};
 use crate::plan::Pattern;
+use crate::plan::control::ResetKind;
 use crate::plan::ioworker::{IoSize, IoWorker, IoWorkers, LbaRandom};
 use crate::run::context::{RunContext, StepError, StepResult};
 use crate::run::result as report;
@@ -130,7 +133,35 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
     let ctrl = ctx.ctrl.clone();
     let global = ctx.stop.clone();
     let progress = ctx.progress.clone();
+    let reset = workers.workers().iter().find_map(|w| w.reset.clone());
+    if let Some(r) = &reset
+        && !matches!(r.kind, ResetKind::Controller | ResetKind::Function)
+    {
+        return Err(StepError::Invalid(format!(
+            "ioworker reset: {:?} is not supported during I/O (controller or function)",
+            r.kind
+        )));
+    }
+    let reset_outcome: Mutex<Option<(Duration, Result<(), DriverError>)>> = Mutex::new(None);
     let result = std::thread::scope(|s| {
+        if let Some(r) = &reset {
+            let (ctrl, done, outcome) = (&ctrl, &done, &reset_outcome);
+            s.spawn(move || {
+                let start = Instant::now();
+                while start.elapsed() < r.after.0 {
+                    if done.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let at = start.elapsed();
+                let res = match r.kind {
+                    ResetKind::Function => ctrl.function_reset(),
+                    _ => ctrl.reset(),
+                };
+                *outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some((at, res));
+            });
+        }
         s.spawn(|| {
             while !done.load(Ordering::Relaxed) {
                 if global.load(Ordering::Relaxed) {
@@ -151,6 +182,16 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         done.store(true, Ordering::Relaxed);
         r
     });
+    let reset_outcome = reset_outcome.into_inner().unwrap_or_else(|e| e.into_inner());
+    let reset_note = match (&reset, reset_outcome) {
+        (Some(r), Some((at, res))) => {
+            ctx.after_reset();
+            res?;
+            Some(format!("{:?} reset {} ms after the workers started", r.kind, at.as_millis()).to_lowercase())
+        }
+        (Some(_), None) => Some("no reset: the workers finished before `after`".to_string()),
+        _ => None,
+    };
     if ctx.stopped() {
         return Err(StepError::Interrupted);
     }
@@ -174,6 +215,9 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         out.mismatch_details = mismatches.into_iter().take(super::io::MAX_MISMATCH_DETAILS).collect();
     }
     out.ioworker = Some(stats(&results));
+    if let Some(note) = reset_note {
+        out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
+    }
     Ok(out)
 }
 

@@ -1,0 +1,57 @@
+#!/bin/busybox sh
+# /init of the e2e guest: load the vfio modules, list and bind every NVMe
+# function with nvmeplan, run the plans named in /e2e/plans over VFIO, and
+# send the results to the host over the second serial port (ttyS1):
+#   E2E-FILE <name> / base64 lines / E2E-END, then E2E-EXIT <code>.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages
+echo 64 > /proc/sys/vm/nr_hugepages
+ulimit -l unlimited
+results=/dev/ttyS1
+say() { echo "$*" > $results; }
+fail() { echo "e2e: $*"; say "E2E-EXIT 99 $*"; sync; poweroff -f; }
+
+kver=$(uname -r)
+for m in kernel/virt/lib/irqbypass.ko kernel/drivers/vfio/vfio.ko kernel/drivers/vfio/vfio_iommu_type1.ko \
+         kernel/drivers/vfio/vfio_virqfd.ko kernel/drivers/vfio/pci/vfio-pci-core.ko kernel/drivers/vfio/pci/vfio-pci.ko; do
+    [ -f /lib/modules/$kver/$m ] || continue
+    insmod /lib/modules/$kver/$m || fail "insmod $m failed"
+done
+echo "e2e: IOMMU groups: $(ls /sys/kernel/iommu_groups | wc -l); hugepages: $(cat /proc/sys/vm/nr_hugepages)"
+
+cd /e2e
+./nvmeplan devices || fail "nvmeplan devices failed"
+bdfs=$(./nvmeplan devices --json | sed -n 's/.*"address": "\(.*\)".*/\1/p')
+[ -n "$bdfs" ] || fail "no NVMe function found"
+dev=""
+for bdf in $bdfs; do
+    ./nvmeplan bind "$bdf" || fail "bind $bdf failed"
+    [ -z "$dev" ] && dev=$bdf
+done
+./nvmeplan devices
+# Destructive steps without the flag must be refused before anything is sent.
+./nvmeplan run --device "pci:$dev" plans/qemu/guard.yaml > /tmp/guard.log 2>&1
+guard_rc=$?
+cat /tmp/guard.log
+start=$(date +%s)
+./nvmeplan run --device "pci:$dev" --allow-serial "$(cat serial)" --out /tmp/out $(cat plan-list) 2>&1
+rc=$?
+end=$(date +%s)
+echo "e2e: plans exit code $rc in $((end - start)) s; guard plan exit code $guard_rc"
+./nvmeplan unbind "$dev" && ./nvmeplan devices
+mkdir -p /tmp/out
+for f in $(cd /tmp/out && find . -name result.json) ; do
+    say "E2E-FILE $f"
+    base64 /tmp/out/$f > $results
+    say "E2E-END"
+done
+say "E2E-FILE guard.log"; base64 /tmp/guard.log > $results; say "E2E-END"
+say "E2E-GUARD $guard_rc"
+say "E2E-EXIT $rc"
+sync
+poweroff -f

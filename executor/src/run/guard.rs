@@ -1,0 +1,179 @@
+//! The destructive-step guard: steps that change data or device state
+//! (writes, format, sanitize, firmware, namespace delete, writing ioworkers
+//! and raw commands that may write) are refused on a real device unless the
+//! user passed `--allow-destructive` or named the device's serial number
+//! with `--allow-serial`. The simulator is never refused. The check runs
+//! before the step sends anything.
+
+use crate::plan::Action;
+use crate::plan::ioworker::IoWorker;
+
+use super::context::{Eval, StepResult};
+
+/// What the user allowed on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct DestructivePolicy {
+    /// `--allow-destructive`: every destructive step is allowed.
+    pub allow_destructive: bool,
+    /// `--allow-serial SN`: destructive steps are allowed on devices with
+    /// one of these serial numbers.
+    pub allow_serials: Vec<String>,
+}
+
+/// Admin opcodes that change media or device state: Firmware Commit,
+/// Firmware Image Download, Namespace Management, Namespace Attachment,
+/// Format NVM, Sanitize.
+const DESTRUCTIVE_ADMIN: &[u8] = &[0x10, 0x11, 0x0D, 0x15, 0x80, 0x84];
+/// I/O opcodes that only read or check: Flush, Read, Compare, Verify.
+const READ_ONLY_IO: &[u8] = &[0x00, 0x02, 0x05, 0x0C];
+/// ioworker operations that do not change data.
+const READ_ONLY_WORKER_OPS: &[&str] = &["read", "compare", "verify", "flush"];
+
+fn worker_writes(w: &IoWorker, eval: Eval<'_>) -> StepResult<bool> {
+    if let Some(mix) = &w.op_percentage {
+        if mix.iter().any(|(op, &share)| share > 0 && !READ_ONLY_WORKER_OPS.contains(&op.as_str())) {
+            return Ok(true);
+        }
+    } else if let Some(rp) = &w.read_percentage
+        && eval.get(rp)? < 100
+    {
+        return Ok(true);
+    }
+    Ok(w.io_sequence
+        .as_ref()
+        .is_some_and(|seq| seq.iter().any(|io| !READ_ONLY_WORKER_OPS.contains(&io.op.as_str()))))
+}
+
+/// Why `action` is destructive (`None` when it only reads).
+pub fn destructive_kind(action: &Action, eval: Eval<'_>) -> StepResult<Option<String>> {
+    let what = match action {
+        Action::Write(_)
+        | Action::WriteZeroes(_)
+        | Action::WriteUncorrectable(_)
+        | Action::Deallocate(_)
+        | Action::Format(_)
+        | Action::Sanitize(_)
+        | Action::FirmwareDownload(_)
+        | Action::FirmwareCommit(_)
+        | Action::NamespaceDelete(_) => action.name().to_string(),
+        Action::Ioworker(workers) => {
+            let mut writes = false;
+            for w in workers.workers() {
+                writes |= worker_writes(w, eval)?;
+            }
+            if !writes {
+                return Ok(None);
+            }
+            "ioworker with writes".to_string()
+        }
+        Action::AdminRaw(raw) if DESTRUCTIVE_ADMIN.contains(&raw.opcode) || raw.opcode >= 0xC0 => {
+            format!("admin_raw opcode {:#04x}", raw.opcode)
+        }
+        Action::IoRaw(raw) if !READ_ONLY_IO.contains(&raw.opcode) => {
+            format!("io_raw opcode {:#04x}", raw.opcode)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(what))
+}
+
+/// Why the step must not run on this device, or `None` to run it.
+/// `serial` is the device's serial number; `is_sim` whether it is the
+/// simulator.
+pub fn refusal(
+    policy: &DestructivePolicy,
+    action: &Action,
+    eval: Eval<'_>,
+    uri: &str,
+    serial: Option<&str>,
+    is_sim: bool,
+) -> StepResult<Option<String>> {
+    if is_sim || policy.allow_destructive {
+        return Ok(None);
+    }
+    let Some(what) = destructive_kind(action, eval)? else { return Ok(None) };
+    let serial = serial.unwrap_or("").trim();
+    if !serial.is_empty() && policy.allow_serials.iter().any(|s| s.trim() == serial) {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "refused: `{what}` is destructive and {uri} is a real device (serial `{serial}`); nothing was sent. \
+         Pass --allow-destructive, or --allow-serial {serial} to allow it on this device only"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::Engine;
+    use serde_json::json;
+
+    fn check(yaml: &str, policy: &DestructivePolicy, serial: &str, is_sim: bool) -> Option<String> {
+        let action: Action = serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        let engine = Engine::new();
+        let ctx = json!({ "rp": 70 });
+        let eval = Eval { engine: &engine, ctx: &ctx };
+        refusal(policy, &action, eval, "pci:0000:01:00.0", Some(serial), is_sim).unwrap()
+    }
+
+    const DESTRUCTIVE: &[&str] = &[
+        "write: { slba: 0, nlb: 1 }",
+        "write_zeroes: { slba: 0, nlb: 1 }",
+        "write_uncorrectable: { slba: 0, nlb: 1 }",
+        "deallocate: { ranges: [{ slba: 0, nlb: 8 }] }",
+        "format: { nsid: 1, lbaf: 0 }",
+        "sanitize: { action: block_erase }",
+        "firmware_commit: { slot: 2, action: replace }",
+        "namespace_delete: { nsid: 2 }",
+        "ioworker: { io_size: 8, read_percentage: 70, time: 1s }",
+        "ioworker: { io_size: 8, read_percentage: \"${{ rp }}\", time: 1s }",
+        "ioworker: { io_size: 8, op_percentage: { read: 90, trim: 10 }, time: 1s }",
+        "ioworker: [{ io_size: 8, time: 1s }, { io_size: 8, read_percentage: 0, time: 1s }]",
+        "io_raw: { opcode: 0x01, nsid: 1 }",
+        "io_raw: { opcode: 0x99, nsid: 1 }",
+        "admin_raw: { opcode: 0x80, nsid: 1 }",
+        "admin_raw: { opcode: 0xC1 }",
+    ];
+
+    const READ_ONLY: &[&str] = &[
+        "read: { slba: 0, nlb: 1, verify: true }",
+        "identify: { cns: controller }",
+        "get_log_page: { lid: smart }",
+        "flush: {}",
+        "ioworker: { io_size: 8, time: 1s }",
+        "ioworker: { io_size: 8, read_percentage: 100, time: 1s }",
+        "ioworker: { io_size: 8, op_percentage: { read: 50, verify: 50 }, time: 1s }",
+        "io_raw: { opcode: 0x02, nsid: 1 }",
+        "admin_raw: { opcode: 0x06, cdw10: 1, data: { in: 4096 } }",
+        "reset: controller",
+    ];
+
+    #[test]
+    fn destructive_steps_are_refused_on_real_devices_without_a_flag() {
+        let none = DestructivePolicy::default();
+        for yaml in DESTRUCTIVE {
+            let reason = check(yaml, &none, "SN1", false).unwrap_or_else(|| panic!("{yaml} was allowed"));
+            assert!(reason.starts_with("refused: `"), "{reason}");
+            assert!(reason.contains("--allow-destructive, or --allow-serial SN1"), "{reason}");
+            assert!(reason.contains("nothing was sent"), "{reason}");
+        }
+        for yaml in READ_ONLY {
+            assert_eq!(check(yaml, &none, "SN1", false), None, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn flags_and_the_simulator_allow_them() {
+        let all = DestructivePolicy { allow_destructive: true, allow_serials: vec![] };
+        let sn = DestructivePolicy { allow_destructive: false, allow_serials: vec!["SN1".into()] };
+        for yaml in DESTRUCTIVE {
+            assert_eq!(check(yaml, &DestructivePolicy::default(), "SN1", true), None, "sim: {yaml}");
+            assert_eq!(check(yaml, &all, "SN1", false), None, "--allow-destructive: {yaml}");
+            assert_eq!(check(yaml, &sn, "SN1", false), None, "--allow-serial: {yaml}");
+            assert!(check(yaml, &sn, "OTHER", false).is_some(), "another serial: {yaml}");
+        }
+        // An empty serial never matches.
+        let empty = DestructivePolicy { allow_destructive: false, allow_serials: vec![String::new()] };
+        assert!(check(DESTRUCTIVE[0], &empty, "", false).is_some());
+    }
+}

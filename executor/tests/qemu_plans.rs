@@ -1,0 +1,52 @@
+//! The plans the QEMU end-to-end test runs over VFIO (plans/qemu/) also
+//! pass on the simulator, and the guard plan is never refused there. The
+//! 60 s soak is left to the e2e run; it validates with the other plans.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn plan(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../plans/qemu").join(format!("{name}.yaml"))
+}
+
+fn run(args: &[&str], plan_name: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nvmeplan"))
+        .arg("run")
+        .args(args)
+        .arg(plan(plan_name))
+        .output()
+        .expect("nvmeplan runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn qemu_plans_pass_on_the_simulator() {
+    for name in ["smoke", "data-integrity", "admin", "msix", "reset", "guard"] {
+        let (code, text) = run(&[], name);
+        assert_eq!(code, 0, "{name}:\n{text}");
+        assert!(
+            text.lines()
+                .last()
+                .is_some_and(|l| l.ends_with("0 failed, 0 skipped") || l.contains(" 0 failed")),
+            "{name}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn reset_under_io_aborts_outstanding_commands_and_keeps_data() {
+    let (code, text) = run(&[], "reset");
+    assert_eq!(code, 0, "{text}");
+    let line = text.lines().find(|l| l.contains("controller reset with IO outstanding")).expect("step ran");
+    assert!(line.contains("controller reset 300 ms after the workers started"), "{line}");
+    let line = text.lines().find(|l| l.contains("function reset with IO outstanding")).expect("step ran");
+    assert!(line.starts_with("PASS") && line.contains("function reset"), "{line}");
+}
+
+#[test]
+fn a_missing_pci_device_is_a_device_error_naming_the_cause() {
+    let (code, text) = run(&["--device", "pci:0000:fe:1f.7"], "guard");
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("there is no PCI function 0000:fe:1f.7"), "{text}");
+}
