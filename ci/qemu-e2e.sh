@@ -104,6 +104,12 @@ for config in ${E2E_CONFIGS:-single multi}; do
     code=$(sed -n 's/^E2E-EXIT \([0-9]*\).*/\1/p' "$results" | tail -1)
     guard=$(sed -n 's/^E2E-GUARD \([0-9]*\).*/\1/p' "$results" | tail -1)
     ci/qemu/check-results.sh "$config" "$out" "${code:-none}" "${guard:-none}" || status=1
+    # The host's nvmeplan must read each guest report (format version and
+    # every field) and renders it as HTML beside it.
+    for f in "$out"/*_report.json; do
+        [ -e "$f" ] || continue
+        "$bin" report "$f" --html "${f%.json}.html" || { echo "e2e[$config]: FAIL: the host cannot read $f"; status=1; }
+    done
 done
 echo "e2e: total $(( $(date +%s) - t0 )) s"
 exit $status

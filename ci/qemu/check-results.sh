@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the reports one e2e boot copied out of the guest:
 #   check-results.sh CONFIG OUT_DIR PLANS_EXIT_CODE GUARD_EXIT_CODE
-# Every plan's result.json must be complete, ran over VFIO on the QEMU
+# Every plan's report.json must be complete, ran over VFIO on the QEMU
 # controller with the configuration's serial number, and have no failed or
 # errored step; the soak must have run its ioworker for the full time with
 # zero mismatches; the guard plan must have been refused.
@@ -14,7 +14,7 @@ bad() { echo "e2e[$config]: FAIL: $*"; fail=1; }
 
 [ "$code" = 0 ] || bad "the guest's nvmeplan run exited with $code"
 for plan in smoke data-integrity admin msix reset soak; do
-    f=$out/${plan}_result.json
+    f=$out/${plan}_report.json
     if [ ! -s "$f" ]; then bad "no report for $plan copied out of the guest"; continue; fi
     jq -e . "$f" >/dev/null 2>&1 || { bad "$plan: report is not valid JSON"; continue; }
     summary=$(jq -r '"\(.summary.passed) passed, \(.summary.failed) failed, \(.summary.errored) errored, \(.summary.skipped) skipped"' "$f")
@@ -28,7 +28,7 @@ for plan in smoke data-integrity admin msix reset soak; do
         || bad "$plan: expected $want_ns namespaces, report has $(jq '.device.namespaces | length' "$f")"
     jq -r '.steps[] | select(.outcome == "skip") | "e2e[\($c)]:   skipped \(.id): \(.reason)"' --arg c "$config" "$f"
 done
-soak=$out/soak_result.json
+soak=$out/soak_report.json
 if [ -s "$soak" ]; then
     jq -e '[.steps[] | select(.ioworker != null and .outcome == "pass" and .duration_ms >= 59000)] | length >= 1' "$soak" >/dev/null \
         || bad "soak: no ioworker step passed after running 60 s"

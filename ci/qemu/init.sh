@@ -45,7 +45,7 @@ end=$(date +%s)
 echo "e2e: plans exit code $rc in $((end - start)) s; guard plan exit code $guard_rc"
 ./nvmeplan unbind "$dev" && ./nvmeplan devices
 mkdir -p /tmp/out
-for f in $(cd /tmp/out && find . -name result.json) ; do
+for f in $(cd /tmp/out && find . -name report.json) ; do
     say "E2E-FILE $f"
     base64 /tmp/out/$f > $results
     say "E2E-END"
