@@ -61,7 +61,7 @@ pub(crate) struct DeviceView {
     pub namespaces: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct StepView {
     pub id: String,
     pub anchor: String,
@@ -85,7 +85,7 @@ pub(crate) struct StepView {
     pub ioworker: Option<IoWorkerView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct ExpectationView {
     pub what: String,
     pub expected: String,
@@ -93,7 +93,7 @@ pub(crate) struct ExpectationView {
     pub pass: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct CommandView {
     pub qid: u16,
     pub text: String,
@@ -102,21 +102,21 @@ pub(crate) struct CommandView {
     pub latency: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct CapturedView {
     pub kind: &'static str,
     pub name: String,
     pub fields: Vec<(String, String)>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct ForensicView {
     pub csts: String,
     pub cap: String,
     pub cmdlog_tail: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct IoWorkerView {
     /// One row per worker, then the total when there are several workers.
     pub rows: Vec<WorkerRow>,
@@ -126,7 +126,7 @@ pub(crate) struct IoWorkerView {
     pub latency_chart: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct WorkerRow {
     pub label: String,
     pub ios: String,
@@ -216,13 +216,8 @@ impl ReportView {
     pub(crate) fn new(report: &Report) -> ReportView {
         let steps: Vec<StepView> =
             report.steps.iter().enumerate().map(|(i, s)| StepView::new(i, s)).collect();
-        let failures = report
-            .steps
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.outcome.is_failure())
-            .map(|(i, s)| StepView::new(i, s))
-            .collect();
+        // The failures section repeats the failed steps; they are drawn once.
+        let failures = steps.iter().filter(|s| matches!(s.outcome, "fail" | "error")).cloned().collect();
         let mut tags: Vec<String> = report.steps.iter().flat_map(|s| s.tags.iter().cloned()).collect();
         tags.sort();
         tags.dedup();
