@@ -2,12 +2,10 @@
 //! identity field, status changes, metric deltas with their flags, changed
 //! fields, and charts of base against new.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::charts::{self, BarChart, LineChart, Series};
-use super::view::{json_text, matrix_base};
+use super::view::{group_by_matrix_step, json_text};
 use crate::diff::{Diff, Direction, Metric, MetricDelta};
 use crate::markdown::{delta_text, metric_value, summary_text, thresholds_text};
 
@@ -183,18 +181,11 @@ fn charts(metrics: &[MetricDelta]) -> Vec<String> {
         }));
     }
     for (metric, label, scale) in [(Metric::Iops, "IOPS", 1.0), (Metric::LatencyP99, "p99 µs", 1e-3)] {
-        // Matrix step -> parameter -> (x, base, new), in first-seen order.
-        let mut order: Vec<&str> = Vec::new();
-        let mut groups: BTreeMap<&str, Vec<&MetricDelta>> = BTreeMap::new();
-        for m in metrics.iter().filter(|m| m.metric == metric && !m.matrix.is_empty()) {
-            let base = matrix_base(&m.step);
-            if !groups.contains_key(base) {
-                order.push(base);
-            }
-            groups.entry(base).or_default().push(m);
-        }
-        for step in order {
-            let members = &groups[step];
+        let groups = group_by_matrix_step(
+            metrics.iter().filter(|m| m.metric == metric && !m.matrix.is_empty()),
+            |m| &m.step,
+        );
+        for (step, members) in groups {
             if members.len() < 2 || members.iter().any(|m| m.matrix.len() != 1) {
                 continue;
             }

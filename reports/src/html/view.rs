@@ -519,25 +519,33 @@ pub(crate) fn matrix_base(id: &str) -> &str {
     }
 }
 
+/// Items of matrix steps grouped by the step they were expanded from
+/// ([`matrix_base`] of their id), groups in the order they first appear.
+pub(crate) fn group_by_matrix_step<'a, T>(
+    items: impl IntoIterator<Item = &'a T>,
+    id: impl Fn(&'a T) -> &'a str,
+) -> Vec<(&'a str, Vec<&'a T>)> {
+    let mut groups: Vec<(&str, Vec<&T>)> = Vec::new();
+    for item in items {
+        let base = matrix_base(id(item));
+        match groups.iter_mut().find(|(b, _)| *b == base) {
+            Some((_, members)) => members.push(item),
+            None => groups.push((base, vec![item])),
+        }
+    }
+    groups
+}
+
 /// For each matrix step whose expansions ran ioworkers, IOPS and p99
 /// latency against each numeric matrix parameter; expansions that differ
 /// in the other parameters become separate series.
 fn matrix_charts(steps: &[StepResult]) -> Vec<MatrixChart> {
-    // Matrix steps in the order they first appear.
-    let mut order: Vec<&str> = Vec::new();
-    let mut groups: BTreeMap<&str, Vec<&StepResult>> = BTreeMap::new();
-    for s in
-        steps.iter().filter(|s| !s.matrix.is_empty() && s.ioworker.is_some() && s.outcome != Outcome::Skip)
-    {
-        let base = matrix_base(&s.id);
-        if !groups.contains_key(base) {
-            order.push(base);
-        }
-        groups.entry(base).or_default().push(s);
-    }
+    let groups = group_by_matrix_step(
+        steps.iter().filter(|s| !s.matrix.is_empty() && s.ioworker.is_some() && s.outcome != Outcome::Skip),
+        |s| &s.id,
+    );
     let mut out = Vec::new();
-    for base in order {
-        let members = &groups[base];
+    for (base, members) in groups {
         if members.len() < 2 {
             continue;
         }
@@ -549,7 +557,7 @@ fn matrix_charts(steps: &[StepResult]) -> Vec<MatrixChart> {
         {
             // Series by the values of the other parameters.
             let mut series: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
-            for m in members {
+            for m in &members {
                 let x = m.matrix[*key].as_f64().unwrap_or_default();
                 let others: Vec<String> = m
                     .matrix
