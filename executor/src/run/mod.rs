@@ -409,22 +409,23 @@ impl Runner<'_> {
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
         let engine = crate::expr::Engine::new();
         let env = StepEnv { eval: Eval { engine: &engine, ctx: &ctx_value }, timeout: step.timeout };
-        let serial = self.ctx.ctrl.identify().ok().map(|id| id.serial());
+        // The simulator is never refused; only a real device's serial is looked up.
         let is_sim = self.ctx.ctrl.transport().sim().is_some();
-        let uri = self.ctx.uri.clone();
-        match guard::refusal(&self.options.destructive, action, env.eval, &uri, serial.as_deref(), is_sim) {
-            Ok(None) => {}
-            Ok(Some(reason)) => {
-                r.outcome = Outcome::Error;
-                r.reason = Some(reason);
-                r.duration_ms = start.elapsed().as_millis() as u64;
-                return self.record(r, step.continue_on_error);
-            }
-            Err(e) => {
-                r.outcome = Outcome::Error;
-                r.reason = Some(e.to_string());
-                return self.record(r, step.continue_on_error);
-            }
+        let serial = if is_sim { None } else { self.ctx.ctrl.identify().ok().map(|id| id.serial()) };
+        let refused = guard::refusal(
+            &self.options.destructive,
+            action,
+            env.eval,
+            &self.ctx.uri,
+            serial.as_deref(),
+            is_sim,
+        )
+        .unwrap_or_else(|e| Some(e.to_string()));
+        if let Some(reason) = refused {
+            r.outcome = Outcome::Error;
+            r.reason = Some(reason);
+            r.duration_ms = start.elapsed().as_millis() as u64;
+            return self.record(r, step.continue_on_error);
         }
         let outcome = match catch_crash(|| actions::execute(&mut self.ctx, env, action)) {
             Ok(outcome) => outcome,
