@@ -7,7 +7,6 @@
 #
 # Runs as root on Debian 12 (installs its packages). Environment:
 #   E2E_CONFIGS   configurations to boot (default "single multi")
-#   E2E_SOAK      length of the ioworker soak (default 60s)
 #   E2E_SKIP_APT  set to 1 to skip apt-get (packages already there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +19,23 @@ t0=$(date +%s)
 if [ "${E2E_SKIP_APT:-0}" != 1 ]; then
     step "packages"
     export DEBIAN_FRONTEND=noninteractive
+    # QEMU from bookworm-backports (10.x): Debian 12's own QEMU 7.2 has no
+    # `mqes` property on its NVMe device, and the two configurations differ
+    # in MQES. Backports has priority 100, so nothing else is upgraded.
+    cat > /etc/apt/sources.list.d/nvmeplan-bookworm-backports.sources <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends qemu-system-x86 busybox-static cpio kmod lz4 jq >/dev/null
+    apt-get install -y -qq --no-install-recommends busybox-static cpio kmod lz4 jq >/dev/null
+    apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86 >/dev/null
 fi
+qemu-system-x86_64 --version | head -1
+qemu-system-x86_64 -device nvme,help | grep -q 'mqes=' \
+    || { echo "e2e: this QEMU's nvme device has no mqes property; install qemu-system-x86 from bookworm-backports" >&2; exit 1; }
 
 step "kernel"
 kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
@@ -54,11 +67,14 @@ done
 (cd "$base" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/base.cpio.gz"
 
 serial_of() { echo "NVMEPLANE2E$1"; }
-# name | QEMU device arguments | plans
+# The QEMU device arguments of a configuration. "single": one namespace,
+# 16-entry queues (MQES 15), MDTS 5, 4 queue pairs, 5 vectors. "multi": three
+# namespaces (one with 4 KiB blocks), 4096-entry queues, MDTS 7, 8 queue
+# pairs, 65 vectors.
 configs() {
     case $1 in
-        single) echo "-drive file=$work/single.img,if=none,id=nvm0,format=raw,discard=unmap -device nvme,serial=$(serial_of single),drive=nvm0,mdts=5,max_ioqpairs=4,msix_qsize=5" ;;
-        multi) echo "-device nvme,id=c0,serial=$(serial_of multi),mdts=7,max_ioqpairs=8 \
+        single) echo "-drive file=$work/single.img,if=none,id=nvm0,format=raw,discard=unmap -device nvme,serial=$(serial_of single),drive=nvm0,mdts=5,max_ioqpairs=4,msix_qsize=5,mqes=15" ;;
+        multi) echo "-device nvme,id=c0,serial=$(serial_of multi),mdts=7,max_ioqpairs=8,mqes=4095 \
 -drive file=$work/multi1.img,if=none,id=nvm1,format=raw,discard=unmap -device nvme-ns,bus=c0,nsid=1,drive=nvm1 \
 -drive file=$work/multi2.img,if=none,id=nvm2,format=raw,discard=unmap -device nvme-ns,bus=c0,nsid=2,drive=nvm2,logical_block_size=4096,physical_block_size=4096 \
 -drive file=$work/multi3.img,if=none,id=nvm3,format=raw,discard=unmap -device nvme-ns,bus=c0,nsid=3,drive=nvm3" ;;

@@ -9,6 +9,7 @@ set -uo pipefail
 config=$1 out=$2 code=$3 guard=$4
 serial="NVMEPLANE2E$config"
 want_ns=1; [ "$config" = multi ] && want_ns=3
+want_mqes=15; [ "$config" = multi ] && want_mqes=4095
 fail=0
 bad() { echo "e2e[$config]: FAIL: $*"; fail=1; }
 
@@ -28,6 +29,12 @@ for plan in smoke data-integrity admin msix reset soak; do
         || bad "$plan: expected $want_ns namespaces, report has $(jq '.device.namespaces | length' "$f")"
     jq -r '.steps[] | select(.outcome == "skip") | "e2e[\($c)]:   skipped \(.id): \(.reason)"' --arg c "$config" "$f"
 done
+admin=$out/admin_report.json
+if [ -s "$admin" ]; then
+    mqes=$(jq '[.steps[] | select(.saved.name == "mqes") | .saved.value.mqes][0]' "$admin")
+    [ "$mqes" = "$want_mqes" ] || bad "admin: CAP.MQES read $mqes, the configuration sets $want_mqes"
+    echo "e2e[$config]:   CAP.MQES $mqes"
+fi
 soak=$out/soak_report.json
 if [ -s "$soak" ]; then
     jq -e '[.steps[] | select(.ioworker != null and .outcome == "pass" and .duration_ms >= 59000)] | length >= 1' "$soak" >/dev/null \

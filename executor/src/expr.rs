@@ -26,7 +26,7 @@ pub const CLOSE: &str = "}}";
 pub const MAX_EXPRESSION_LEN: usize = 1024;
 
 /// Names every expression may use besides plan variables and saved results.
-pub const BUILTIN_ROOTS: &[&str] = &["vars", "ctrl", "ns", "env", "interrupts"];
+pub const BUILTIN_ROOTS: &[&str] = &["vars", "ctrl", "ns", "cap", "env", "interrupts"];
 
 /// A piece of a [`Template`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,3 +50,22 @@ fn a_missing_pci_device_is_a_device_error_naming_the_cause() {
     assert_eq!(code, 3, "{text}");
     assert!(text.contains("there is no PCI function 0000:fe:1f.7"), "{text}");
 }
+
+/// The QEMU configurations differ in MQES (16- and 4096-entry queues); the
+/// plans size their queue depths from `cap.mqes`, so they pass at both ends.
+#[test]
+fn qemu_plans_pass_with_small_and_large_mqes() {
+    for mqes in ["15", "4095"] {
+        let device = format!("sim:mqes={mqes}");
+        for name in ["smoke", "admin", "reset"] {
+            let (code, text) = run(&["--device", &device], name);
+            assert_eq!(code, 0, "{device} {name}:\n{text}");
+        }
+        let (_, text) = run(&["--device", &device], "admin");
+        for step in ["cq larger than MQES", "largest cq", "largest sq", "delete largest sq"] {
+            let line =
+                text.lines().find(|l| l.contains(step)).unwrap_or_else(|| panic!("{step} ran:\n{text}"));
+            assert!(line.starts_with("PASS"), "{device}: {line}");
+        }
+    }
+}

@@ -346,3 +346,24 @@ fn interrupted_runs_leave_a_partial_result() {
     assert_eq!(step(&r, "soak").reason.as_deref(), Some("interrupted"));
     assert!(!r.complete);
 }
+
+#[test]
+fn cap_register_fields_are_expression_values() {
+    let text = r#"plan_version: 1
+name: t
+device: "sim:mqes=15"
+steps:
+  - name: mqes
+    assert: "${{ cap.mqes == 15 and cap.dstrd == 0 and cap.to > 0 }}"
+  - name: capped depth
+    ioworker: { io_size: 8, read_percentage: 100, io_count: 200, qdepth: "${{ [32, cap.mqes] | min }}" }
+  - name: too deep
+    ioworker: { io_size: 8, read_percentage: 100, io_count: 200, qdepth: "${{ cap.mqes + 1 }}" }
+"#;
+    let r = run(text);
+    assert_eq!(step(&r, "mqes").outcome, Outcome::Pass, "{:?}", outcomes(&r));
+    assert_eq!(step(&r, "capped depth").outcome, Outcome::Pass, "{:?}", outcomes(&r));
+    let deep = step(&r, "too deep");
+    assert_ne!(deep.outcome, Outcome::Pass);
+    assert!(deep.reason.as_deref().unwrap_or("").contains("1..=15 (CAP.MQES)"), "{:?}", deep.reason);
+}

@@ -88,7 +88,7 @@ impl JsonSchema for ExpressionString {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A `${{ expression }}` evaluated when the step runs (minijinja syntax). Context: plan `vars`, `--var` overrides, `matrix`, `iteration`, saved step results, `ctrl`, `ns[n]`, `env`, `interrupts[v]`.",
+            "description": "A `${{ expression }}` evaluated when the step runs (minijinja syntax). Context: plan `vars`, `--var` overrides, `matrix`, `iteration`, saved step results, `ctrl`, `ns[n]`, `cap`, `env`, `interrupts[v]`.",
             "type": "string",
             "pattern": "^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$"
         })

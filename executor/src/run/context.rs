@@ -15,7 +15,7 @@ use nvmeplan_sim::faults::FaultId;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::device::fields_json;
+use super::device::{fields_json, register_json};
 use super::result::{CommandRecord, MAX_COMMANDS};
 use crate::expr::{Engine, ExprError};
 use crate::plan::{Expr, Scalar, Text};
@@ -231,8 +231,10 @@ impl RunContext {
         }
     }
 
-    /// Re-reads `ctrl` and `ns` for expressions from the driver's state.
+    /// Re-reads `ctrl`, `ns` and `cap` for expressions from the driver's state.
     pub fn refresh_identity(&mut self) {
+        let cap = self.ctrl.transport().bar0_read64(nvmeplan_spec::registers::CAP);
+        self.runtime.insert("cap".into(), Value::Object(register_json("cap", cap)));
         if let Ok(id) = self.ctrl.identify() {
             self.runtime.insert("ctrl".into(), Value::Object(fields_json(&*id)));
         }

@@ -155,6 +155,14 @@ pub fn register_layout(register: &str) -> &'static [(&'static str, u32, u32)] {
     }
 }
 
+/// The named fields of register `register` holding `raw`.
+pub fn register_json(register: &str, raw: u64) -> Map<String, Value> {
+    register_layout(register)
+        .iter()
+        .map(|&(name, shift, width)| (name.to_string(), Value::from((raw >> shift) & mask(width))))
+        .collect()
+}
+
 /// Why a register access was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
