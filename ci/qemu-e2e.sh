@@ -119,7 +119,8 @@ for config in ${E2E_CONFIGS:-single multi}; do
     for b in "$out"/*.b64; do [ -e "$b" ] && base64 -d "$b" > "${b%.b64}" && rm "$b"; done
     code=$(sed -n 's/^E2E-EXIT \([0-9]*\).*/\1/p' "$results" | tail -1)
     guard=$(sed -n 's/^E2E-GUARD \([0-9]*\).*/\1/p' "$results" | tail -1)
-    ci/qemu/check-results.sh "$config" "$out" "${code:-none}" "${guard:-none}" || status=1
+    hugepages=$(sed -n 's/^E2E-HUGEPAGES \([0-9]* [0-9]*\).*/\1/p' "$results" | tail -1)
+    ci/qemu/check-results.sh "$config" "$out" "${code:-none}" "${guard:-none}" "${hugepages:-none}" || status=1
     # The host's nvmeplan must read each guest report (format version and
     # every field) and renders it as HTML beside it.
     for f in "$out"/*_report.json; do

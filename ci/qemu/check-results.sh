@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Checks the reports one e2e boot copied out of the guest:
-#   check-results.sh CONFIG OUT_DIR PLANS_EXIT_CODE GUARD_EXIT_CODE
+#   check-results.sh CONFIG OUT_DIR PLANS_EXIT_CODE GUARD_EXIT_CODE "FEWEST_FREE TOTAL"
 # Every plan's report.json must be complete, ran over VFIO on the QEMU
 # controller with the configuration's serial number, and have no failed or
 # errored step; the soak must have run its ioworker for the full time with
-# zero mismatches; the guard plan must have been refused.
+# zero mismatches; the guard plan must have been refused; CAP.MQES must be
+# the configuration's; some DMA memory must have come from 2 MiB hugepages
+# (the guest's free hugepage count dropped while the plans ran).
 set -uo pipefail
-config=$1 out=$2 code=$3 guard=$4
+config=$1 out=$2 code=$3 guard=$4 hugepages=${5:-none}
 serial="NVMEPLANE2E$config"
 want_ns=1; [ "$config" = multi ] && want_ns=3
 want_mqes=15; [ "$config" = multi ] && want_mqes=4095
@@ -46,6 +48,12 @@ if [ -s "$out/guard.log" ]; then
     grep -q 'refused: `write` is destructive' "$out/guard.log" || bad "guard.log does not show the write refused"
 else
     bad "no guard.log copied out"
+fi
+read -r hp_min hp_total <<< "$hugepages"
+if [ "${hp_total:-0}" -gt 0 ] 2>/dev/null && [ "${hp_min:-x}" -lt "$hp_total" ] 2>/dev/null; then
+    echo "e2e[$config]:   hugepages in use: at most $((hp_total - hp_min)) of $hp_total"
+else
+    bad "no 2 MiB hugepage was used for DMA (guest reported '$hugepages' as fewest free / total)"
 fi
 [ $fail = 0 ] && echo "e2e[$config]: all checks passed"
 exit $fail

@@ -2,7 +2,8 @@
 # /init of the e2e guest: load the vfio modules, list and bind every NVMe
 # function with nvmeplan, run the plans named in /e2e/plans over VFIO, and
 # send the results to the host over the second serial port (ttyS1):
-#   E2E-FILE <name> / base64 lines / E2E-END, then E2E-EXIT <code>.
+#   E2E-FILE <name> / base64 lines / E2E-END, E2E-GUARD <code>,
+#   E2E-HUGEPAGES <fewest free> <total>, then E2E-EXIT <code>.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -38,11 +39,25 @@ done
 ./nvmeplan run --device "pci:$dev" plans/qemu/guard.yaml > /tmp/guard.log 2>&1
 guard_rc=$?
 cat /tmp/guard.log
+# Watch the free hugepage count while the plans run: nvmeplan is the only
+# user, so a drop proves its DMA memory came from 2 MiB pages.
+hp_total=$(sed -n 's/^HugePages_Total: *//p' /proc/meminfo)
+echo "${hp_total:-0}" > /tmp/hp-min
+(
+    min=${hp_total:-0}
+    while :; do
+        free=$(sed -n 's/^HugePages_Free: *//p' /proc/meminfo)
+        if [ -n "$free" ] && [ "$free" -lt "$min" ]; then min=$free; echo "$min" > /tmp/hp-min; fi
+        sleep 0.2 2>/dev/null || sleep 1
+    done
+) &
+hp_watch=$!
 start=$(date +%s)
 ./nvmeplan run --device "pci:$dev" --allow-serial "$(cat serial)" --out /tmp/out $(cat plan-list) 2>&1
 rc=$?
 end=$(date +%s)
-echo "e2e: plans exit code $rc in $((end - start)) s; guard plan exit code $guard_rc"
+kill $hp_watch 2>/dev/null
+echo "e2e: plans exit code $rc in $((end - start)) s; guard plan exit code $guard_rc; fewest free hugepages $(cat /tmp/hp-min) of ${hp_total:-0}"
 ./nvmeplan unbind "$dev" && ./nvmeplan devices
 mkdir -p /tmp/out
 for f in $(cd /tmp/out && find . -name report.json) ; do
@@ -52,6 +67,7 @@ for f in $(cd /tmp/out && find . -name report.json) ; do
 done
 say "E2E-FILE guard.log"; base64 /tmp/guard.log > $results; say "E2E-END"
 say "E2E-GUARD $guard_rc"
+say "E2E-HUGEPAGES $(cat /tmp/hp-min) ${hp_total:-0}"
 say "E2E-EXIT $rc"
 sync
 poweroff -f
