@@ -117,7 +117,7 @@ impl Validator<'_> {
                         format!("unknown variable `{root}`{context}{}", did_you_mean(&root, &known));
                     let d = self.error(file, code::UNKNOWN_VARIABLE, message, span);
                     d.help = Some(format!(
-                        "expressions can use plan `vars`, `--var` overrides, saved results, `matrix`, `iteration`, `ctrl`, `ns`, `env`, `interrupts`; defined here: {}",
+                        "expressions can use plan `vars`, `--var` overrides, saved results, `matrix`, `iteration`, `ctrl`, `ns`, `cap`, `env`, `interrupts`; defined here: {}",
                         if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
                     ));
                 }
