@@ -24,7 +24,7 @@ use crate::health::{Health, PersistedState};
 use crate::io::{IoContext, IoCounters};
 use crate::latency::Timer;
 use crate::msix::InterruptController;
-use crate::queues::{Cq, Outcome, Sq};
+use crate::queues::{Cq, Outcome, Padded, Sq};
 use crate::storage::NamespaceStore;
 use nvmeplan_spec::features::async_event;
 use nvmeplan_spec::registers::{self as reg, Aqa, Cap, Cc, Csts};
@@ -125,7 +125,9 @@ pub(crate) struct Controller {
     pub generation: AtomicU64,
     halt: AtomicU8,
     /// The queues.
-    pub queues: RwLock<QueueTable>,
+    /// The queues. Every doorbell write takes this lock (a shared read),
+    /// so it sits on cache lines of its own.
+    pub queues: Padded<RwLock<QueueTable>>,
     /// Memory page size selected by CC.MPS at enable.
     pub page_size: AtomicUsize,
     /// Namespaces.
@@ -153,7 +155,9 @@ pub(crate) struct Controller {
     /// Lifetime counters.
     pub health: Health,
     /// I/O counters.
-    pub io_counters: IoCounters,
+    /// I/O counters, updated by the queue workers on every command (on
+    /// cache lines of their own).
+    pub io_counters: Padded<IoCounters>,
     persist_lock: Mutex<()>,
 }
 
@@ -199,7 +203,7 @@ impl Controller {
         let vectors = usize::from(cfg.msix_vectors);
         let ctrl = Arc::new_cyclic(|me| Controller {
             features: Mutex::new(Features::defaults(&cfg)),
-            queues: RwLock::new(QueueTable::new(cfg.max_io_queues)),
+            queues: Padded(RwLock::new(QueueTable::new(cfg.max_io_queues))),
             self_test: Mutex::new(SelfTestState::default()),
             sanitize: Mutex::new(SanitizeState::default()),
             health: Health::new(&counters),
@@ -222,7 +226,7 @@ impl Controller {
             fw: Mutex::new(fw),
             format_busy: AtomicBool::new(false),
             sanitizing: AtomicBool::new(false),
-            io_counters,
+            io_counters: Padded(io_counters),
             persist_lock: Mutex::new(()),
         });
         ctrl.apply_write_cache();
@@ -380,10 +384,7 @@ impl Controller {
                 }
             } else {
                 match queues.sq(qid) {
-                    Some(sq) if value < sq.size => {
-                        sq.ring(value);
-                        None
-                    }
+                    Some(sq) if sq.ring(value) => None,
                     Some(_) => Some(async_event::INVALID_DOORBELL_VALUE),
                     None => Some(async_event::INVALID_DOORBELL),
                 }

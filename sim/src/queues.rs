@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
-use zerocopy::FromBytes;
+use zerocopy::IntoBytes;
 
 /// Size of a submission queue entry (CC.IOSQES = 6).
 pub const SQE_SIZE: u64 = 64;
@@ -86,10 +86,11 @@ pub(crate) struct Injected {
 }
 
 /// What the host's tail doorbell writes and reads.
-#[derive(Default)]
 struct Doorbell {
     /// Tail pointer the host last wrote.
     tail: AtomicU32,
+    /// The queue size (a copy, so a doorbell reads only these lines).
+    size: u32,
     /// Wakes the worker.
     waker: Waker,
 }
@@ -131,7 +132,7 @@ impl Sq {
             cq,
             stop: AtomicBool::new(false),
             delete: AtomicBool::new(false),
-            doorbell: Padded(Doorbell::default()),
+            doorbell: Padded(Doorbell { tail: AtomicU32::new(0), size, waker: Waker::default() }),
             head: Padded(AtomicU32::new(0)),
             inflight: Mutex::new(Inflight::default()),
             injected: Mutex::new(Vec::new()),
@@ -139,11 +140,15 @@ impl Sq {
         }
     }
 
-    /// Host tail doorbell write (already validated): stores the tail and
-    /// wakes the worker if it sleeps.
-    pub fn ring(&self, tail: u32) {
+    /// Host tail doorbell write: stores the tail and wakes the worker if it
+    /// sleeps. Returns false, storing nothing, for a tail beyond the queue.
+    pub fn ring(&self, tail: u32) -> bool {
+        if tail >= self.doorbell.size {
+            return false;
+        }
         self.doorbell.tail.store(tail, Ordering::SeqCst);
         self.doorbell.waker.wake();
+        true
     }
 
     /// The tail the host rang last.
@@ -248,7 +253,7 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
     let cap = sq.size as usize;
     let mut pass = Pass { burst: Vec::with_capacity(FETCH_BATCH), stores: NsCache::default() };
     // Fetched entries of the current pass (allocated once, not zeroed per pass).
-    let mut sqes = vec![[0u8; SQE_SIZE as usize]; FETCH_BATCH].into_boxed_slice();
+    let mut sqes = vec![Command::default(); FETCH_BATCH].into_boxed_slice();
     loop {
         if sq.stop.load(Ordering::Acquire) {
             break;
@@ -298,7 +303,7 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
                 }
             };
             let Some(p) = next else { break };
-            if let Some(d) = complete(ctrl, sq, p, &mut pass.stores) {
+            if let Some(d) = complete(ctrl, sq, &p, &mut pass.stores) {
                 pass.burst.push(d);
             }
             progressed = true;
@@ -328,39 +333,38 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
 }
 
 /// Fetches up to `room` entries between `head` and `tail` (at most up to
-/// the end of the ring and `raw.len()`) into `raw` with one DMA batch and
+/// the end of the ring and `sqes.len()`) into `sqes` with one DMA batch and
 /// hands each to [`fetched`]; returns the new head.
 fn fetch(
     ctrl: &Arc<Controller>,
     sq: &Arc<Sq>,
     (mut head, tail): (u32, u32),
     room: usize,
-    raw: &mut [[u8; SQE_SIZE as usize]],
+    sqes: &mut [Command],
     pass: &mut Pass,
 ) -> u32 {
     let ahead = if tail > head { tail - head } else { sq.size - head };
-    let mut n = (ahead as usize).min(room).min(raw.len());
+    let mut n = (ahead as usize).min(room).min(sqes.len());
     {
         let mut dma = ctrl.dma.batch();
         let at = sq.base + u64::from(head) * SQE_SIZE;
-        if dma.read(at, raw[..n].as_flattened_mut()).is_err() {
+        if dma.read(at, sqes[..n].as_mut_bytes()).is_err() {
             // The entries need not share one mapping: fetch just the first
             // on its own, so a fault is reported for the entry that has it.
             n = 1;
-            if let Err(fault) = dma.read(at, &mut raw[0]) {
+            if let Err(fault) = dma.read(at, sqes[0].as_mut_bytes()) {
                 drop(dma);
                 ctrl.fatal(&format!("command fetch from SQ {} failed: {fault}", sq.id));
                 return head;
             }
         }
     }
-    for bytes in &raw[..n] {
+    for cmd in &sqes[..n] {
         if ctrl.halted() {
             break;
         }
         head = (head + 1) % sq.size;
         sq.head.store(head, Ordering::Relaxed);
-        let Ok(cmd) = Command::read_from_bytes(bytes) else { continue };
         fetched(ctrl, sq, cmd, pass);
     }
     head
@@ -403,12 +407,13 @@ fn park(sq: &Sq, until: Option<Instant>) {
 
 /// A fetched command: apply fault injection, then execute now (its
 /// completion joins the pass's burst) or hold it for its latency.
-fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: Command, pass: &mut Pass) {
+fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: &Command, pass: &mut Pass) {
     use crate::faults::FaultAction;
     let admin = sq.id == 0;
-    let mut pending = Pending { cmd, action: PendingAction::Execute, drop_completion: false, corrupt: false };
+    let mut pending =
+        Pending { cmd: *cmd, action: PendingAction::Execute, drop_completion: false, corrupt: false };
     let mut extra = Duration::ZERO;
-    match ctrl.faults.evaluate(sq.id, &cmd) {
+    match ctrl.faults.evaluate(sq.id, cmd) {
         None => {}
         Some(FaultAction::Status { status, dnr }) => pending.action = PendingAction::Status { status, dnr },
         Some(FaultAction::Delay(d)) => extra = d,
@@ -425,7 +430,7 @@ fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: Command, pass: &mut Pass) 
     }
     let latency = ctrl.cfg.latency.latency(admin, cmd.opcode()) + extra;
     if latency.is_zero() {
-        if let Some(d) = complete(ctrl, sq, pending, &mut pass.stores) {
+        if let Some(d) = complete(ctrl, sq, &pending, &mut pass.stores) {
             pass.burst.push(d);
         }
     } else {
@@ -435,7 +440,7 @@ fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: Command, pass: &mut Pass) 
 
 /// A command whose time has come: execute it; returns the completion to
 /// post (none when it stays pending or fault injection drops it).
-fn complete(ctrl: &Arc<Controller>, sq: &Arc<Sq>, p: Pending, stores: &mut NsCache) -> Option<Done> {
+fn complete(ctrl: &Arc<Controller>, sq: &Arc<Sq>, p: &Pending, stores: &mut NsCache) -> Option<Done> {
     let cid = p.cmd.cid();
     let (outcome, lba) = match p.action {
         PendingAction::Status { status, dnr } => (Outcome { status, dnr, dw0: 0 }, None),
