@@ -10,7 +10,8 @@
 //!
 //! A worker works in passes: it reads the tail once, fetches the new
 //! entries up to the end of the ring with one DMA batch, executes them,
-//! and posts their completions as one burst. Fields the host's doorbell
+//! and posts their completions in bursts of up to [`POST_BATCH`], so the
+//! host can reap the first ones while the worker executes the rest. Fields the host's doorbell
 //! writes and fields the worker writes sit on separate cache lines.
 
 mod cq;
@@ -29,6 +30,10 @@ use zerocopy::IntoBytes;
 
 /// Size of a submission queue entry (CC.IOSQES = 6).
 pub const SQE_SIZE: u64 = 64;
+/// Completions a worker collects before it posts them (one CQ lock, one
+/// look at the host's head, one fence per burst). Bursts far larger than
+/// this make the host wait for the whole pass before it can reap.
+const POST_BATCH: usize = 8;
 /// Most entries a worker fetches in one pass.
 const FETCH_BATCH: usize = 64;
 /// Longest a worker sleeps before it re-checks its flags.
@@ -241,17 +246,37 @@ impl Outcome {
 
 /// What a worker collects during one pass.
 struct Pass {
-    /// Completions, posted as one burst at the end of the pass.
+    /// Completions not posted yet.
     burst: Vec<Done>,
     /// Namespaces looked up during the pass.
     stores: NsCache,
+}
+
+impl Pass {
+    /// Adds a completion; posts the burst once it holds [`POST_BATCH`].
+    fn push(&mut self, ctrl: &Controller, sq: &Sq, done: Done) {
+        self.burst.push(done);
+        if self.burst.len() >= POST_BATCH {
+            self.post(ctrl, sq);
+        }
+    }
+
+    /// Posts the collected completions; returns whether there were any.
+    fn post(&mut self, ctrl: &Controller, sq: &Sq) -> bool {
+        if self.burst.is_empty() {
+            return false;
+        }
+        sq.cq.post_all(ctrl, sq, &self.burst);
+        self.burst.clear();
+        true
+    }
 }
 
 fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
     tracing::debug!(sqid = sq.id, size = sq.size, cqid = sq.cq.id, "queue worker started");
     let mut head = 0u32;
     let cap = sq.size as usize;
-    let mut pass = Pass { burst: Vec::with_capacity(FETCH_BATCH), stores: NsCache::default() };
+    let mut pass = Pass { burst: Vec::with_capacity(POST_BATCH), stores: NsCache::default() };
     // Fetched entries of the current pass (allocated once, not zeroed per pass).
     let mut sqes = vec![Command::default(); FETCH_BATCH].into_boxed_slice();
     loop {
@@ -276,7 +301,7 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
         let injected: Vec<Injected> = std::mem::take(&mut *sq.injected.lock());
         for c in injected {
             let o = Outcome { dw0: c.dw0, ..Outcome::err(c.status) };
-            pass.burst.push(Done { cid: c.cid, status: o.status, dnr: o.dnr, dw0: o.dw0 });
+            pass.push(ctrl, sq, Done { cid: c.cid, status: o.status, dnr: o.dnr, dw0: o.dw0 });
         }
         // Fetch and execute what the host submitted.
         let tail = sq.tail();
@@ -289,7 +314,8 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
         }
         // Complete what is due.
         let mut now = None;
-        while pass.burst.len() < FETCH_BATCH
+        let mut due = 0;
+        while due < FETCH_BATCH
             && !sq.stop.load(Ordering::Acquire)
             && !sq.delete.load(Ordering::Acquire)
             && !ctrl.halted()
@@ -304,18 +330,16 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
             };
             let Some(p) = next else { break };
             if let Some(d) = complete(ctrl, sq, &p, &mut pass.stores) {
-                pass.burst.push(d);
+                pass.push(ctrl, sq, d);
             }
+            due += 1;
             progressed = true;
         }
-        // Post the pass's completions (those of commands executed before
-        // a fatal error or hang included, as they completed before it).
+        // Post the rest of the pass's completions (those of commands
+        // executed before a fatal error or hang included, as they
+        // completed before it).
         pass.stores.clear();
-        if !pass.burst.is_empty() {
-            sq.cq.post_all(ctrl, sq, &pass.burst);
-            pass.burst.clear();
-            progressed = true;
-        }
+        progressed |= pass.post(ctrl, sq);
         if progressed {
             continue;
         }
@@ -406,7 +430,7 @@ fn park(sq: &Sq, until: Option<Instant>) {
 }
 
 /// A fetched command: apply fault injection, then execute now (its
-/// completion joins the pass's burst) or hold it for its latency.
+/// completion joins the pass's next burst) or hold it for its latency.
 fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: &Command, pass: &mut Pass) {
     use crate::faults::FaultAction;
     let admin = sq.id == 0;
@@ -431,7 +455,7 @@ fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: &Command, pass: &mut Pass)
     let latency = ctrl.cfg.latency.latency(admin, cmd.opcode()) + extra;
     if latency.is_zero() {
         if let Some(d) = complete(ctrl, sq, &pending, &mut pass.stores) {
-            pass.burst.push(d);
+            pass.push(ctrl, sq, d);
         }
     } else {
         sq.inflight.lock().insert(Instant::now() + latency, pending);

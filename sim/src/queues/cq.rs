@@ -4,7 +4,7 @@
 //! lock. Entries carry the SQ head, SQID, CID and the phase tag (1 on the
 //! first pass, inverted on every wrap), and a full CQ is never overwritten:
 //! the poster waits for the host's CQ head doorbell. Workers post the
-//! completions of one pass as a burst ([`Cq::post_all`]): one lock, one
+//! completions of a pass in bursts ([`Cq::post_all`]): one lock, one
 //! look at the host's head and one DMA batch for all of them. Interrupts
 //! follow the CQ's IEN/IV with interrupt coalescing (aggregation threshold,
 //! aggregation time; a time of 0 flushes when the worker goes idle).
