@@ -5,6 +5,8 @@
 //! * `host`: 4 KiB random reads at QD 32, one worker, latency recorded,
 //!   against `sim:data=null,latency=none`: IOPS, host thread CPU ns per IO,
 //!   and the simulator's SQ thread CPU ns per command.
+//! * `host-ios <n>`: the `host` workload for exactly `n` IOs instead of a
+//!   time (for instruction counting under callgrind).
 //! * `latency`: the same workload with latency recording on and off.
 //! * `verify`: 70/30 random read/write at QD 32 on `sim:latency=none` (the
 //!   simulator moves data), verify on and off, over a prewritten region.
@@ -60,12 +62,12 @@ fn run_one(ctrl: &Controller, cfg: IoWorkerConfig, map: Option<Arc<VerifyMap>>) 
     w
 }
 
-fn host(secs: u64) {
+fn host(cfg: IoWorkerConfig) {
     let ctrl = open("sim:data=null,latency=none");
     let main0 = nvmeplan_driver::ioworker::thread_cpu_time();
     let cpu0 = process_cpu();
     let t0 = Instant::now();
-    let w = run_one(&ctrl, randread(secs, true), None);
+    let w = run_one(&ctrl, cfg, None);
     let wall = t0.elapsed();
     let main_cpu = nvmeplan_driver::ioworker::thread_cpu_time().saturating_sub(main0);
     // Everything but the worker thread and this thread: the simulator's SQ
@@ -378,14 +380,20 @@ fn main() {
     let mode = args.get(1).map(String::as_str).unwrap_or("host");
     let secs = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
     match mode {
-        "host" => host(secs),
+        "host" => host(randread(secs, true)),
+        "host-ios" => {
+            let mut cfg = randread(secs, true);
+            cfg.time = None;
+            cfg.io_count = Some(secs);
+            host(cfg)
+        }
         "latency" => latency(secs),
         "verify" => verify(secs),
         "crc" => crc(),
         "fio" => fio(args.get(2).expect("fio json file")),
         "report" => report(args.get(2).expect("jsonl file"), args.get(3).expect("output json")),
         other => {
-            eprintln!("unknown mode {other}; use host, latency, verify, crc, fio or report");
+            eprintln!("unknown mode {other}; use host, host-ios, latency, verify, crc, fio or report");
             std::process::exit(2);
         }
     }

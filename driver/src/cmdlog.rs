@@ -153,7 +153,10 @@ impl CmdLog {
     }
 
     fn slot(&self, index: u64) -> &Slot {
-        &self.slots[(index % self.slots.len() as u64) as usize]
+        let len = self.slots.len() as u64;
+        // A mask instead of a division for the usual power-of-two sizes.
+        let at = if len.is_power_of_two() { index & (len - 1) } else { index % len };
+        &self.slots[at as usize]
     }
 
     /// Writes `f`'s changes to the words of slot `index` under the seqlock.

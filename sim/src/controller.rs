@@ -24,7 +24,8 @@ use crate::health::{Health, PersistedState};
 use crate::io::{IoContext, IoCounters};
 use crate::latency::Timer;
 use crate::msix::InterruptController;
-use crate::queues::{Cq, Outcome, Sq};
+use crate::queues::{Cq, Outcome, Padded, Sq};
+use crate::storage::NamespaceStore;
 use nvmeplan_spec::features::async_event;
 use nvmeplan_spec::registers::{self as reg, Aqa, Cap, Cc, Csts};
 use nvmeplan_spec::{Command, NvmOpcode, Status};
@@ -124,7 +125,9 @@ pub(crate) struct Controller {
     pub generation: AtomicU64,
     halt: AtomicU8,
     /// The queues.
-    pub queues: RwLock<QueueTable>,
+    /// The queues. Every doorbell write takes this lock (a shared read),
+    /// so it sits on cache lines of its own.
+    pub queues: Padded<RwLock<QueueTable>>,
     /// Memory page size selected by CC.MPS at enable.
     pub page_size: AtomicUsize,
     /// Namespaces.
@@ -152,7 +155,9 @@ pub(crate) struct Controller {
     /// Lifetime counters.
     pub health: Health,
     /// I/O counters.
-    pub io_counters: IoCounters,
+    /// I/O counters, updated by the queue workers on every command (on
+    /// cache lines of their own).
+    pub io_counters: Padded<IoCounters>,
     persist_lock: Mutex<()>,
 }
 
@@ -198,7 +203,7 @@ impl Controller {
         let vectors = usize::from(cfg.msix_vectors);
         let ctrl = Arc::new_cyclic(|me| Controller {
             features: Mutex::new(Features::defaults(&cfg)),
-            queues: RwLock::new(QueueTable::new(cfg.max_io_queues)),
+            queues: Padded(RwLock::new(QueueTable::new(cfg.max_io_queues))),
             self_test: Mutex::new(SelfTestState::default()),
             sanitize: Mutex::new(SanitizeState::default()),
             health: Health::new(&counters),
@@ -221,7 +226,7 @@ impl Controller {
             fw: Mutex::new(fw),
             format_busy: AtomicBool::new(false),
             sanitizing: AtomicBool::new(false),
-            io_counters,
+            io_counters: Padded(io_counters),
             persist_lock: Mutex::new(()),
         });
         ctrl.apply_write_cache();
@@ -379,11 +384,7 @@ impl Controller {
                 }
             } else {
                 match queues.sq(qid) {
-                    Some(sq) if value < sq.size => {
-                        sq.tail.store(value, Ordering::SeqCst);
-                        sq.waker.wake();
-                        None
-                    }
+                    Some(sq) if sq.ring(value) => None,
                     Some(_) => Some(async_event::INVALID_DOORBELL_VALUE),
                     None => Some(async_event::INVALID_DOORBELL),
                 }
@@ -628,8 +629,9 @@ impl Controller {
     // ------------------------------------------------------------- commands
 
     /// Executes an I/O command; returns the outcome and the LBA for the
-    /// error log.
-    pub fn execute_io(&self, cmd: &Command, corrupt: bool) -> (Outcome, Option<u64>) {
+    /// error log. `stores` holds the namespaces the worker's current pass
+    /// looked up (see [`NsCache`]).
+    pub fn execute_io(&self, cmd: &Command, corrupt: bool, stores: &mut NsCache) -> (Outcome, Option<u64>) {
         if self.sanitizing.load(Ordering::Acquire) {
             return (Outcome::err(Status::SANITIZE_IN_PROGRESS), None);
         }
@@ -640,12 +642,12 @@ impl Controller {
             self.flush_all();
             return (Outcome::ok(0), None);
         }
-        let Some(store) = self.ns.read().active_store(cmd.nsid) else {
+        let Some(store) = stores.get(self, cmd.nsid) else {
             return (Outcome::err(Status::INVALID_NAMESPACE_OR_FORMAT), None);
         };
         let ctx = IoContext {
             dma: &self.dma,
-            ns: &store,
+            ns: store,
             page_size: self.page_size.load(Ordering::Relaxed),
             mdts_bytes: self.cfg.mdts_bytes(),
             corrupt_read: corrupt,
@@ -693,6 +695,34 @@ impl Controller {
         if let Err(e) = crate::health::save_state(storage, &state) {
             tracing::warn!(error = %e, "cannot persist simulator state");
         }
+    }
+}
+
+/// The namespace store a queue worker's current pass last looked up.
+///
+/// A pass executes entries that were all submitted before it started, so
+/// one look-up of the namespace table per namespace and pass serves them
+/// all; the worker clears the cache after every pass, so a namespace
+/// detached or deleted between passes is never used again and its store
+/// is not kept alive by an idle worker.
+#[derive(Default)]
+pub(crate) struct NsCache {
+    entry: Option<(u32, Option<Arc<NamespaceStore>>)>,
+}
+
+impl NsCache {
+    /// The store of active namespace `nsid`, looked up once per pass.
+    fn get(&mut self, ctrl: &Controller, nsid: u32) -> Option<&NamespaceStore> {
+        match &self.entry {
+            Some((cached, _)) if *cached == nsid => {}
+            _ => self.entry = Some((nsid, ctrl.ns.read().active_store(nsid))),
+        }
+        self.entry.as_ref().and_then(|(_, store)| store.as_deref())
+    }
+
+    /// Forgets the looked-up store (end of a pass).
+    pub fn clear(&mut self) {
+        self.entry = None;
     }
 }
 

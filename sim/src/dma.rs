@@ -6,8 +6,14 @@
 //! mapping, or that writes to a read-only mapping, is a DMA fault and never
 //! touches memory. The simulator never dereferences an address the host
 //! did not map.
+//!
+//! Queue workers move many small pieces (SQEs, CQEs) per doorbell; they do
+//! so through a [`DmaBatch`], which takes the window's lock once for the
+//! batch and remembers the mapping it hit last, so consecutive accesses to
+//! one ring cost a range compare instead of a tree look-up. Every access
+//! is still checked against the mapping it lands in.
 
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockReadGuard};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -41,9 +47,53 @@ struct Mapping {
     len: usize,
 }
 
+type MapTree = BTreeMap<u64, Mapping>;
+
+/// The mapping that wholly holds `iova..iova + len`, with its start IOVA.
+fn locate(maps: &MapTree, iova: u64, len: usize) -> Result<(u64, Mapping), DmaFault> {
+    let end = iova.checked_add(len as u64).ok_or(DmaFault::Overflow { iova, len })?;
+    let (&start, m) = maps.range(..=iova).next_back().ok_or(DmaFault::Unmapped { iova, len })?;
+    if end > start + m.len as u64 {
+        return Err(DmaFault::Unmapped { iova, len });
+    }
+    Ok((start, *m))
+}
+
+/// Host address of `iova` inside mapping `m` that starts at `start`.
+fn host_addr(start: u64, m: Mapping, iova: u64) -> *mut u8 {
+    (m.host + (iova - start) as usize) as *mut u8
+}
+
+/// Writes completion entries at `host`: every entry's first 12 bytes, a
+/// release fence, then every entry's last dword (the one with the phase
+/// tag), so a host that polls the phase never sees a new phase with stale
+/// contents.
+///
+/// # Safety
+/// `host..host + 16 * entries.len()` must be valid for writes.
+unsafe fn store_completions(host: *mut u8, entries: &[[u8; 16]]) {
+    for (i, e) in entries.iter().enumerate() {
+        // SAFETY: entry `i` lies inside the range the caller vouches for.
+        unsafe { std::ptr::copy_nonoverlapping(e.as_ptr(), host.add(i * 16), 12) };
+    }
+    std::sync::atomic::fence(Ordering::Release);
+    for (i, e) in entries.iter().enumerate() {
+        // The entry's bytes as they are, in one 32-bit store.
+        let last = u32::from_ne_bytes([e[12], e[13], e[14], e[15]]);
+        // SAFETY: as above; the dword is at offset 12 of entry `i`. The
+        // host polls it concurrently, so an aligned dword (CQ bases are
+        // page aligned) is written with one volatile store; a misaligned
+        // queue, which the spec forbids, gets an unaligned store.
+        unsafe {
+            let at = host.add(i * 16 + 12) as *mut u32;
+            if at.is_aligned() { at.write_volatile(last) } else { at.write_unaligned(last) }
+        }
+    }
+}
+
 /// The set of host buffers the device may access, keyed by IOVA.
 pub struct DmaSpace {
-    maps: RwLock<BTreeMap<u64, Mapping>>,
+    maps: RwLock<MapTree>,
     bus_master: AtomicBool,
 }
 
@@ -110,16 +160,19 @@ impl DmaSpace {
         if !self.bus_master() {
             return Err(DmaFault::BusMasterDisabled);
         }
-        let end = iova.checked_add(len as u64).ok_or(DmaFault::Overflow { iova, len })?;
         let maps = self.maps.read();
-        let (&start, m) = maps.range(..=iova).next_back().ok_or(DmaFault::Unmapped { iova, len })?;
-        if end > start + m.len as u64 {
-            return Err(DmaFault::Unmapped { iova, len });
-        }
-        let host = (m.host + (iova - start) as usize) as *mut u8;
+        let (start, m) = locate(&maps, iova, len)?;
         // The read guard is held for the whole access so an unmap cannot
         // free the memory underneath it.
-        Ok(access(host))
+        Ok(access(host_addr(start, m, iova)))
+    }
+
+    /// Starts a batch of accesses (see [`DmaBatch`]).
+    pub fn batch(&self) -> DmaBatch<'_> {
+        // A recursive read: the batch's owner may make single accesses
+        // (which take the lock again) while it holds the batch, and must
+        // not deadlock behind an unmap that is waiting for the batch.
+        DmaBatch { space: self, maps: self.maps.read_recursive(), last: None }
     }
 
     /// Copies `buf.len()` bytes from host memory at `iova` into `buf`.
@@ -167,15 +220,62 @@ impl DmaSpace {
     pub fn write_completion(&self, iova: u64, entry: &[u8; 16]) -> Result<(), DmaFault> {
         self.with_range(iova, 16, |host| {
             // SAFETY: the 16-byte range is inside a live mapping (see `read`).
-            // The final dword is written with a volatile store after a
-            // release fence so the phase tag becomes visible last.
-            unsafe {
-                std::ptr::copy_nonoverlapping(entry.as_ptr(), host, 12);
-                std::sync::atomic::fence(Ordering::Release);
-                let last = u32::from_le_bytes([entry[12], entry[13], entry[14], entry[15]]);
-                std::ptr::write_volatile(host.add(12) as *mut u32, last);
-            }
+            unsafe { store_completions(host, std::slice::from_ref(entry)) }
         })
+    }
+}
+
+/// Several device accesses under one hold of the window's lock.
+///
+/// Unmapping waits while a batch is alive, so a batch must be short: a
+/// queue worker holds one for fetching the entries of one doorbell or for
+/// posting one burst of completions. The batch remembers the last mapping
+/// it hit and checks each access against it first; an access outside it
+/// is looked up (and checked) as [`DmaSpace`] does.
+pub struct DmaBatch<'a> {
+    space: &'a DmaSpace,
+    maps: RwLockReadGuard<'a, MapTree>,
+    last: Option<(u64, Mapping)>,
+}
+
+impl DmaBatch<'_> {
+    /// Host address of `iova..iova + len`, if wholly inside one mapping.
+    fn range(&mut self, iova: u64, len: usize) -> Result<*mut u8, DmaFault> {
+        if !self.space.bus_master() {
+            return Err(DmaFault::BusMasterDisabled);
+        }
+        if let Some((start, m)) = self.last
+            && iova >= start
+            && let Some(end) = iova.checked_add(len as u64)
+            && end <= start + m.len as u64
+        {
+            return Ok(host_addr(start, m, iova));
+        }
+        let (start, m) = locate(&self.maps, iova, len)?;
+        self.last = Some((start, m));
+        Ok(host_addr(start, m, iova))
+    }
+
+    /// Copies `buf.len()` bytes from host memory at `iova` into `buf`.
+    pub fn read(&mut self, iova: u64, buf: &mut [u8]) -> Result<(), DmaFault> {
+        let host = self.range(iova, buf.len())?;
+        // SAFETY: `range` proved that `host..host + buf.len()` lies inside
+        // one mapping, which `map`'s contract keeps valid while this batch
+        // holds the read guard; `buf` is a distinct Rust buffer. Concurrent
+        // host writes are seen as a device would see them (see
+        // `DmaSpace::read`).
+        unsafe { std::ptr::copy_nonoverlapping(host as *const u8, buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+
+    /// Writes consecutive 16-byte completion entries starting at `iova`,
+    /// each one's phase dword last (see [`DmaSpace::write_completion`]).
+    pub fn write_completions(&mut self, iova: u64, entries: &[[u8; 16]]) -> Result<(), DmaFault> {
+        let host = self.range(iova, entries.len() * 16)?;
+        // SAFETY: the whole range is inside a mapping kept alive by the
+        // guard this batch holds.
+        unsafe { store_completions(host, entries) };
+        Ok(())
     }
 }
 
@@ -204,5 +304,46 @@ mod tests {
         assert!(space.unmap(0x10_0000));
         assert!(matches!(space.read(0x10_0000, &mut two), Err(DmaFault::Unmapped { .. })));
         drop(backing);
+    }
+
+    #[test]
+    fn batches_check_every_access() {
+        let mut a = vec![0u8; 8192];
+        let mut b = vec![0u8; 4096];
+        let space = DmaSpace::new();
+        // SAFETY: both buffers outlive every access and are unmapped first.
+        assert!(unsafe { space.map(0x10_0000, a.as_mut_ptr(), a.len()) });
+        // SAFETY: as above.
+        assert!(unsafe { space.map(0x20_0000, b.as_mut_ptr(), b.len()) });
+        {
+            let mut batch = space.batch();
+            let mut buf = [0u8; 16];
+            assert_eq!(batch.read(0x10_0000, &mut buf), Err(DmaFault::BusMasterDisabled));
+        }
+        space.set_bus_master(true);
+        let entry = |n: u8| [n; 16];
+        {
+            let mut batch = space.batch();
+            batch.write_completions(0x10_0000 + 8192 - 32, &[entry(1), entry(2)]).unwrap();
+            // One past the end of the cached mapping, and a range that
+            // starts inside it but ends outside: both refused.
+            assert!(matches!(
+                batch.write_completions(0x10_0000 + 8192 - 16, &[entry(3), entry(4)]),
+                Err(DmaFault::Unmapped { .. })
+            ));
+            let mut buf = [0u8; 16];
+            assert!(matches!(batch.read(0x10_0000 + 8192, &mut buf), Err(DmaFault::Unmapped { .. })));
+            assert!(matches!(batch.read(u64::MAX - 4, &mut buf), Err(DmaFault::Overflow { .. })));
+            // Another mapping, then back to the first.
+            batch.write_completions(0x20_0000, &[entry(5)]).unwrap();
+            batch.read(0x10_0000 + 8192 - 16, &mut buf).unwrap();
+            assert_eq!(buf, entry(2));
+        }
+        assert!(space.unmap(0x10_0000));
+        assert!(matches!(space.batch().read(0x10_0000, &mut [0u8; 4]), Err(DmaFault::Unmapped { .. })));
+        assert!(space.unmap(0x20_0000));
+        assert_eq!(&a[8192 - 32..8192], &[[1u8; 16], [2u8; 16]].concat()[..]);
+        assert_eq!(&b[..16], &[5u8; 16]);
+        drop((a, b));
     }
 }

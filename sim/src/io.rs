@@ -9,7 +9,7 @@
 
 use crate::dma::DmaSpace;
 use crate::prp;
-use crate::storage::{DataMode, MediaError, NamespaceStore};
+use crate::storage::{DataMode, MediaError, NamespaceStore, Shape};
 use nvmeplan_spec::{Command, NvmOpcode, Status};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -122,21 +122,22 @@ pub fn execute(ctx: &IoContext, cmd: &Command) -> IoResult {
 /// `Err` carries the failing completion so `?` can be used throughout.
 fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<IoResult, IoResult> {
     let ns = ctx.ns;
+    let shape = ns.shape();
     match opcode {
         NvmOpcode::Flush => {
             ns.flush();
             Ok(IoResult::success())
         }
         NvmOpcode::Read => {
-            let (slba, nlb) = lba_range(ns, cmd)?;
-            let len = transfer_len(ctx, nlb)?;
+            let (slba, nlb) = lba_range(shape, cmd)?;
+            let len = transfer_len(ctx, shape, nlb)?;
             if ns.data_mode() == DataMode::Null {
                 check_readable(ctx, slba, nlb)?;
             } else {
                 let mut data = vec![0u8; len];
                 ns.read(slba, &mut data).map_err(|e| media_error(ctx, e))?;
                 if ctx.corrupt_read {
-                    corrupt(&mut data, ns.lba_size() as usize);
+                    corrupt(&mut data, shape.lba_size as usize);
                 }
                 prp::write_to_host(ctx.dma, cmd, &data, ctx.page_size).map_err(IoResult::error)?;
             }
@@ -144,8 +145,8 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
             Ok(IoResult::success())
         }
         NvmOpcode::Write => {
-            let (slba, nlb) = lba_range(ns, cmd)?;
-            let len = transfer_len(ctx, nlb)?;
+            let (slba, nlb) = lba_range(shape, cmd)?;
+            let len = transfer_len(ctx, shape, nlb)?;
             if ns.data_mode() == DataMode::Null {
                 ns.clear_uncorrectable(slba, nlb);
             } else {
@@ -160,8 +161,8 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
             Ok(IoResult::success())
         }
         NvmOpcode::Compare => {
-            let (slba, nlb) = lba_range(ns, cmd)?;
-            let len = transfer_len(ctx, nlb)?;
+            let (slba, nlb) = lba_range(shape, cmd)?;
+            let len = transfer_len(ctx, shape, nlb)?;
             if ns.data_mode() == DataMode::Null {
                 check_readable(ctx, slba, nlb)?;
             } else {
@@ -169,7 +170,7 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
                 ns.read(slba, &mut media).map_err(|e| media_error(ctx, e))?;
                 let host = prp::read_from_host(ctx.dma, cmd, len, ctx.page_size).map_err(IoResult::error)?;
                 if let Some(at) = media.iter().zip(&host).position(|(a, b)| a != b) {
-                    let lba = slba + (at / ns.lba_size() as usize) as u64;
+                    let lba = slba + (at / shape.lba_size as usize) as u64;
                     return Err(IoResult::error_at(Status::COMPARE_FAILURE, lba));
                 }
             }
@@ -177,7 +178,7 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
             Ok(IoResult::success())
         }
         NvmOpcode::WriteZeroes => {
-            let (slba, nlb) = lba_range(ns, cmd)?;
+            let (slba, nlb) = lba_range(shape, cmd)?;
             if cmd.cdw12 & DEAC != 0 {
                 ns.deallocate(slba, nlb);
             } else {
@@ -186,14 +187,14 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
             Ok(IoResult::success())
         }
         NvmOpcode::WriteUncorrectable => {
-            let (slba, nlb) = lba_range(ns, cmd)?;
+            let (slba, nlb) = lba_range(shape, cmd)?;
             ns.mark_uncorrectable(slba, nlb);
             Ok(IoResult::success())
         }
         NvmOpcode::Verify => {
-            let (slba, nlb) = lba_range(ns, cmd)?;
+            let (slba, nlb) = lba_range(shape, cmd)?;
             check_readable(ctx, slba, nlb)?;
-            ctx.counters.count_read(nlb * u64::from(ns.lba_size()));
+            ctx.counters.count_read(nlb * u64::from(shape.lba_size));
             Ok(IoResult::success())
         }
         NvmOpcode::DatasetManagement => dataset_management(ctx, cmd),
@@ -201,18 +202,18 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
 }
 
 /// The command's `(slba, nlb)` if it lies inside the namespace.
-fn lba_range(ns: &NamespaceStore, cmd: &Command) -> Result<(u64, u64), IoResult> {
+fn lba_range(shape: Shape, cmd: &Command) -> Result<(u64, u64), IoResult> {
     let slba = cmd.slba();
     let nlb = u64::from(cmd.nlb());
     match slba.checked_add(nlb) {
-        Some(end) if end <= ns.nlb() => Ok((slba, nlb)),
+        Some(end) if end <= shape.nlb => Ok((slba, nlb)),
         _ => Err(IoResult::error_at(Status::LBA_OUT_OF_RANGE, slba)),
     }
 }
 
 /// Transfer length in bytes of `nlb` blocks, refused above MDTS.
-fn transfer_len(ctx: &IoContext, nlb: u64) -> Result<usize, IoResult> {
-    let bytes = nlb.checked_mul(u64::from(ctx.ns.lba_size()));
+fn transfer_len(ctx: &IoContext, shape: Shape, nlb: u64) -> Result<usize, IoResult> {
+    let bytes = nlb.checked_mul(u64::from(shape.lba_size));
     let limit = ctx.mdts_bytes.map_or(usize::MAX as u64, |m| m as u64);
     match bytes {
         Some(bytes) if bytes <= limit && bytes <= usize::MAX as u64 => Ok(bytes as usize),

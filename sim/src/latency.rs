@@ -78,6 +78,11 @@ impl Inflight {
         self.map.len()
     }
 
+    /// Whether no command is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
     /// Takes every waiting command, in due order.
     pub fn drain(&mut self) -> Vec<Pending> {
         std::mem::take(&mut self.map).into_values().collect()

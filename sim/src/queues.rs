@@ -1,37 +1,59 @@
-//! The queue engine: submission and completion queues and their workers.
+//! The queue engine: submission queues and their workers.
 //!
 //! This module owns the device side of the queue protocol. Every submission
 //! queue (the admin SQ included) has one worker thread that fetches entries
 //! by DMA between its head and the tail the host rang, applies fault
 //! injection, holds each command for its latency ([`crate::latency`]) and
-//! then executes it and posts the completion. A doorbell write only stores
-//! the new tail and unparks the worker if it sleeps.
+//! then executes it and posts the completion ([`cq`] owns the completion
+//! queues). A doorbell write only stores the new tail and unparks the
+//! worker if it sleeps.
 //!
-//! Completion queues may be shared by several SQs; posting is serialized by
-//! the CQ's lock. Entries carry the SQ head, SQID, CID and the phase tag
-//! (1 on the first pass, inverted on every wrap), and a full CQ is never
-//! overwritten: the worker waits for the host's CQ head doorbell. Interrupts
-//! follow the CQ's IEN/IV with interrupt coalescing (aggregation threshold,
-//! aggregation time; a time of 0 flushes when the worker goes idle).
+//! A worker works in passes: it reads the tail once, fetches the new
+//! entries up to the end of the ring with one DMA batch, executes them,
+//! and posts their completions in bursts of up to [`POST_BATCH`], so the
+//! host can reap the first ones while the worker executes the rest. Fields the host's doorbell
+//! writes and fields the worker writes sit on separate cache lines.
 
-use crate::controller::Controller;
+mod cq;
+
+pub(crate) use cq::{Cq, Done};
+
+use crate::controller::{Controller, NsCache};
 use crate::latency::{Inflight, Pending, PendingAction};
-use nvmeplan_spec::{Command, Completion, CompletionStatus, Status};
+use nvmeplan_spec::{Command, Status};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
-use zerocopy::{FromBytes, IntoBytes};
+use zerocopy::IntoBytes;
 
 /// Size of a submission queue entry (CC.IOSQES = 6).
 pub const SQE_SIZE: u64 = 64;
-/// Size of a completion queue entry (CC.IOCQES = 4).
-pub const CQE_SIZE: u64 = 16;
+/// Completions a worker collects before it posts them (one CQ lock, one
+/// look at the host's head, one fence per burst). Bursts far larger than
+/// this make the host wait for the whole pass before it can reap.
+const POST_BATCH: usize = 8;
+/// Most entries a worker fetches in one pass.
+const FETCH_BATCH: usize = 64;
 /// Longest a worker sleeps before it re-checks its flags.
 const MAX_PARK: Duration = Duration::from_millis(50);
 /// How long a worker spins for a new doorbell before it parks.
 const SPIN: Duration = Duration::from_micros(20);
+
+/// A value on cache lines of its own (128 bytes: adjacent-line prefetch
+/// pairs 64-byte lines), so that writes to it from one core do not
+/// invalidate its neighbours in another core's cache.
+#[repr(align(128))]
+#[derive(Default)]
+pub(crate) struct Padded<T>(pub T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 
 /// Wakes a worker thread that may be parked.
 #[derive(Default)]
@@ -56,178 +78,6 @@ impl Waker {
     }
 }
 
-struct CqState {
-    tail: u32,
-    phase: bool,
-    dead: bool,
-    pending_irq: u32,
-    first_pending: Option<Instant>,
-}
-
-/// A completion queue.
-pub(crate) struct Cq {
-    /// Queue identifier.
-    pub id: u16,
-    /// IOVA of entry 0.
-    pub base: u64,
-    /// Number of entries.
-    pub size: u32,
-    /// Interrupts enabled.
-    pub ien: bool,
-    /// Interrupt vector.
-    pub iv: u16,
-    /// Head pointer the host last wrote to the doorbell.
-    pub head: AtomicU32,
-    /// Number of SQs that post here.
-    pub sq_count: AtomicU32,
-    state: Mutex<CqState>,
-    waiters: Mutex<Vec<Thread>>,
-    full_waiters: AtomicU32,
-}
-
-/// Whether a completion reached host memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Posted {
-    /// Written to the CQ.
-    Yes,
-    /// Dropped: the queue was torn down or the write faulted.
-    No,
-}
-
-impl Cq {
-    /// A new, empty completion queue.
-    pub fn new(id: u16, base: u64, size: u32, ien: bool, iv: u16) -> Cq {
-        Cq {
-            id,
-            base,
-            size,
-            ien,
-            iv,
-            head: AtomicU32::new(0),
-            sq_count: AtomicU32::new(0),
-            state: Mutex::new(CqState {
-                tail: 0,
-                phase: true,
-                dead: false,
-                pending_irq: 0,
-                first_pending: None,
-            }),
-            waiters: Mutex::new(Vec::new()),
-            full_waiters: AtomicU32::new(0),
-        }
-    }
-
-    /// Marks the queue dead: nothing is posted from now on.
-    pub fn kill(&self) {
-        self.state.lock().dead = true;
-        self.wake_waiters();
-    }
-
-    /// Host head doorbell write (already validated).
-    pub fn set_head(&self, head: u32) {
-        self.head.store(head, Ordering::SeqCst);
-        if self.full_waiters.load(Ordering::SeqCst) > 0 {
-            self.wake_waiters();
-        }
-    }
-
-    fn wake_waiters(&self) {
-        for t in self.waiters.lock().drain(..) {
-            t.unpark();
-        }
-    }
-
-    /// Posts one completion for `sq`, waiting while the queue is full.
-    pub fn post(&self, ctrl: &Controller, sq: &Sq, cid: u16, status: Status, dnr: bool, dw0: u32) -> Posted {
-        loop {
-            let mut st = self.state.lock();
-            if st.dead || sq.stop.load(Ordering::Acquire) {
-                return Posted::No;
-            }
-            let head = self.head.load(Ordering::SeqCst);
-            if (st.tail + 1) % self.size == head {
-                drop(st);
-                {
-                    let me = std::thread::current();
-                    let mut waiters = self.waiters.lock();
-                    if !waiters.iter().any(|t| t.id() == me.id()) {
-                        waiters.push(me);
-                    }
-                }
-                self.full_waiters.fetch_add(1, Ordering::SeqCst);
-                if (self.state.lock().tail + 1) % self.size == self.head.load(Ordering::SeqCst) {
-                    std::thread::park_timeout(Duration::from_millis(5));
-                }
-                self.full_waiters.fetch_sub(1, Ordering::SeqCst);
-                continue;
-            }
-            let field = CompletionStatus::from_status(status, dnr).with_phase(st.phase);
-            let cqe = Completion {
-                dw0,
-                dw1: 0,
-                sqhd: sq.head.load(Ordering::Relaxed) as u16,
-                sqid: sq.id,
-                cid,
-                status: field.into(),
-            };
-            let mut bytes = [0u8; 16];
-            bytes.copy_from_slice(cqe.as_bytes());
-            let addr = self.base + u64::from(st.tail) * CQE_SIZE;
-            if let Err(fault) = ctrl.dma.write_completion(addr, &bytes) {
-                drop(st);
-                ctrl.fatal(&format!("completion write to CQ {} failed: {fault}", self.id));
-                return Posted::No;
-            }
-            st.tail += 1;
-            if st.tail == self.size {
-                st.tail = 0;
-                st.phase = !st.phase;
-            }
-            if self.ien {
-                self.after_post(ctrl, &mut st);
-            }
-            return Posted::Yes;
-        }
-    }
-
-    fn after_post(&self, ctrl: &Controller, st: &mut CqState) {
-        let (thr, time) = ctrl.coalescing(self.iv);
-        if self.id == 0 || (thr == 0 && time == 0) {
-            ctrl.irq.signal(self.iv);
-            return;
-        }
-        st.pending_irq += 1;
-        if st.first_pending.is_none() {
-            st.first_pending = Some(Instant::now());
-        }
-        if st.pending_irq > u32::from(thr) {
-            st.pending_irq = 0;
-            st.first_pending = None;
-            ctrl.irq.signal(self.iv);
-        }
-    }
-
-    /// Signals a coalesced interrupt whose time has come (or, with an
-    /// aggregation time of 0, any pending one). Returns when to check again.
-    pub fn flush_irq(&self, ctrl: &Controller, now: Instant) -> Option<Instant> {
-        let mut st = self.state.lock();
-        let first = st.first_pending?;
-        if st.pending_irq == 0 || st.dead {
-            return None;
-        }
-        let (_, time) = ctrl.coalescing(self.iv);
-        let due = first + Duration::from_micros(100 * u64::from(time));
-        if now >= due {
-            st.pending_irq = 0;
-            st.first_pending = None;
-            ctrl.irq.signal(self.iv);
-            None
-        } else {
-            Some(due)
-        }
-    }
-}
-
 /// A completion produced outside the worker (an Asynchronous Event Request
 /// completing), posted by the worker of the SQ the command came from.
 #[derive(Clone, Copy, Debug)]
@@ -240,6 +90,16 @@ pub(crate) struct Injected {
     pub dw0: u32,
 }
 
+/// What the host's tail doorbell writes and reads.
+struct Doorbell {
+    /// Tail pointer the host last wrote.
+    tail: AtomicU32,
+    /// The queue size (a copy, so a doorbell reads only these lines).
+    size: u32,
+    /// Wakes the worker.
+    waker: Waker,
+}
+
 /// A submission queue and the handle of its worker.
 pub(crate) struct Sq {
     /// Queue identifier.
@@ -250,16 +110,15 @@ pub(crate) struct Sq {
     pub size: u32,
     /// The completion queue it posts to.
     pub cq: Arc<Cq>,
-    /// Tail pointer the host last wrote to the doorbell.
-    pub tail: AtomicU32,
-    /// Head pointer: the next entry the worker fetches.
-    pub head: AtomicU32,
-    /// Wakes the worker.
-    pub waker: Waker,
     /// Reset: stop now, post nothing more.
     pub stop: AtomicBool,
     /// Deletion: abort outstanding commands, then stop.
     pub delete: AtomicBool,
+    /// Written by the host; its own cache lines.
+    doorbell: Padded<Doorbell>,
+    /// Head pointer: the next entry the worker fetches. Written by the
+    /// worker; its own cache lines.
+    head: Padded<AtomicU32>,
     /// Fetched commands waiting for their latency.
     pub inflight: Mutex<Inflight>,
     /// Completions to post on behalf of other threads.
@@ -276,15 +135,40 @@ impl Sq {
             base,
             size,
             cq,
-            tail: AtomicU32::new(0),
-            head: AtomicU32::new(0),
-            waker: Waker::default(),
             stop: AtomicBool::new(false),
             delete: AtomicBool::new(false),
+            doorbell: Padded(Doorbell { tail: AtomicU32::new(0), size, waker: Waker::default() }),
+            head: Padded(AtomicU32::new(0)),
             inflight: Mutex::new(Inflight::default()),
             injected: Mutex::new(Vec::new()),
             handle: Mutex::new(None),
         }
+    }
+
+    /// Host tail doorbell write: stores the tail and wakes the worker if it
+    /// sleeps. Returns false, storing nothing, for a tail beyond the queue.
+    pub fn ring(&self, tail: u32) -> bool {
+        if tail >= self.doorbell.size {
+            return false;
+        }
+        self.doorbell.tail.store(tail, Ordering::SeqCst);
+        self.doorbell.waker.wake();
+        true
+    }
+
+    /// The tail the host rang last.
+    fn tail(&self) -> u32 {
+        self.doorbell.tail.load(Ordering::SeqCst)
+    }
+
+    /// The SQ head: the next entry the worker fetches.
+    pub fn head(&self) -> u32 {
+        self.head.load(Ordering::Relaxed)
+    }
+
+    /// Wakes the worker unconditionally.
+    pub fn wake(&self) {
+        self.doorbell.waker.force();
     }
 
     /// Starts the worker thread.
@@ -294,7 +178,7 @@ impl Sq {
         let handle = std::thread::Builder::new()
             .name(format!("nvmeplan-sim-sq{}", self.id))
             .spawn(move || worker(&ctrl, &sq))?;
-        let _ = self.waker.thread.set(handle.thread().clone());
+        let _ = self.doorbell.waker.thread.set(handle.thread().clone());
         *self.handle.lock() = Some(handle);
         Ok(())
     }
@@ -302,7 +186,7 @@ impl Sq {
     /// Stops the worker without posting anything more (reset).
     pub fn signal_stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
-        self.waker.force();
+        self.wake();
     }
 
     /// Waits for the worker to exit (never from the worker itself).
@@ -323,7 +207,7 @@ impl Sq {
     /// Adds a completion for the worker to post and wakes it.
     pub fn inject(&self, completion: Injected) {
         self.injected.lock().push(completion);
-        self.waker.force();
+        self.wake();
     }
 }
 
@@ -360,10 +244,41 @@ impl Outcome {
     }
 }
 
+/// What a worker collects during one pass.
+struct Pass {
+    /// Completions not posted yet.
+    burst: Vec<Done>,
+    /// Namespaces looked up during the pass.
+    stores: NsCache,
+}
+
+impl Pass {
+    /// Adds a completion; posts the burst once it holds [`POST_BATCH`].
+    fn push(&mut self, ctrl: &Controller, sq: &Sq, done: Done) {
+        self.burst.push(done);
+        if self.burst.len() >= POST_BATCH {
+            self.post(ctrl, sq);
+        }
+    }
+
+    /// Posts the collected completions; returns whether there were any.
+    fn post(&mut self, ctrl: &Controller, sq: &Sq) -> bool {
+        if self.burst.is_empty() {
+            return false;
+        }
+        sq.cq.post_all(ctrl, sq, &self.burst);
+        self.burst.clear();
+        true
+    }
+}
+
 fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
     tracing::debug!(sqid = sq.id, size = sq.size, cqid = sq.cq.id, "queue worker started");
     let mut head = 0u32;
     let cap = sq.size as usize;
+    let mut pass = Pass { burst: Vec::with_capacity(POST_BATCH), stores: NsCache::default() };
+    // Fetched entries of the current pass (allocated once, not zeroed per pass).
+    let mut sqes = vec![Command::default(); FETCH_BATCH].into_boxed_slice();
     loop {
         if sq.stop.load(Ordering::Acquire) {
             break;
@@ -386,33 +301,45 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
         let injected: Vec<Injected> = std::mem::take(&mut *sq.injected.lock());
         for c in injected {
             let o = Outcome { dw0: c.dw0, ..Outcome::err(c.status) };
-            sq.cq.post(ctrl, sq, c.cid, o.status, o.dnr, o.dw0);
-            progressed = true;
+            pass.push(ctrl, sq, Done { cid: c.cid, status: o.status, dnr: o.dnr, dw0: o.dw0 });
         }
-        // Fetch what the host submitted.
-        let tail = sq.tail.load(Ordering::SeqCst);
-        while head != tail && sq.inflight.lock().len() < cap && !ctrl.halted() {
-            let mut raw = [0u8; SQE_SIZE as usize];
-            if let Err(fault) = ctrl.dma.read(sq.base + u64::from(head) * SQE_SIZE, &mut raw) {
-                ctrl.fatal(&format!("command fetch from SQ {} failed: {fault}", sq.id));
-                break;
+        // Fetch and execute what the host submitted.
+        let tail = sq.tail();
+        if head != tail {
+            let room = cap.saturating_sub(sq.inflight.lock().len());
+            if room > 0 {
+                head = fetch(ctrl, sq, (head, tail), room, &mut sqes, &mut pass);
+                progressed = true;
             }
-            head = (head + 1) % sq.size;
-            sq.head.store(head, Ordering::Relaxed);
-            let Ok(cmd) = Command::read_from_bytes(&raw) else { continue };
-            fetched(ctrl, sq, cmd);
-            progressed = true;
         }
         // Complete what is due.
-        loop {
-            if sq.stop.load(Ordering::Acquire) || sq.delete.load(Ordering::Acquire) || ctrl.halted() {
-                break;
-            }
-            let next = sq.inflight.lock().pop_due(Instant::now());
+        let mut now = None;
+        let mut due = 0;
+        while due < FETCH_BATCH
+            && !sq.stop.load(Ordering::Acquire)
+            && !sq.delete.load(Ordering::Acquire)
+            && !ctrl.halted()
+        {
+            let next = {
+                let mut inflight = sq.inflight.lock();
+                if inflight.is_empty() {
+                    None
+                } else {
+                    inflight.pop_due(*now.get_or_insert_with(Instant::now))
+                }
+            };
             let Some(p) = next else { break };
-            complete(ctrl, sq, p);
+            if let Some(d) = complete(ctrl, sq, &p, &mut pass.stores) {
+                pass.push(ctrl, sq, d);
+            }
+            due += 1;
             progressed = true;
         }
+        // Post the rest of the pass's completions (those of commands
+        // executed before a fatal error or hang included, as they
+        // completed before it).
+        pass.stores.clear();
+        progressed |= pass.post(ctrl, sq);
         if progressed {
             continue;
         }
@@ -421,24 +348,73 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
         let irq_due = sq.cq.flush_irq(ctrl, now);
         let due = sq.inflight.lock().next_due();
         let deadline = [irq_due, due].into_iter().flatten().min();
-        if deadline.is_none_or(|d| d > now + SPIN) {
-            let spin_until = now + SPIN;
-            while Instant::now() < spin_until && sq.tail.load(Ordering::SeqCst) == head {
-                std::hint::spin_loop();
-            }
-            if sq.tail.load(Ordering::SeqCst) != head {
-                continue;
-            }
+        if deadline.is_none_or(|d| d > now + SPIN) && spin_for_doorbell(sq, head, now + SPIN) {
+            continue;
         }
         park(sq, deadline.or(Some(now + MAX_PARK)));
     }
     tracing::debug!(sqid = sq.id, "queue worker stopped");
 }
 
+/// Fetches up to `room` entries between `head` and `tail` (at most up to
+/// the end of the ring and `sqes.len()`) into `sqes` with one DMA batch and
+/// hands each to [`fetched`]; returns the new head.
+fn fetch(
+    ctrl: &Arc<Controller>,
+    sq: &Arc<Sq>,
+    (mut head, tail): (u32, u32),
+    room: usize,
+    sqes: &mut [Command],
+    pass: &mut Pass,
+) -> u32 {
+    let ahead = if tail > head { tail - head } else { sq.size - head };
+    let mut n = (ahead as usize).min(room).min(sqes.len());
+    {
+        let mut dma = ctrl.dma.batch();
+        let at = sq.base + u64::from(head) * SQE_SIZE;
+        if dma.read(at, sqes[..n].as_mut_bytes()).is_err() {
+            // The entries need not share one mapping: fetch just the first
+            // on its own, so a fault is reported for the entry that has it.
+            n = 1;
+            if let Err(fault) = dma.read(at, sqes[0].as_mut_bytes()) {
+                drop(dma);
+                ctrl.fatal(&format!("command fetch from SQ {} failed: {fault}", sq.id));
+                return head;
+            }
+        }
+    }
+    for cmd in &sqes[..n] {
+        if ctrl.halted() {
+            break;
+        }
+        head = (head + 1) % sq.size;
+        sq.head.store(head, Ordering::Relaxed);
+        fetched(ctrl, sq, cmd, pass);
+    }
+    head
+}
+
+/// Spins until the host rings a tail other than `head` (true) or `until`
+/// passes (false).
+fn spin_for_doorbell(sq: &Sq, head: u32, until: Instant) -> bool {
+    loop {
+        // The clock is read once per 64 looks at the tail.
+        for _ in 0..64 {
+            if sq.tail() != head {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if Instant::now() >= until {
+            return sq.tail() != head;
+        }
+    }
+}
+
 fn park(sq: &Sq, until: Option<Instant>) {
-    sq.waker.sleeping.store(true, Ordering::SeqCst);
-    let head = sq.head.load(Ordering::Relaxed);
-    let work = sq.tail.load(Ordering::SeqCst) != head
+    let waker = &sq.doorbell.waker;
+    waker.sleeping.store(true, Ordering::SeqCst);
+    let work = sq.tail() != sq.head()
         || sq.stop.load(Ordering::SeqCst)
         || sq.delete.load(Ordering::SeqCst)
         || !sq.injected.lock().is_empty();
@@ -450,17 +426,18 @@ fn park(sq: &Sq, until: Option<Instant>) {
             std::thread::park_timeout(until - now);
         }
     }
-    sq.waker.sleeping.store(false, Ordering::SeqCst);
+    waker.sleeping.store(false, Ordering::SeqCst);
 }
 
-/// A fetched command: apply fault injection, then execute now or hold it
-/// for its latency.
-fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: Command) {
+/// A fetched command: apply fault injection, then execute now (its
+/// completion joins the pass's next burst) or hold it for its latency.
+fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: &Command, pass: &mut Pass) {
     use crate::faults::FaultAction;
     let admin = sq.id == 0;
-    let mut pending = Pending { cmd, action: PendingAction::Execute, drop_completion: false, corrupt: false };
+    let mut pending =
+        Pending { cmd: *cmd, action: PendingAction::Execute, drop_completion: false, corrupt: false };
     let mut extra = Duration::ZERO;
-    match ctrl.faults.evaluate(sq.id, &cmd) {
+    match ctrl.faults.evaluate(sq.id, cmd) {
         None => {}
         Some(FaultAction::Status { status, dnr }) => pending.action = PendingAction::Status { status, dnr },
         Some(FaultAction::Delay(d)) => extra = d,
@@ -477,26 +454,26 @@ fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: Command) {
     }
     let latency = ctrl.cfg.latency.latency(admin, cmd.opcode()) + extra;
     if latency.is_zero() {
-        complete(ctrl, sq, pending);
+        if let Some(d) = complete(ctrl, sq, &pending, &mut pass.stores) {
+            pass.push(ctrl, sq, d);
+        }
     } else {
         sq.inflight.lock().insert(Instant::now() + latency, pending);
     }
 }
 
-/// A command whose time has come: execute it and post the completion.
-fn complete(ctrl: &Arc<Controller>, sq: &Arc<Sq>, p: Pending) {
+/// A command whose time has come: execute it; returns the completion to
+/// post (none when it stays pending or fault injection drops it).
+fn complete(ctrl: &Arc<Controller>, sq: &Arc<Sq>, p: &Pending, stores: &mut NsCache) -> Option<Done> {
     let cid = p.cmd.cid();
     let (outcome, lba) = match p.action {
         PendingAction::Status { status, dnr } => (Outcome { status, dnr, dw0: 0 }, None),
         PendingAction::Aborted => (Outcome::err(Status::COMMAND_ABORT_REQUESTED), None),
         PendingAction::Execute => {
             if sq.id == 0 {
-                match crate::admin::execute(ctrl, sq, &p.cmd) {
-                    Some(o) => (o, None),
-                    None => return,
-                }
+                (crate::admin::execute(ctrl, sq, &p.cmd)?, None)
             } else {
-                ctrl.execute_io(&p.cmd, p.corrupt)
+                ctrl.execute_io(&p.cmd, p.corrupt, stores)
             }
         }
     };
@@ -508,7 +485,7 @@ fn complete(ctrl: &Arc<Controller>, sq: &Arc<Sq>, p: Pending) {
     }
     if p.drop_completion {
         tracing::debug!(sqid = sq.id, cid, "completion dropped by fault injection");
-        return;
+        return None;
     }
-    sq.cq.post(ctrl, sq, cid, outcome.status, outcome.dnr, outcome.dw0);
+    Some(Done { cid, status: outcome.status, dnr: outcome.dnr, dw0: outcome.dw0 })
 }

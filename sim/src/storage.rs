@@ -65,6 +65,15 @@ const ENTRY_OVERHEAD: u64 = 48;
 /// looking every chunk of the range up.
 const SCAN_THRESHOLD: u64 = 1024;
 
+/// A namespace's block size and capacity at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// Block size in bytes.
+    pub lba_size: u32,
+    /// Number of blocks.
+    pub nlb: u64,
+}
+
 /// Whether the store keeps data at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DataMode {
@@ -221,6 +230,12 @@ impl NamespaceStore {
             store.restore_marks(saved);
         }
         Ok(store)
+    }
+
+    /// Block size and number of blocks, read together.
+    pub fn shape(&self) -> Shape {
+        let g = self.geometry.read();
+        Shape { lba_size: g.lba_size, nlb: g.nlb }
     }
 
     /// Block size in bytes.

@@ -47,8 +47,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Consecutive idle iterations before the loop starts yielding the CPU.
+/// Spins (idle iterations, or looks at the CQ while waiting for the
+/// device) before the loop starts yielding the CPU.
 const SPINS_BEFORE_YIELD: u32 = 256;
+/// Looks at the CQ per idle iteration before polling again (the poll
+/// also reads the clock and scans for timeouts).
+const IDLE_PEEKS: u32 = 32;
 
 /// Everything a worker thread starts from.
 pub(crate) struct WorkerSetup<'a> {
@@ -341,6 +345,13 @@ impl<'a> Worker<'a> {
                 }
                 _ if idle > SPINS_BEFORE_YIELD => {
                     std::thread::yield_now();
+                    fresh = false;
+                }
+                // Waiting for the device only: watch the CQ, not the clock.
+                None if qp.outstanding() > 0 => {
+                    qp.spin_until_ready(IDLE_PEEKS);
+                    // Each peek counts as a spin towards yielding.
+                    idle += IDLE_PEEKS - 1;
                     fresh = false;
                 }
                 _ => std::hint::spin_loop(),

@@ -198,6 +198,8 @@ pub struct QueuePair {
     dead: bool,
     vector: Option<u16>,
     timeout: Duration,
+    /// `timeout` in nanoseconds (saturated), for the submission path.
+    timeout_ns: u64,
     base: Instant,
     last_ns: u64,
     cq_db_batch: usize,
@@ -290,6 +292,7 @@ impl QueuePair {
             dead: false,
             vector,
             timeout,
+            timeout_ns: duration_ns(timeout),
             base,
             last_ns: 0,
             cq_db_batch: 1,
@@ -351,6 +354,7 @@ impl QueuePair {
     /// Sets the default per-command timeout.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
+        self.timeout_ns = duration_ns(timeout);
     }
 
     /// The interrupt vector of the CQ, if it was created with interrupts.
@@ -641,6 +645,11 @@ impl QueuePair {
         let mut noop = |_: u64, _: &Completion, _: u64| {};
         self.abort_all(&mut noop, true);
     }
+}
+
+/// `d` in nanoseconds, saturated at `u64::MAX`.
+fn duration_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Completion dword 1 of synthesized completions ("HOST").

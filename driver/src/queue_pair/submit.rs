@@ -13,8 +13,11 @@ use std::time::Duration;
 
 impl QueuePair {
     fn deadline(&self, now: u64, timeout: Option<Duration>) -> u64 {
-        let t = timeout.unwrap_or(self.timeout);
-        now.saturating_add(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX))
+        let ns = match timeout {
+            Some(t) => super::duration_ns(t),
+            None => self.timeout_ns,
+        };
+        now.saturating_add(ns)
     }
 
     pub(super) fn submit_inner(

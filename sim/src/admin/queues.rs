@@ -128,7 +128,7 @@ pub(crate) fn delete_sq(ctrl: &Controller, cmd: &Command) -> AdminResult {
         }
     };
     sq.delete.store(true, Ordering::SeqCst);
-    sq.waker.force();
+    sq.wake();
     sq.join();
     sq.detach();
     tracing::debug!(sqid = qid, "I/O submission queue deleted");
@@ -166,7 +166,7 @@ pub(crate) fn abort(ctrl: &Controller, cmd: &Command) -> AdminResult {
     };
     let aborted = sq.inflight.lock().abort(cid, Instant::now());
     if aborted {
-        sq.waker.force();
+        sq.wake();
         tracing::debug!(sqid, cid, "command aborted");
         Ok(0)
     } else {
