@@ -36,24 +36,6 @@ pub fn next_write_token() -> u64 {
 }
 
 /// Stamps `block` with `lba` (bytes 0..8) and `token` (bytes 8..16); blocks
-/// Asks the CPU to start loading `bytes` into cache. The CRC of one block
-/// is a serial chain, so its cache misses are not overlapped; loading the
-/// next block while this one is hashed keeps checks of blocks that come
-/// from DRAM (or a device's DMA) close to the in-cache rate.
-#[inline]
-fn prefetch(bytes: &[u8]) {
-    #[cfg(target_arch = "x86_64")]
-    for offset in (0..bytes.len()).step_by(64) {
-        let line = bytes.as_ptr().wrapping_add(offset);
-        // SAFETY: SSE is part of the x86_64 baseline, so the instruction
-        // exists; a prefetch is a hint that never faults or changes memory,
-        // and the address is inside a live slice.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = bytes;
-}
-
 /// shorter than 16 bytes get as much as fits.
 pub fn stamp_block(block: &mut [u8], lba: u64, token: u64) {
     let mut stamp = [0u8; 16];
@@ -366,9 +348,6 @@ impl VerifyMap {
                 let (bidx, off) = Self::split(lba);
                 if bidx != idx {
                     break;
-                }
-                if let Some(next) = data.get((i + 1) * lba_size..(i + 2) * lba_size) {
-                    prefetch(next);
                 }
                 let value = chunk.map_or(default, |c| c[off].load(Ordering::Relaxed));
                 if let Err(m) = Self::check_expected(lba, block, Expectation::decode(value)) {
