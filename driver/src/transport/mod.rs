@@ -6,6 +6,7 @@
 //! Backends: [`sim::SimTransport`] (the in-process simulator) and
 //! [`vfio::VfioTransport`] (a PCI function bound to vfio-pci).
 
+mod host_pages;
 pub mod iova;
 pub mod sim;
 pub mod vfio;

@@ -7,6 +7,7 @@
 //! guard page follows every allocation so a device overrun faults instead of
 //! reaching the next buffer).
 
+use super::host_pages;
 pub use super::iova::IovaAllocator;
 use super::{DmaRegion, Transport, TransportError};
 use crate::PAGE_SIZE;
@@ -59,6 +60,30 @@ impl SimTransport {
 
     fn layout(len: usize) -> Option<Layout> {
         Layout::from_size_align(len, PAGE_SIZE).ok()
+    }
+
+    /// Zeroed, page-aligned host memory of `len` (whole pages) bytes: from
+    /// the heap below 2 MiB, on 2 MiB pages (when the kernel grants them)
+    /// from there up, as the VFIO transport's large buffers are.
+    fn alloc_host(len: usize) -> Option<NonNull<u8>> {
+        if len >= host_pages::HUGE_PAGE {
+            return host_pages::map(len);
+        }
+        let layout = Self::layout(len)?;
+        // SAFETY: `layout` has a non-zero size (at least one page).
+        NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })
+    }
+
+    /// # Safety
+    /// `host` must come from `alloc_host(len)` and be used by nothing any more.
+    unsafe fn free_host(host: NonNull<u8>, len: usize) {
+        if len >= host_pages::HUGE_PAGE {
+            // SAFETY: guaranteed by the caller.
+            unsafe { host_pages::unmap(host, len) };
+        } else if let Some(layout) = Self::layout(len) {
+            // SAFETY: guaranteed by the caller: allocated with this layout.
+            unsafe { std::alloc::dealloc(host.as_ptr(), layout) };
+        }
     }
 
     /// Finds the MSI-X capability in configuration space; returns its offset.
@@ -117,15 +142,13 @@ impl Transport for SimTransport {
         let fail = |reason: &str| TransportError::DmaAlloc { len, reason: reason.to_string() };
         let rounded =
             len.max(1).checked_next_multiple_of(PAGE_SIZE).ok_or_else(|| fail("length overflows"))?;
-        let layout = Self::layout(rounded).ok_or_else(|| fail("invalid layout"))?;
-        // SAFETY: `layout` has a non-zero size (at least one page).
-        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
-        let host = NonNull::new(ptr).ok_or_else(|| fail("host allocator returned null"))?;
+        let host = Self::alloc_host(rounded).ok_or_else(|| fail("host memory allocation failed"))?;
+        let ptr = host.as_ptr();
         // One unmapped guard page after the region.
         let span = rounded as u64 + PAGE_SIZE as u64;
         let Some(iova) = self.iova.lock().alloc(span) else {
-            // SAFETY: `ptr` was allocated above with `layout` and never shared.
-            unsafe { std::alloc::dealloc(ptr, layout) };
+            // SAFETY: allocated above with `rounded` bytes and never shared.
+            unsafe { Self::free_host(host, rounded) };
             return Err(fail("IOVA space exhausted"));
         };
         // SAFETY: `host..host + rounded` is a live allocation owned by this
@@ -135,7 +158,7 @@ impl Transport for SimTransport {
         if !mapped {
             self.iova.lock().free(iova, span);
             // SAFETY: as above; the memory was never mapped.
-            unsafe { std::alloc::dealloc(ptr, layout) };
+            unsafe { Self::free_host(host, rounded) };
             return Err(fail("the device refused the IOVA mapping (overlap)"));
         }
         Ok(DmaRegion { host, iova, len: rounded })
@@ -147,11 +170,10 @@ impl Transport for SimTransport {
             return;
         }
         self.iova.lock().free(region.iova, region.len as u64 + PAGE_SIZE as u64);
-        let Some(layout) = Self::layout(region.len) else { return };
         // SAFETY: `region` came from `dma_alloc`, which allocated exactly
-        // `region.len` bytes with page alignment; the unmap above guarantees
+        // `region.len` bytes with `alloc_host`; the unmap above guarantees
         // the device no longer accesses it, and the region handle is consumed.
-        unsafe { std::alloc::dealloc(region.host.as_ptr(), layout) };
+        unsafe { Self::free_host(region.host, region.len) };
     }
 
     fn enable_msix(&self, vectors: u16) -> Result<u16, TransportError> {
