@@ -124,7 +124,6 @@ pub(crate) struct Controller {
     /// Incremented by every reset; delayed work checks it.
     pub generation: AtomicU64,
     halt: AtomicU8,
-    /// The queues.
     /// The queues. Every doorbell write takes this lock (a shared read),
     /// so it sits on cache lines of its own.
     pub queues: Padded<RwLock<QueueTable>>,
@@ -154,7 +153,6 @@ pub(crate) struct Controller {
     pub sanitizing: AtomicBool,
     /// Lifetime counters.
     pub health: Health,
-    /// I/O counters.
     /// I/O counters, updated by the queue workers on every command (on
     /// cache lines of their own).
     pub io_counters: Padded<IoCounters>,

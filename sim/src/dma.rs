@@ -211,18 +211,6 @@ impl DmaSpace {
         self.read(iova, &mut bytes)?;
         Ok(u64::from_le_bytes(bytes))
     }
-
-    /// Writes a 16-byte completion entry whose last dword holds the phase tag.
-    ///
-    /// The first 12 bytes are written before the final dword, with a release
-    /// fence between, so a host that polls the phase tag never sees a new
-    /// phase with stale contents.
-    pub fn write_completion(&self, iova: u64, entry: &[u8; 16]) -> Result<(), DmaFault> {
-        self.with_range(iova, 16, |host| {
-            // SAFETY: the 16-byte range is inside a live mapping (see `read`).
-            unsafe { store_completions(host, std::slice::from_ref(entry)) }
-        })
-    }
 }
 
 /// Several device accesses under one hold of the window's lock.
@@ -269,7 +257,8 @@ impl DmaBatch<'_> {
     }
 
     /// Writes consecutive 16-byte completion entries starting at `iova`,
-    /// each one's phase dword last (see [`DmaSpace::write_completion`]).
+    /// each one's phase dword last, after a release fence, so a host that
+    /// polls the phase tag never sees a new phase with stale contents.
     pub fn write_completions(&mut self, iova: u64, entries: &[[u8; 16]]) -> Result<(), DmaFault> {
         let host = self.range(iova, entries.len() * 16)?;
         // SAFETY: the whole range is inside a mapping kept alive by the

@@ -11,8 +11,9 @@
 //! A worker works in passes: it reads the tail once, fetches the new
 //! entries up to the end of the ring with one DMA batch, executes them,
 //! and posts their completions in bursts of up to [`POST_BATCH`], so the
-//! host can reap the first ones while the worker executes the rest. Fields the host's doorbell
-//! writes and fields the worker writes sit on separate cache lines.
+//! host can reap the first ones while the worker executes the rest. Fields
+//! the host's doorbell writes and fields the worker writes sit on separate
+//! cache lines.
 
 mod cq;
 

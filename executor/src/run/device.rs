@@ -95,14 +95,17 @@ fn mask(width: u32) -> u64 {
     if width >= 64 { u64::MAX } else { (1u64 << width) - 1 }
 }
 
+/// The fields of `raw` laid out as `(name, lowest bit, width)`, by name.
+fn fields_of(layout: &[(&str, u32, u32)], raw: u64) -> Map<String, Value> {
+    layout
+        .iter()
+        .map(|&(name, shift, width)| (name.to_string(), Value::from((raw >> shift) & mask(width))))
+        .collect()
+}
+
 /// The named fields of a feature dword.
 pub fn feature_fields(fid: u8, dword: u32) -> Map<String, Value> {
-    feature_layout(fid)
-        .iter()
-        .map(|&(name, shift, width)| {
-            (name.to_string(), Value::from((u64::from(dword) >> shift) & mask(width)))
-        })
-        .collect()
+    fields_of(feature_layout(fid), u64::from(dword))
 }
 
 /// Sets the field `name` of a feature dword; `None` if the feature has no
@@ -157,10 +160,7 @@ pub fn register_layout(register: &str) -> &'static [(&'static str, u32, u32)] {
 
 /// The named fields of register `register` holding `raw`.
 pub fn register_json(register: &str, raw: u64) -> Map<String, Value> {
-    register_layout(register)
-        .iter()
-        .map(|&(name, shift, width)| (name.to_string(), Value::from((raw >> shift) & mask(width))))
-        .collect()
+    fields_of(register_layout(register), raw)
 }
 
 /// Why a register access was refused.

@@ -168,9 +168,7 @@ impl Cq {
                 st.phase = !st.phase;
             }
             if self.ien {
-                for _ in 0..n {
-                    self.after_post(ctrl, &mut st);
-                }
+                self.after_posts(ctrl, &mut st, n);
             }
             done = &done[n..];
         }
@@ -193,20 +191,24 @@ impl Cq {
         self.host.full_waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
-    fn after_post(&self, ctrl: &Controller, st: &mut CqState) {
+    /// Interrupts for `n` entries just posted: one message per entry
+    /// without coalescing, else one per aggregation threshold crossed.
+    fn after_posts(&self, ctrl: &Controller, st: &mut CqState, n: usize) {
         let (thr, time) = ctrl.coalescing(self.iv);
-        if self.id == 0 || (thr == 0 && time == 0) {
-            ctrl.irq.signal(self.iv);
-            return;
-        }
-        st.pending_irq += 1;
-        if st.first_pending.is_none() {
-            st.first_pending = Some(Instant::now());
-        }
-        if st.pending_irq > u32::from(thr) {
-            st.pending_irq = 0;
-            st.first_pending = None;
-            ctrl.irq.signal(self.iv);
+        for _ in 0..n {
+            if self.id == 0 || (thr == 0 && time == 0) {
+                ctrl.irq.signal(self.iv);
+                continue;
+            }
+            st.pending_irq += 1;
+            if st.first_pending.is_none() {
+                st.first_pending = Some(Instant::now());
+            }
+            if st.pending_irq > u32::from(thr) {
+                st.pending_irq = 0;
+                st.first_pending = None;
+                ctrl.irq.signal(self.iv);
+            }
         }
     }
 
