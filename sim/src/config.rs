@@ -132,8 +132,29 @@ pub struct SimConfig {
     /// Where namespace images, counters and firmware slots persist; `None`
     /// keeps everything in memory.
     pub storage: Option<Storage>,
+    /// Whether a file-backed device may create its image set or must open
+    /// an existing one (the `create` key).
+    pub create: CreateMode,
+    /// Whether `namespaces` was chosen explicitly (the `capacity`, `nssize`,
+    /// `lba` or `namespaces` key): a file-backed device then refuses an
+    /// image set whose stored namespaces differ, instead of using the
+    /// stored layout.
+    pub explicit_layout: bool,
     /// Seed for identifiers (EUI64, NGUID, UUID) and anything random.
     pub seed: u64,
+}
+
+/// Whether opening a file-backed device may create its image set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CreateMode {
+    /// Open the image set when it exists, create it where nothing exists
+    /// (`create=auto`, the default).
+    #[default]
+    Auto,
+    /// Create a new image set; refuse when one exists (`create=yes`).
+    New,
+    /// Open an existing image set; refuse when there is none (`create=no`).
+    Existing,
 }
 
 /// Where a file-backed simulator keeps its media and state.
@@ -161,6 +182,16 @@ impl Storage {
         match self {
             Storage::Dir(dir) => dir.join("state.json"),
             Storage::File(file) => suffixed(file, ".state.json"),
+        }
+    }
+
+    /// Path of the lock file that marks the image set as in use: `lock` in
+    /// the directory, `<file>.lock` beside an image file. It holds the PID
+    /// of the process that has the device open.
+    pub fn lock_path(&self) -> PathBuf {
+        match self {
+            Storage::Dir(dir) => dir.join("lock"),
+            Storage::File(file) => suffixed(file, ".lock"),
         }
     }
 
@@ -209,6 +240,8 @@ impl Default for SimConfig {
             self_test_extended: Duration::from_secs(2),
             sanitize_duration: Duration::from_millis(500),
             storage: None,
+            create: CreateMode::Auto,
+            explicit_layout: false,
             seed: 0x5EED_0F51_0000_0001,
         }
     }
@@ -232,6 +265,7 @@ pub const VALID_KEYS: &[&str] = &[
     "data",
     "dir",
     "file",
+    "create",
     "vwc",
     "ready",
     "seed",
@@ -419,6 +453,14 @@ impl SimConfig {
                     }
                     cfg.storage = Some(Storage::File(PathBuf::from(value)));
                 }
+                "create" => {
+                    cfg.create = match value.to_ascii_lowercase().as_str() {
+                        "auto" => CreateMode::Auto,
+                        "yes" | "on" | "true" => CreateMode::New,
+                        "no" | "off" | "false" => CreateMode::Existing,
+                        _ => return Err(bad(&key, value, "expected auto, yes or no")),
+                    }
+                }
                 "vwc" => cfg.volatile_write_cache = parse_bool(&key, value)?,
                 "ready" => {
                     cfg.ready_delay = parse_duration(value)
@@ -428,6 +470,7 @@ impl SimConfig {
                 _ => return Err(ConfigError::UnknownKey { key }),
             }
         }
+        cfg.explicit_layout = capacity.is_some() || nssize.is_some() || lba.is_some() || count.is_some();
         let lba = lba.unwrap_or(512);
         let count = count.unwrap_or(1);
         if capacity.is_some() || nssize.is_some() || lba != 512 || count != 1 {
@@ -599,6 +642,21 @@ mod tests {
         assert_eq!(cfg.ready_delay, Duration::from_millis(5));
         assert_eq!(cfg.seed, 16);
         assert_eq!(cfg.max_namespaces, 4);
+    }
+
+    #[test]
+    fn create_and_explicit_layout() {
+        let cfg = SimConfig::from_params("file=d.img").unwrap();
+        assert_eq!((cfg.create, cfg.explicit_layout), (CreateMode::Auto, false));
+        assert_eq!(cfg.storage.unwrap().lock_path(), PathBuf::from("d.img.lock"));
+        assert_eq!(SimConfig::from_params("create=yes").unwrap().create, CreateMode::New);
+        assert_eq!(SimConfig::from_params("create=no").unwrap().create, CreateMode::Existing);
+        let e = SimConfig::from_params("create=maybe").unwrap_err().to_string();
+        assert!(e.contains("create") && e.contains("auto, yes or no"), "{e}");
+        for key in ["lba=512", "capacity=1G", "nssize=1G", "namespaces=1"] {
+            assert!(SimConfig::from_params(key).unwrap().explicit_layout, "{key}");
+        }
+        assert_eq!(Storage::Dir(PathBuf::from("set")).lock_path(), PathBuf::from("set/lock"));
     }
 
     #[test]

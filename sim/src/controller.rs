@@ -157,6 +157,9 @@ pub(crate) struct Controller {
     /// cache lines of their own).
     pub io_counters: Padded<IoCounters>,
     persist_lock: Mutex<()>,
+    /// The lock of a file-backed device's image set, released when the
+    /// controller is dropped (after the last `persist`).
+    _image_lock: Option<crate::image::ImageLock>,
 }
 
 impl Controller {
@@ -167,15 +170,12 @@ impl Controller {
         irq: Arc<InterruptController>,
         faults: Arc<FaultInjector>,
     ) -> Result<Arc<Controller>, SimError> {
-        let saved = match &cfg.storage {
+        let (image_lock, saved) = match &cfg.storage {
             Some(storage) => {
-                if let Some(dir) = storage.parent_dir() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| SimError::Io { path: dir.to_path_buf(), source: e })?;
-                }
-                crate::health::load_state(storage)?
+                let (lock, saved) = crate::image::open(&cfg, storage)?;
+                (Some(lock), saved)
             }
-            None => None,
+            None => (None, None),
         };
         let (ns, fw, mut counters, clean) = match &saved {
             Some(state) => (
@@ -226,6 +226,7 @@ impl Controller {
             sanitizing: AtomicBool::new(false),
             io_counters: Padded(io_counters),
             persist_lock: Mutex::new(()),
+            _image_lock: image_lock,
         });
         ctrl.apply_write_cache();
         ctrl.persist(false);

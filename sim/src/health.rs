@@ -158,16 +158,34 @@ pub struct PersistedState {
 /// Current `state.json` format version.
 pub const STATE_VERSION: u32 = 1;
 
+/// The largest `state.json` read.
+const MAX_STATE_BYTES: u64 = 16 << 20;
+
 /// Loads the persisted state of `storage`; `Ok(None)` when there is none yet.
+/// A state path that is not a regular file, is too large or does not parse
+/// as a simulator state is an error naming it.
 pub fn load_state(storage: &Storage) -> Result<Option<PersistedState>, crate::SimError> {
     let path = storage.state_path();
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if !meta.file_type().is_file() => {
+            return Err(crate::SimError::State { path, reason: "not a regular file".into() });
+        }
+        Ok(meta) if meta.len() > MAX_STATE_BYTES => {
+            return Err(crate::SimError::State {
+                path,
+                reason: format!("{} bytes is larger than a state file can be", meta.len()),
+            });
+        }
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(crate::SimError::Io { path, source: e }),
-    };
-    let state: PersistedState = serde_json::from_str(&text)
-        .map_err(|e| crate::SimError::State { path: path.clone(), reason: e.to_string() })?;
+    }
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| crate::SimError::Io { path: path.clone(), source: e })?;
+    let state: PersistedState = serde_json::from_str(&text).map_err(|e| crate::SimError::State {
+        path: path.clone(),
+        reason: format!("not an nvmeplan simulator state file: {e}"),
+    })?;
     if state.version != STATE_VERSION {
         return Err(crate::SimError::State {
             path,
@@ -177,16 +195,14 @@ pub fn load_state(storage: &Storage) -> Result<Option<PersistedState>, crate::Si
     Ok(Some(state))
 }
 
-/// Writes `state` for `storage` atomically (temporary file + rename).
+/// Writes `state` for `storage` atomically and durably (a synced temporary
+/// file renamed over the old one, then the directory synced).
 pub fn save_state(storage: &Storage, state: &PersistedState) -> Result<(), crate::SimError> {
     let path = storage.state_path();
-    let mut tmp = path.clone().into_os_string();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
     let text = serde_json::to_string_pretty(state)
         .map_err(|e| crate::SimError::State { path: path.clone(), reason: e.to_string() })?;
-    std::fs::write(&tmp, text).map_err(|e| crate::SimError::Io { path: tmp.clone(), source: e })?;
-    std::fs::rename(&tmp, &path).map_err(|e| crate::SimError::Io { path, source: e })
+    crate::durable::replace_file(&path, text.as_bytes())
+        .map_err(|e| crate::SimError::Io { path: e.path, source: e.source })
 }
 
 #[cfg(test)]
@@ -214,10 +230,28 @@ mod tests {
             next_id_seed: 2,
             clean_power_off: true,
         };
+        crate::durable::take_events();
         save_state(&storage, &state).unwrap();
+        let state_path = storage.state_path();
+        let mut tmp = state_path.clone().into_os_string();
+        tmp.push(".tmp");
+        assert_eq!(
+            crate::durable::take_events(),
+            vec![
+                crate::durable::Event::SyncFile(tmp.into()),
+                crate::durable::Event::Rename(state_path),
+                crate::durable::Event::SyncDir(dir.path().to_path_buf()),
+            ],
+            "state.json is synced before its rename, and the directory after it"
+        );
         assert_eq!(load_state(&storage).unwrap(), Some(state));
         std::fs::write(storage.state_path(), "{").unwrap();
-        assert!(load_state(&storage).is_err());
+        let err = load_state(&storage).unwrap_err().to_string();
+        assert!(err.contains("state.json") && err.contains("not an nvmeplan simulator state"), "{err}");
+        std::fs::remove_file(storage.state_path()).unwrap();
+        std::fs::create_dir(storage.state_path()).unwrap();
+        let err = load_state(&storage).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
     }
 
     #[test]

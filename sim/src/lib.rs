@@ -24,12 +24,14 @@ pub(crate) mod admin;
 pub mod config;
 pub(crate) mod controller;
 pub mod device;
+pub(crate) mod durable;
 pub mod firmware;
 pub mod health;
+pub(crate) mod image;
 pub(crate) mod latency;
 pub(crate) mod queues;
 
-pub use config::{ConfigError, LatencyModel, NamespaceConfig, SimConfig, Storage};
+pub use config::{ConfigError, CreateMode, LatencyModel, NamespaceConfig, SimConfig, Storage};
 pub use device::SimDevice;
 pub use dma::{DmaFault, DmaSpace};
 pub use faults::{FaultAction, FaultInjector};
@@ -54,6 +56,26 @@ pub enum SimError {
         path: PathBuf,
         /// The underlying error.
         source: std::io::Error,
+    },
+    /// Another device (in this or another process) has the image set open.
+    #[error("{}: the simulator image is in use by {}", path.display(), match pid {
+        Some(pid) => format!("PID {pid}"),
+        None => "another process".to_string(),
+    })]
+    InUse {
+        /// The lock file of the image set.
+        path: PathBuf,
+        /// The process holding it, when the lock file names one.
+        pid: Option<u32>,
+    },
+    /// A path of the image set cannot be used: not an image of ours, a
+    /// missing directory, a layout that contradicts the stored one.
+    #[error("{}: {reason}", path.display())]
+    Image {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The saved state file is unusable.
     #[error("{}: invalid simulator state: {reason}", path.display())]

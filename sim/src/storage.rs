@@ -121,6 +121,15 @@ pub enum StorageError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// An existing file is not one the store may use as it is (not a
+    /// regular file, another size), or a directory it needs is missing.
+    #[error("{}: {reason}", path.display())]
+    Refused {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The uncorrectable-marks sidecar exists but does not parse.
     #[error("namespace marks file {path} is corrupt: {source}")]
     Marks {
@@ -216,8 +225,10 @@ impl NamespaceStore {
         Self::with_parts(Geometry::new(lba_size, nlb), mode, None)
     }
 
-    /// A namespace backed by the sparse file at `path`, created if missing
-    /// and resized to `nlb * lba_size` bytes.
+    /// A namespace backed by the sparse file at `path`: an existing regular
+    /// file of exactly `nlb * lba_size` bytes, or a new one created where
+    /// nothing exists (in an existing directory). Any other existing path
+    /// is refused: nothing is resized or overwritten.
     ///
     /// Data written earlier to the same path reads back; uncorrectable
     /// marks and an overwrite fill are restored from `<path>.marks` when
@@ -425,9 +436,17 @@ impl NamespaceStore {
         }
     }
 
-    /// Writes the cached data to the media, reporting the first failure.
+    /// Writes the cached data to the media, reporting the first failure;
+    /// a file store then syncs its image to stable storage (`fdatasync`).
     /// Chunks that fail to reach the file are marked uncorrectable.
     pub fn try_flush(&self) -> Result<(), StorageError> {
+        let written = self.write_back();
+        let synced = self.file.as_ref().map_or(Ok(()), FileBacking::sync);
+        written.and(synced)
+    }
+
+    /// Moves the write cache to the media (without syncing a file).
+    fn write_back(&self) -> Result<(), StorageError> {
         if self.cached_chunks.load(Ordering::Acquire) == 0 {
             return Ok(());
         }

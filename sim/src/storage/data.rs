@@ -65,7 +65,8 @@ impl NamespaceStore {
     /// Clears the uncorrectable marks of the written blocks. With the
     /// volatile write cache enabled and `fua` false the data goes to the
     /// cache; otherwise it goes to the media (and updates any cached copy)
-    /// and the blocks leave the overwrite fill.
+    /// and the blocks leave the overwrite fill. A FUA write to a file store
+    /// syncs the image (`fdatasync`) before it returns.
     /// Fails for a range beyond the namespace end or a failed file write.
     pub fn try_write(&self, slba: u64, data: &[u8], fua: bool) -> Result<(), StorageError> {
         let g = self.geometry.read();
@@ -100,6 +101,12 @@ impl NamespaceStore {
             // After the data is on the media: a concurrent read sees the
             // old pattern or the new data, never zeros.
             self.unfill(&g, slba, slba + nlb, true);
+        }
+        if fua
+            && result.is_ok()
+            && let Some(backing) = &self.file
+        {
+            result = backing.sync();
         }
         result
     }

@@ -1,10 +1,12 @@
 //! The backing file of a file-backed store and its sidecar.
 //!
-//! This module owns everything that touches the disk: opening and sizing
-//! the sparse image file, reading it (with the write cache consulted
-//! first), zeroing byte ranges of it (hole punching, or writing zeros
+//! This module owns everything that touches the disk: opening the sparse
+//! image file (or creating it where nothing exists: an existing file is
+//! never resized), reading it (with the write cache consulted first),
+//! syncing it, zeroing byte ranges of it (hole punching, or writing zeros
 //! where the filesystem cannot punch), and the `<path>.marks` sidecar that
-//! keeps the uncorrectable marks and the overwrite fill across a reopen.
+//! keeps the uncorrectable marks and the overwrite fill across a reopen
+//! (replaced atomically and durably).
 
 use super::fill::Fill;
 use super::geometry::Geometry;
@@ -16,6 +18,8 @@ use std::sync::atomic::Ordering;
 
 /// Size of the zero buffer used to clear ranges of a backing file.
 const ZERO_PIECE: usize = 1 << 20;
+/// The largest marks sidecar read.
+const MAX_MARKS_BYTES: u64 = 64 << 20;
 
 /// The open image file of a namespace.
 pub(super) struct FileBacking {
@@ -58,37 +62,78 @@ pub(super) fn file_size(path: &Path, lba_size: u32, nlb: u64) -> Result<u64, Sto
 }
 
 impl FileBacking {
-    /// Opens (creating if missing) and sizes the image at `path`, and reads
-    /// its sidecar when there is one.
+    /// Opens the image at `path`, or creates it where nothing exists, and
+    /// reads its sidecar when there is one.
+    ///
+    /// Nothing is ever resized or overwritten: an existing path must be a
+    /// regular file of exactly `nlb * lba_size` bytes, and a missing one is
+    /// created only inside an existing directory.
     pub(super) fn open(
         path: &Path,
         lba_size: u32,
         nlb: u64,
     ) -> Result<(FileBacking, Option<MarksFile>), StorageError> {
         let size = file_size(path, lba_size, nlb)?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| io_error(path, "open", e))?;
-        let current = file.metadata().map_err(|e| io_error(path, "read the size", e))?.len();
-        if current != size {
-            file.set_len(size).map_err(|e| io_error(path, format!("resize to {size} bytes"), e))?;
-        }
+        let refuse = |reason: String| StorageError::Refused { path: path.to_path_buf(), reason };
+        let file = match std::fs::symlink_metadata(path) {
+            Ok(meta) => {
+                if !meta.file_type().is_file() {
+                    return Err(refuse("exists but is not a regular file".into()));
+                }
+                if meta.len() != size {
+                    return Err(refuse(format!(
+                        "holds {} bytes, but {nlb} blocks of {lba_size} bytes need {size}; \
+                         nvmeplan does not resize an existing image",
+                        meta.len()
+                    )));
+                }
+                OpenOptions::new().read(true).write(true).open(path).map_err(|e| io_error(path, "open", e))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                if !parent.is_dir() {
+                    return Err(StorageError::Refused {
+                        path: parent.to_path_buf(),
+                        reason: format!("the directory for {} does not exist", path.display()),
+                    });
+                }
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+                    .map_err(|e| io_error(path, "create", e))?;
+                file.set_len(size).map_err(|e| io_error(path, format!("size to {size} bytes"), e))?;
+                file
+            }
+            Err(e) => return Err(io_error(path, "open", e)),
+        };
         let mut marks_path = path.as_os_str().to_owned();
         marks_path.push(".marks");
         let marks_path = PathBuf::from(marks_path);
-        let saved = match std::fs::read(&marks_path) {
-            Ok(bytes) => Some(
-                serde_json::from_slice(&bytes)
-                    .map_err(|source| StorageError::Marks { path: marks_path.clone(), source })?,
-            ),
+        let saved = match std::fs::symlink_metadata(&marks_path) {
+            Ok(meta) if !meta.file_type().is_file() || meta.len() > MAX_MARKS_BYTES => {
+                return Err(StorageError::Refused {
+                    path: marks_path,
+                    reason: format!("is not a regular file of at most {MAX_MARKS_BYTES} bytes"),
+                });
+            }
+            Ok(_) => {
+                let bytes = std::fs::read(&marks_path).map_err(|e| io_error(&marks_path, "read", e))?;
+                Some(
+                    serde_json::from_slice(&bytes)
+                        .map_err(|source| StorageError::Marks { path: marks_path.clone(), source })?,
+                )
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io_error(&marks_path, "read", e)),
         };
         Ok((FileBacking { file, path: path.to_path_buf(), marks_path }, saved))
+    }
+
+    /// Writes the image's data to stable storage.
+    pub(super) fn sync(&self) -> Result<(), StorageError> {
+        crate::durable::sync_data(&self.file, &self.path).map_err(|e| io_error(&self.path, "sync", e))
     }
 }
 
@@ -181,7 +226,9 @@ pub(super) fn save_marks_file(
     if marks.uncorrectable.is_empty() && marks.fill.is_none() {
         return match std::fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_error(path, "remove", e)),
-            _ => Ok(()),
+            Err(_) => Ok(()),
+            Ok(()) => crate::durable::sync_dir(path.parent().unwrap_or(Path::new(".")))
+                .map_err(|e| io_error(&e.path, e.op, e.source)),
         };
     }
     let saved = MarksFile {
@@ -192,11 +239,7 @@ pub(super) fn save_marks_file(
     };
     let text =
         serde_json::to_vec(&saved).map_err(|source| StorageError::Marks { path: path.clone(), source })?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text).map_err(|e| io_error(&tmp, "write", e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_error(path, "replace", e))
+    crate::durable::replace_file(path, &text).map_err(|e| io_error(&e.path, e.op, e.source))
 }
 
 /// Makes `[offset, offset + len)` of `file` read as zeros without changing

@@ -295,7 +295,8 @@ fn file_store_errors_name_the_path() {
     let missing = dir.path().join("no/such/dir/ns.img");
     let err = NamespaceStore::open_file(&missing, 512, 8).unwrap_err();
     assert!(err.to_string().contains("no/such/dir/ns.img"), "{err}");
-    assert!(err.to_string().contains("open"), "{err}");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    assert!(!dir.path().join("no").exists(), "no parent directory is created");
     let path = dir.path().join("ns.img");
     let err = NamespaceStore::open_file(&path, 4096, u64::MAX).unwrap_err();
     assert!(matches!(err, StorageError::Geometry { .. }), "{err}");
@@ -304,6 +305,52 @@ fn file_store_errors_name_the_path() {
     let err = NamespaceStore::open_file(&path, 512, 8).unwrap_err();
     assert!(matches!(err, StorageError::Marks { .. }), "{err}");
     assert!(err.to_string().contains("ns.img.marks"), "{err}");
+}
+
+#[test]
+fn file_store_never_resizes_or_opens_a_non_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ns.img");
+    std::fs::write(&path, vec![7u8; 1000]).unwrap();
+    let err = NamespaceStore::open_file(&path, 512, 8).unwrap_err().to_string();
+    assert!(err.contains("ns.img") && err.contains("holds 1000 bytes") && err.contains("4096"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), vec![7u8; 1000], "the file is left as it was");
+    let err = NamespaceStore::open_file(dir.path(), 512, 8).unwrap_err().to_string();
+    assert!(err.contains("not a regular file"), "{err}");
+    std::fs::write(&path, vec![7u8; 4096]).unwrap();
+    let store = NamespaceStore::open_file(&path, 512, 8).unwrap();
+    assert_eq!(read_vec(&store, 0, 1).unwrap(), vec![7u8; 512], "an image of the right size is opened as is");
+}
+
+#[test]
+fn file_store_flush_and_fua_reach_stable_storage() {
+    use crate::durable::{Event, take_events};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ns.img");
+    let store = NamespaceStore::open_file(&path, 512, 64).unwrap();
+    store.set_write_cache(true);
+    take_events();
+    store.write(0, &block(512, 1), false);
+    store.write(1, &block(512, 2), false);
+    assert_eq!(take_events(), vec![], "a cached write is not synced");
+    store.flush();
+    assert_eq!(take_events(), vec![Event::SyncFile(path.clone())], "a flush syncs the image");
+    store.write(2, &block(512, 3), true);
+    assert_eq!(take_events(), vec![Event::SyncFile(path.clone())], "a FUA write syncs the image");
+    store.set_write_cache(false);
+    take_events();
+    store.write(3, &block(512, 4), false);
+    store.flush();
+    assert_eq!(take_events(), vec![Event::SyncFile(path.clone())], "a flush syncs without a cache too");
+    store.mark_uncorrectable(5, 1);
+    let marks = dir.path().join("ns.img.marks");
+    let mut tmp = marks.clone().into_os_string();
+    tmp.push(".tmp");
+    assert_eq!(
+        take_events(),
+        vec![Event::SyncFile(tmp.into()), Event::Rename(marks), Event::SyncDir(dir.path().to_path_buf())],
+        "the marks sidecar is synced before its rename"
+    );
 }
 
 /// Whether the filesystem holding `dir` can punch holes.
