@@ -95,6 +95,8 @@ pub struct ValidatedPlan {
     pub vars: BTreeMap<String, Value>,
     /// The plan's defaults.
     pub defaults: Defaults,
+    /// How the run ends for the device.
+    pub finish: crate::plan::control::Finish,
     /// The steps, in order.
     pub steps: Vec<ResolvedStep>,
 }
@@ -285,6 +287,7 @@ mod tests {
             device: None,
             vars: [("blocks".to_string(), json!(8))].into(),
             defaults: Defaults::default(),
+            finish: Default::default(),
             steps: expand(&[s], &Defaults::default()),
         };
         let mut runtime = serde_json::Map::new();

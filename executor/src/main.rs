@@ -182,11 +182,13 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             eprint!("{}", nvmeplan::render_text(&report.diagnostics, &report.sources));
             invalid = true;
         } else if let Some(plan) = report.plan {
-            let uri = run::device_uri(&plan, args.device.as_deref());
-            if let Err(e) = run::device::check_uri(&uri) {
-                eprintln!("error: {e}");
-                return Ok(EXIT_PLAN_ERROR);
-            }
+            let uri = match run::run_device_uri(&plan, path, args.device.as_deref()) {
+                Ok(uri) => uri,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(EXIT_PLAN_ERROR);
+                }
+            };
             plans.push((path.clone(), plan, uri));
         }
     }

@@ -33,6 +33,21 @@ pub enum ShutdownKind {
     Abrupt,
 }
 
+/// How a run ends for its device (the plan's `finish`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Finish {
+    /// A normal shutdown notification, waiting for CSTS.SHST = complete, as a
+    /// careful host does before power off: the device keeps every write
+    /// and counts no unsafe shutdown.
+    #[default]
+    Shutdown,
+    /// The device is removed without a shutdown notification, as at a power
+    /// cut: the simulator loses writes still in its volatile write cache and
+    /// counts an unsafe shutdown at the next power-on.
+    PowerLoss,
+}
+
 /// Read or write a controller register or register field and check it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

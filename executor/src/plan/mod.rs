@@ -60,6 +60,11 @@ pub struct Plan {
     /// Defaults applied to every step.
     #[serde(default)]
     pub defaults: Defaults,
+    /// How the run ends for the device: `shutdown` (default, a normal
+    /// shutdown notification) or `power_loss` (no shutdown: the simulator
+    /// loses its volatile write cache and counts an unsafe shutdown).
+    #[serde(default)]
+    pub finish: control::Finish,
     /// The steps, run in order.
     pub steps: Vec<Step>,
 }

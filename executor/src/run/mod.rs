@@ -8,7 +8,9 @@
 //! timeout or a fatal controller status resets the controller and the run
 //! goes on. Setting the stop flag ([`RunOptions::stop`], Ctrl-C in the
 //! command line) ends the run after recording the current step as
-//! `interrupted`.
+//! `interrupted`. However it stops, a run ends with the plan's `finish`
+//! (a normal shutdown of the device unless the plan asks for a power loss,
+//! see [`finish`]); a shutdown that fails is noted in `stopped`.
 //!
 //! ```no_run
 //! use nvmeplan::run::{PlanSource, RunOptions, open_device, run_plan};
@@ -29,8 +31,10 @@ pub mod actions;
 pub mod context;
 pub mod device;
 pub mod expect;
+pub mod finish;
 pub mod guard;
 pub mod host;
+pub mod plan_device;
 pub mod progress;
 pub mod result;
 
@@ -45,6 +49,7 @@ use sha2::{Digest, Sha256};
 
 pub use context::{RunContext, StepError};
 pub use device::{OpenError, open};
+pub use plan_device::run_device_uri;
 pub use result::{Outcome, Report, RunResult, StepResult, Summary};
 
 use crate::expand::{ResolvedStep, StepKind, ValidatedPlan};
@@ -210,11 +215,18 @@ pub fn run_plan(
     ctx.progress = options.progress.clone();
     let mut runner = Runner { plan, options, ctx, result, observer, start: Instant::now(), halted: false };
     tracing::info!(plan = %plan.name, path = %source.path, device = uri, seed, "run started");
-    runner.write()?;
-    runner.run_steps(&plan.steps, &plan.tags)?;
+    let ran = runner.write().and_then(|()| runner.run_steps(&plan.steps, &plan.tags));
     if let Some(sim) = runner.ctx.ctrl.transport().sim() {
         sim.faults().clear();
     }
+    if let Err(note) = finish::finish_device(&runner.ctx.ctrl, plan.finish) {
+        tracing::warn!("{note}");
+        runner.result.stopped = Some(match runner.result.stopped.take() {
+            Some(why) => format!("{why}; {note}"),
+            None => note,
+        });
+    }
+    ran?;
     runner.result.complete = !runner.halted;
     runner.result.duration_ms = runner.start.elapsed().as_millis() as u64;
     runner.write()?;

@@ -152,6 +152,7 @@ impl<'o> Validator<'o> {
                     vars,
                     steps: expand(&fp.steps, &fp.plan.defaults),
                     defaults: fp.plan.defaults,
+                    finish: fp.plan.finish,
                 })
             }
             _ => None,
