@@ -81,7 +81,8 @@ impl LatencyModel {
 #[derive(Clone, Debug)]
 pub struct SimConfig {
     /// Namespaces present at first power-on (NSIDs 1, 2, ... in order).
-    /// Ignored when `storage_dir` already holds a saved layout.
+    /// A file-backed device whose image set already holds a saved layout
+    /// uses that layout; with `explicit_layout` the two must be the same.
     pub namespaces: Vec<NamespaceConfig>,
     /// Identify Controller NN: the largest NSID (namespace management limit).
     pub max_namespaces: u32,
