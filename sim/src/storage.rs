@@ -243,6 +243,19 @@ impl NamespaceStore {
         Ok(store)
     }
 
+    /// A namespace backed by a new sparse file at `path`, which must not
+    /// exist yet (see [`NamespaceStore::open_file`]); used for a namespace
+    /// that did not exist before, so that no file is ever taken over.
+    pub fn create_file(path: &Path, lba_size: u32, nlb: u64) -> Result<Self, StorageError> {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(StorageError::Refused {
+                path: path.to_path_buf(),
+                reason: "exists already; a new namespace's image is never written over a file".into(),
+            });
+        }
+        Self::open_file(path, lba_size, nlb)
+    }
+
     /// Block size and number of blocks, read together.
     pub fn shape(&self) -> Shape {
         let g = self.geometry.read();

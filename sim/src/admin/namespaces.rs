@@ -115,13 +115,22 @@ fn open_store(cfg: &SimConfig, nsid: u32, lba_size: u32, nlb: u64) -> Result<Nam
     }
 }
 
+/// The store of a namespace created by Namespace Management: a file-backed
+/// device creates a new image and never takes over an existing file.
+fn new_store(cfg: &SimConfig, nsid: u32, lba_size: u32, nlb: u64) -> Result<NamespaceStore, SimError> {
+    match &cfg.storage {
+        Some(storage) => Ok(NamespaceStore::create_file(&storage.namespace_path(nsid), lba_size, nlb)?),
+        None => Ok(NamespaceStore::new_memory(lba_size, nlb, cfg.data_mode)),
+    }
+}
+
 impl NsTable {
     /// The namespaces of a new device.
     pub fn initial(cfg: &SimConfig) -> Result<NsTable, SimError> {
         let mut map = BTreeMap::new();
         for (i, ns) in cfg.namespaces.iter().enumerate() {
             let nsid = i as u32 + 1;
-            let store = Arc::new(open_store(cfg, nsid, ns.lba_size, ns.nlb)?);
+            let store = Arc::new(new_store(cfg, nsid, ns.lba_size, ns.nlb)?);
             map.insert(nsid, Namespace { nsid, store, attached: true, id_seed: u64::from(nsid) });
         }
         let next_id_seed = map.len() as u64 + 1;
@@ -263,7 +272,7 @@ fn create(ctrl: &Controller, data: &[u8]) -> AdminResult {
     let Some(nsid) = (1..=ctrl.cfg.max_namespaces).find(|id| !table.map.contains_key(id)) else {
         return Err(Status::NAMESPACE_IDENTIFIER_UNAVAILABLE);
     };
-    let store = open_store(&ctrl.cfg, nsid, lba_size, nsze).map_err(|e| {
+    let store = new_store(&ctrl.cfg, nsid, lba_size, nsze).map_err(|e| {
         tracing::warn!(error = %e, "cannot create namespace media");
         Status::INTERNAL_ERROR
     })?;

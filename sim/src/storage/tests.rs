@@ -320,6 +320,10 @@ fn file_store_never_resizes_or_opens_a_non_regular_file() {
     std::fs::write(&path, vec![7u8; 4096]).unwrap();
     let store = NamespaceStore::open_file(&path, 512, 8).unwrap();
     assert_eq!(read_vec(&store, 0, 1).unwrap(), vec![7u8; 512], "an image of the right size is opened as is");
+    drop(store);
+    let err = NamespaceStore::create_file(&path, 512, 8).unwrap_err().to_string();
+    assert!(err.contains("ns.img") && err.contains("exists already"), "{err}");
+    NamespaceStore::create_file(&dir.path().join("new.img"), 512, 8).unwrap();
 }
 
 #[test]
