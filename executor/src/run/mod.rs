@@ -125,10 +125,17 @@ pub fn open_device(uri: &str) -> Result<Controller, OpenError> {
     device::open(uri)
 }
 
-/// The console line of a step: `PASS  identify controller (3 ms)`.
+/// The console line of a step: `PASS  identify controller (3 ms)`, with
+/// what a verifying step checked (`PASS  read back (2 ms): 8 blocks
+/// verified, 8 unchecked`).
 pub fn console_line(step: &StepResult) -> String {
     let label = format!("{:<5}", step.outcome.label());
-    match (step.outcome, &step.reason, &step.message) {
+    let checked = step.verification.map(|v| v.summary());
+    let message = match (&step.message, checked) {
+        (Some(m), Some(c)) => Some(format!("{m}; {c}")),
+        (m, c) => m.clone().or(c),
+    };
+    match (step.outcome, &step.reason, &message) {
         (Outcome::Pass, _, Some(m)) => format!("{label} {} ({} ms): {m}", step.id, step.duration_ms),
         (Outcome::Pass, _, None) => format!("{label} {} ({} ms)", step.id, step.duration_ms),
         (Outcome::Skip, Some(r), _) => format!("{label} {} ({r})", step.id),
@@ -453,6 +460,11 @@ impl Runner<'_> {
                     r.expectations = expectations;
                     r.message = out.message.clone();
                     r.mismatches = out.mismatch_details.clone();
+                    r.verification = out.verified.then_some(result::Verification {
+                        checked: out.checked,
+                        unchecked: out.unchecked,
+                        mismatches: out.mismatches,
+                    });
                     r.ioworker = out.ioworker.clone();
                     r.captured = captured(action, &out);
                     if let Some(name) = &step.save {

@@ -1,7 +1,7 @@
 //! NVM command actions and raw commands, on the runner's I/O queue pair
 //! with the namespace's verify map attached (writes record, reads check).
 
-use nvmeplan_driver::{DmaBuffer, VerifyMap, WriteOptions, stamp_block};
+use nvmeplan_driver::{CheckCounts, DmaBuffer, VerifyMap, WriteOptions, stamp_block};
 use nvmeplan_spec::Command;
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
@@ -120,9 +120,11 @@ pub fn write(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Write) -> StepRes
     Ok(ActionOutput::completion(cqe))
 }
 
-fn record_mismatches(out: &mut ActionOutput, mismatches: &[nvmeplan_driver::Mismatch]) {
+fn record_mismatches(out: &mut ActionOutput, mismatches: &[nvmeplan_driver::Mismatch], counts: CheckCounts) {
     out.verified = true;
     out.mismatches = mismatches.len() as u64;
+    out.checked = counts.checked;
+    out.unchecked = counts.unchecked;
     out.mismatch_details = mismatches.iter().take(MAX_MISMATCH_DETAILS).map(ToString::to_string).collect();
 }
 
@@ -143,7 +145,7 @@ pub fn read(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Read) -> StepResul
         qp.read(r.nsid, r.slba, r.nlb, &mut buf, if verify_with_map { None } else { Some(&unchecked) })?;
     let mut out = ActionOutput::completion(outcome.completion);
     if verify_with_map {
-        record_mismatches(&mut out, &outcome.mismatches);
+        record_mismatches(&mut out, &outcome.mismatches, outcome.counts);
     } else if let Some(pattern) = &a.pattern {
         let mut expected = vec![0u8; len];
         fill(&mut expected, pattern, ctx.seed);
@@ -168,6 +170,9 @@ pub fn read(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Read) -> StepResul
         out.verified = true;
         out.mismatches = count;
         out.mismatch_details = details;
+        if out.succeeded() {
+            out.checked = u64::from(r.nlb);
+        }
     }
     Ok(out)
 }
@@ -180,6 +185,7 @@ pub fn compare(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Compare) -> Ste
     let mut buf = buffer(ctx, &r)?;
     let len = r.nlb as usize * r.lba_size;
     let mut mismatches = Vec::new();
+    let mut counts = CheckCounts::default();
     if a.pattern == Pattern::Stamp {
         let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
         let outcome = qp.read(r.nsid, r.slba, r.nlb, &mut buf, None)?;
@@ -187,6 +193,7 @@ pub fn compare(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Compare) -> Ste
             return Ok(ActionOutput::completion(outcome.completion));
         }
         mismatches = outcome.mismatches;
+        counts = outcome.counts;
     } else {
         let seed = ctx.seed;
         fill(&mut buf.as_mut_slice()[..len], &a.pattern, seed);
@@ -195,7 +202,7 @@ pub fn compare(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Compare) -> Ste
     let cqe = qp.compare(r.nsid, r.slba, r.nlb, &mut buf)?;
     let mut out = ActionOutput::completion(cqe);
     if a.pattern == Pattern::Stamp {
-        record_mismatches(&mut out, &mismatches);
+        record_mismatches(&mut out, &mismatches, counts);
     }
     Ok(out)
 }

@@ -212,6 +212,8 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
     if verify {
         out.verified = true;
         out.mismatches = results.total.mismatch_count.max(mismatches.len() as u64);
+        out.checked = results.total.blocks_checked;
+        out.unchecked = results.total.blocks_unchecked;
         out.mismatch_details = mismatches.into_iter().take(super::io::MAX_MISMATCH_DETAILS).collect();
     }
     out.ioworker = Some(stats(&results));
@@ -272,6 +274,8 @@ pub fn worker_stats(w: &WorkerResult) -> report::WorkerStats {
             cmdlog_tail: e.cmdlog_tail.clone(),
         }),
         mismatch_count: w.mismatch_count,
+        blocks_checked: w.blocks_checked,
+        blocks_unchecked: w.blocks_unchecked,
         mismatches: w
             .mismatches
             .iter()
