@@ -411,11 +411,15 @@ impl VerifyMap {
             },
             Expectation::Uncorrectable => mismatch(MismatchKind::ReadSucceeded, 0, 0),
             Expectation::Crc { crc, stamped } => {
-                if stamped && block.len() >= 8 {
-                    let found = word(block, 0);
-                    if found != lba {
-                        return mismatch(MismatchKind::Stamp, lba, found);
-                    }
+                // Data from another LBA is reported as such when it carries
+                // that LBA's stamp; anything else (zeroes, other data) is a
+                // CRC mismatch.
+                if stamped
+                    && block.len() >= 8
+                    && word(block, 0) != lba
+                    && let Some(stamp) = stamp_of(block)
+                {
+                    return mismatch(MismatchKind::Stamp, lba, stamp.lba);
                 }
                 let found = crc32fast::hash(block);
                 if found != crc {
@@ -517,6 +521,9 @@ mod tests {
         let m = map.check_block(5, &wrong).unwrap_err();
         assert_eq!((m.kind, m.expected, m.found), (MismatchKind::Stamp, 5, 6));
         assert!(m.to_string().contains("stamp holds lba 6"));
+        // Zeroes where a stamped block belongs are a CRC mismatch, not the
+        // stamp of LBA 0.
+        assert_eq!(map.check_block(5, &[0u8; 512]).unwrap_err().kind, MismatchKind::Crc);
         // Unstamped data is CRC-checked only.
         map.record_write(7, &[3u8; 512]);
         assert_eq!(map.expect(7), Expectation::Crc { crc: crc32fast::hash(&[3u8; 512]), stamped: false });

@@ -92,6 +92,10 @@ pub struct Report {
     /// Why the run stopped early, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// Warnings of the run that belong to no step (verify state of an
+    /// earlier run discarded or not saved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The old name of [`Report`].

@@ -33,6 +33,7 @@ pub mod guard;
 pub mod host;
 pub mod progress;
 pub mod result;
+pub mod verify_state;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -131,11 +132,15 @@ pub fn open_device(uri: &str) -> Result<Controller, OpenError> {
 pub fn console_line(step: &StepResult) -> String {
     let label = format!("{:<5}", step.outcome.label());
     let checked = step.verification.map(|v| v.summary());
-    let message = match (&step.message, checked) {
+    let message = match (&step.message, &checked) {
         (Some(m), Some(c)) => Some(format!("{m}; {c}")),
-        (m, c) => m.clone().or(c),
+        (m, c) => m.clone().or(c.clone()),
     };
-    match (step.outcome, &step.reason, &message) {
+    let reason = match (&step.reason, &checked) {
+        (Some(r), Some(c)) => Some(format!("{r}; {c}")),
+        (r, _) => r.clone(),
+    };
+    match (step.outcome, &reason, &message) {
         (Outcome::Pass, _, Some(m)) => format!("{label} {} ({} ms): {m}", step.id, step.duration_ms),
         (Outcome::Pass, _, None) => format!("{label} {} ({} ms)", step.id, step.duration_ms),
         (Outcome::Skip, Some(r), _) => format!("{label} {} ({r})", step.id),
@@ -212,16 +217,21 @@ pub fn run_plan(
         steps: Vec::new(),
         complete: false,
         stopped: None,
+        warnings: Vec::new(),
     };
     let mut ctx = RunContext::new(ctrl, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
     ctx.progress = options.progress.clone();
+    let warnings = verify_state::load(&mut ctx);
     let mut runner = Runner { plan, options, ctx, result, observer, start: Instant::now(), halted: false };
+    runner.warn(warnings);
     tracing::info!(plan = %plan.name, path = %source.path, device = uri, seed, "run started");
     runner.write()?;
     runner.run_steps(&plan.steps, &plan.tags)?;
     if let Some(sim) = runner.ctx.ctrl.transport().sim() {
         sim.faults().clear();
     }
+    let saved = verify_state::persist(&mut runner.ctx);
+    runner.warn(saved.into_iter().collect());
     runner.result.complete = !runner.halted;
     runner.result.duration_ms = runner.start.elapsed().as_millis() as u64;
     runner.write()?;
@@ -253,6 +263,13 @@ fn leaves(step: &ResolvedStep) -> Vec<&ResolvedStep> {
 }
 
 impl Runner<'_> {
+    fn warn(&mut self, warnings: Vec<String>) {
+        for w in warnings {
+            tracing::warn!("{w}");
+            self.result.warnings.push(w);
+        }
+    }
+
     fn write(&mut self) -> Result<(), RunError> {
         self.result.duration_ms = self.start.elapsed().as_millis() as u64;
         match &self.options.out {

@@ -294,6 +294,7 @@ pub fn raw(
         }
     };
     let data = buf.as_ref().filter(|_| len > 0).map(|b| (b, len));
+    forget_raw_writes(ctx, &cmd, admin);
     let mut out = if admin {
         ActionOutput::completion(super::admin::send(ctx, env, cmd, data)?)
     } else {
@@ -308,4 +309,38 @@ pub fn raw(
         out.values.insert("data".into(), shown.iter().map(|x| format!("{x:02x}")).collect::<String>().into());
     }
     Ok(out)
+}
+
+/// Keeps the verify maps truthful around a raw command, whatever its
+/// outcome (a failed command may have changed part of its range): the
+/// range of a raw write, write uncorrectable or write zeroes becomes
+/// unknown; any other I/O command that may change data (dataset
+/// management, copy, vendor-specific) forgets its namespace, and admin
+/// commands that may (format, sanitize, namespace management and
+/// attachment, vendor-specific) forget every namespace.
+fn forget_raw_writes(ctx: &mut RunContext, cmd: &Command, admin: bool) {
+    const READ_ONLY_IO: &[u8] = &[0x00, 0x02, 0x05, 0x0C];
+    const DATA_CHANGING_ADMIN: &[u8] = &[0x0D, 0x15, 0x80, 0x84];
+    let opcode = cmd.opcode();
+    if admin {
+        if DATA_CHANGING_ADMIN.contains(&opcode) || opcode >= 0xC0 {
+            ctx.verify_maps().iter().for_each(|m| m.clear_all());
+        }
+        return;
+    }
+    if READ_ONLY_IO.contains(&opcode) {
+        return;
+    }
+    if cmd.nsid == u32::MAX {
+        ctx.verify_maps().iter().for_each(|m| m.clear_all());
+        return;
+    }
+    let map = ctx.verify_map(cmd.nsid);
+    match opcode {
+        0x01 | 0x04 | 0x08 => {
+            let slba = u64::from(cmd.cdw10) | (u64::from(cmd.cdw11) << 32);
+            map.mark_unknown(slba, u64::from(cmd.cdw12 & 0xFFFF) + 1);
+        }
+        _ => map.clear_all(),
+    }
 }
