@@ -50,7 +50,11 @@ impl Validator<'_> {
         {
             let span = file.positions.key_or_value(&join(&join(&ep, "data"), "unchecked"));
             let d = self.error(file, code::EXPECT, format!("`expect.data.unchecked`: {why}"), span);
-            d.help = Some("only reads that verify count unchecked blocks".into());
+            d.help = Some(
+                "`unchecked` applies to `read` with `verify: true` or a `pattern`, `compare` with `pattern: stamp` \
+                 and `ioworker` with `verify: true`"
+                    .into(),
+            );
         }
         if let Some(fields) = &expect.fields {
             let (what, known): (String, Option<Vec<&'static str>>) = match &step.action {
