@@ -70,6 +70,7 @@ fn device_mark(ctrl: &Controller) -> Result<DeviceMark, String> {
 }
 
 /// One namespace's saved state.
+#[derive(Debug)]
 struct SavedNamespace {
     nsid: u32,
     lba_size: u64,
