@@ -9,7 +9,9 @@
 //! ([`QueuePair::attach_verify_map`]) is updated when a command succeeds:
 //! writes record CRCs, write zeroes expect zeroes, deallocate forgets the
 //! range (or expects zeroes when the namespace's DLFEAT says deallocated
-//! blocks read as zeroes), write uncorrectable expects read errors.
+//! blocks read as zeroes), write uncorrectable expects read errors. A read
+//! checked against a map says how many blocks it checked and how many the
+//! map knew nothing about ([`ReadOutcome::counts`]).
 
 use crate::commands;
 use crate::controller::Namespace;
