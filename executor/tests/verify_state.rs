@@ -16,11 +16,17 @@ const LBA: u64 = 512;
 
 struct Image {
     dir: tempfile::TempDir,
+    params: &'static str,
 }
 
 impl Image {
     fn new() -> Image {
-        Image { dir: tempfile::tempdir().unwrap() }
+        Image::with("")
+    }
+
+    /// An image of a simulator with more `sim:` parameters (`,namespaces=2`).
+    fn with(params: &'static str) -> Image {
+        Image { dir: tempfile::tempdir().unwrap(), params }
     }
 
     fn path(&self) -> PathBuf {
@@ -28,7 +34,7 @@ impl Image {
     }
 
     fn uri(&self) -> String {
-        format!("sim:dir={}", self.path().display())
+        format!("sim:dir={}{}", self.path().display(), self.params)
     }
 
     fn state(&self) -> PathBuf {
@@ -288,4 +294,38 @@ fn a_file_image_keeps_its_state_beside_it() {
     let (stdout, _) = text(&r);
     assert!(r.status.success(), "{stdout}");
     assert!(stdout.contains(": 4 blocks verified"), "{stdout}");
+}
+
+#[test]
+fn ioworkers_on_several_namespaces_leave_no_stale_state() {
+    let img = Image::with(",namespaces=2");
+    let (code, out, _) = img.run(
+        "write",
+        "
+  - { name: ns1, write: { nsid: 1, slba: 0, nlb: 8 } }
+  - { name: ns2, write: { nsid: 2, slba: 0, nlb: 8 } }
+",
+    );
+    assert_eq!(code, 0, "{out}");
+    // Unverified workers on both namespaces rewrite those blocks.
+    let (code, out, _) = img.run(
+        "workers",
+        "
+  - name: rewrite
+    ioworker:
+      - { nsid: 1, io_size: 8, io_count: 4, region_end: 8, read_percentage: 0, pattern: ones }
+      - { nsid: 2, io_size: 8, io_count: 4, region_end: 8, read_percentage: 0, pattern: ones }
+",
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out, report) = img.run(
+        "read",
+        "
+  - { name: ns1, read: { nsid: 1, slba: 0, nlb: 8, verify: true } }
+  - { name: ns2, read: { nsid: 2, slba: 0, nlb: 8, verify: true } }
+",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(verification(&report, "ns1"), (0, 8, 0));
+    assert_eq!(verification(&report, "ns2"), (0, 8, 0));
 }
