@@ -9,14 +9,16 @@
 //! ([`QueuePair::attach_verify_map`]) is updated when a command succeeds:
 //! writes record CRCs, write zeroes expect zeroes, deallocate forgets the
 //! range (or expects zeroes when the namespace's DLFEAT says deallocated
-//! blocks read as zeroes), write uncorrectable expects read errors.
+//! blocks read as zeroes), write uncorrectable expects read errors. A read
+//! checked against a map says how many blocks it checked and how many the
+//! map knew nothing about ([`ReadOutcome::counts`]).
 
 use crate::commands;
 use crate::controller::Namespace;
 use crate::dma::DmaBuffer;
 use crate::error::DriverError;
 use crate::queue_pair::QueuePair;
-use crate::verify::{Mismatch, VerifyMap, next_write_token, stamp_block};
+use crate::verify::{CheckCounts, Mismatch, VerifyMap, next_write_token, stamp_block};
 use nvmeplan_spec::{Completion, Status};
 use std::sync::Arc;
 
@@ -43,6 +45,11 @@ pub struct ReadOutcome {
     pub completion: Completion,
     /// Blocks that did not hold what the verify map expected.
     pub mismatches: Vec<Mismatch>,
+    /// Blocks checked and blocks the map knew nothing about (unchecked);
+    /// all zero without a map. A read that failed with
+    /// `unrecovered-read-error` on blocks made uncorrectable counts them
+    /// as checked.
+    pub counts: CheckCounts,
 }
 
 impl ReadOutcome {
@@ -136,16 +143,24 @@ impl QueuePair {
         let attached = if verify.is_none() { self.verify_map(nsid) } else { None };
         let map = verify.or(attached.as_deref());
         let mut mismatches = Vec::new();
+        let mut counts = CheckCounts::default();
         if let Some(map) = map {
             if completion.status().is_success() {
-                map.check_blocks(slba, &buf.data()[..len], ns.lba_size as usize, &mut mismatches);
-            } else if completion.status() == Status::UNRECOVERED_READ_ERROR
-                && !map.any_uncorrectable(slba, nlb.into())
-            {
-                tracing::debug!(nsid, slba, nlb, "unrecovered read error on blocks not marked uncorrectable");
+                counts = map.check_blocks(slba, &buf.data()[..len], ns.lba_size as usize, &mut mismatches);
+            } else if completion.status() == Status::UNRECOVERED_READ_ERROR {
+                if map.all_uncorrectable(slba, nlb.into()) {
+                    counts.checked = nlb.into();
+                } else if !map.any_uncorrectable(slba, nlb.into()) {
+                    tracing::debug!(
+                        nsid,
+                        slba,
+                        nlb,
+                        "unrecovered read error on blocks not marked uncorrectable"
+                    );
+                }
             }
         }
-        Ok(ReadOutcome { completion, mismatches })
+        Ok(ReadOutcome { completion, mismatches, counts })
     }
 
     /// Flush.

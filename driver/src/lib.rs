@@ -39,7 +39,10 @@ pub use io::{ReadOutcome, WriteOptions};
 pub use ioworker::{IoOp, IoWorkerConfig, IoWorkerResults, WorkerResult, run_workers};
 pub use queue_pair::{QueuePair, QueuePairOptions};
 pub use transport::{DmaRegion, Transport, TransportError, open_transport};
-pub use verify::{Expectation, Mismatch, MismatchKind, VerifyMap, stamp_block};
+pub use verify::{
+    CheckCounts, Expectation, MapFormatError, Mismatch, MismatchKind, STAMP_BYTES, Stamp, VerifyMap,
+    stamp_block, stamp_of,
+};
 
 /// The memory page size the driver configures (CC.MPS = 0): 4 KiB.
 pub const PAGE_SIZE: usize = nvmeplan_spec::PAGE_SIZE;

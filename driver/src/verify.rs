@@ -1,9 +1,18 @@
 //! End-to-end data verification: [`VerifyMap`] (what each LBA should hold)
 //! and [`stamp_block`].
 //!
-//! Writes stamp each block with its LBA (bytes 0..8, little endian) and a
-//! write token unique per write (bytes 8..16); when the write succeeds the
-//! block's CRC32 is recorded. Reads check the stamp and the CRC.
+//! Writes stamp each block with its LBA (bytes 0..8, little endian), a
+//! write token unique per write (bytes 8..16) and a check word derived from
+//! both (bytes 16..24, see [`stamp_of`]); when the write succeeds the
+//! block's CRC32 is recorded. Reads check the stamp and the CRC. The check
+//! word makes a stamped block recognisable without any map state: a block
+//! whose stamp names another LBA is a [`MismatchKind::Stamp`] mismatch even
+//! where the map knows nothing, while zeroed or random data practically
+//! never looks stamped (one chance in 2^64).
+//!
+//! Every check counts the blocks it could check and those it could not
+//! ([`CheckCounts`]): a block the map knows nothing about is *unchecked*,
+//! never silently passed.
 //!
 //! The map is sparse: LBAs are grouped in chunks of [`CHUNK_LBAS`], and a
 //! chunk's memory (8 bytes per LBA) is allocated on the first change to it,
@@ -12,6 +21,10 @@
 //! after a format/sanitize). Per-LBA states are atomics, so threads on
 //! their own queues share one map (`Arc<VerifyMap>`) without locking each
 //! other out beyond a brief read lock on the chunk table.
+
+mod persist;
+
+pub use persist::MapFormatError;
 
 use parking_lot::RwLock;
 use std::collections::HashMap;
@@ -30,31 +43,106 @@ const UNCORRECTABLE: u64 = 4 << 32;
 
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
+/// Bytes of a full stamp: LBA, write token and check word.
+pub const STAMP_BYTES: usize = 24;
+
+/// Mixed into the check word so that it differs from what a plain
+/// function of LBA and token would give ("nvmeplan" in ASCII).
+const STAMP_KEY: u64 = 0x6E76_6D65_706C_616E;
+
+/// The check word of a stamp: a 64-bit finaliser (SplitMix64's) of the LBA,
+/// the token and [`STAMP_KEY`]. It is a bijection of its input, which is
+/// never zero for LBA 0 and token 0, so an all-zero block never passes.
+#[inline]
+fn check_word(lba: u64, token: u64) -> u64 {
+    let mut z = lba ^ token.rotate_left(29) ^ STAMP_KEY;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The stamp a block carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    /// The LBA the block was written to.
+    pub lba: u64,
+    /// The write token.
+    pub token: u64,
+}
+
+#[inline]
+fn word(block: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(block[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// The stamp of `block`, when it carries a whole one whose check word
+/// matches its LBA and token; `None` for shorter blocks and for data that
+/// was not stamped (zeroes, random bytes, patterns).
+#[inline]
+pub fn stamp_of(block: &[u8]) -> Option<Stamp> {
+    if block.len() < STAMP_BYTES {
+        return None;
+    }
+    let (lba, token) = (word(block, 0), word(block, 8));
+    (word(block, 16) == check_word(lba, token)).then_some(Stamp { lba, token })
+}
+
 /// A write token unique within this process.
 pub fn next_write_token() -> u64 {
     NEXT_TOKEN.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Stamps `block` with `lba` (bytes 0..8) and `token` (bytes 8..16); blocks
-/// shorter than 16 bytes get as much as fits.
+/// Stamps `block` with `lba` (bytes 0..8), `token` (bytes 8..16) and their
+/// check word (bytes 16..24); blocks shorter than [`STAMP_BYTES`] get as
+/// much as fits (and are not recognised as stamped).
+#[inline]
 pub fn stamp_block(block: &mut [u8], lba: u64, token: u64) {
-    let mut stamp = [0u8; 16];
+    let mut stamp = [0u8; STAMP_BYTES];
     stamp[..8].copy_from_slice(&lba.to_le_bytes());
-    stamp[8..].copy_from_slice(&token.to_le_bytes());
-    let n = block.len().min(16);
+    stamp[8..16].copy_from_slice(&token.to_le_bytes());
+    stamp[16..].copy_from_slice(&check_word(lba, token).to_le_bytes());
+    let n = block.len().min(STAMP_BYTES);
     block[..n].copy_from_slice(&stamp[..n]);
+}
+
+/// Whether `block` carries a valid stamp naming `lba`.
+#[inline]
+fn stamped_for(block: &[u8], lba: u64) -> bool {
+    stamp_of(block).is_some_and(|s| s.lba == lba)
+}
+
+/// How many blocks a check covered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    /// Blocks checked against a known expectation (or found to carry the
+    /// stamp of another LBA); includes the mismatched ones.
+    pub checked: u64,
+    /// Blocks with no known expectation: they were not checked.
+    pub unchecked: u64,
+    /// Blocks that did not hold what was expected.
+    pub mismatched: u64,
+}
+
+impl CheckCounts {
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: CheckCounts) {
+        self.checked += other.checked;
+        self.unchecked += other.unchecked;
+        self.mismatched += other.mismatched;
+    }
 }
 
 /// What a read of an LBA is expected to return.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expectation {
-    /// Never written through this map (or deallocated): not checked.
+    /// Never written through this map (or deallocated): only a stamp that
+    /// names another LBA is caught; otherwise the block counts as unchecked.
     Unknown,
     /// The data written last, by CRC32; `stamped` when it carries the LBA stamp.
     Crc {
         /// CRC32 of the block.
         crc: u32,
-        /// Whether bytes 0..8 hold the LBA.
+        /// Whether the block carried a valid stamp naming the LBA.
         stamped: bool,
     },
     /// All zeroes (write zeroes, format, sanitize, deallocate with DLFEAT
@@ -89,7 +177,7 @@ impl Expectation {
 /// What kind of mismatch a check found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MismatchKind {
-    /// Bytes 0..8 do not hold the block's LBA (data from another LBA).
+    /// The block's stamp names another LBA (data from another LBA).
     /// `expected` is the LBA, `found` the stamped value.
     Stamp,
     /// The CRC32 differs from the one recorded at the write. `expected` and
@@ -228,10 +316,10 @@ impl VerifyMap {
         }
     }
 
-    /// Records a successful write of `block` at `lba` (its CRC32; whether it
-    /// carries the LBA stamp is detected from bytes 0..8).
+    /// Records a successful write of `block` at `lba` (its CRC32, and
+    /// whether it carries a valid stamp naming `lba`).
     pub fn record_write(&self, lba: u64, block: &[u8]) {
-        let stamped = block.len() >= 16 && block[..8] == lba.to_le_bytes();
+        let stamped = stamped_for(block, lba);
         let crc = crc32fast::hash(block);
         self.set(lba, Expectation::Crc { crc, stamped }.encode());
     }
@@ -257,7 +345,7 @@ impl VerifyMap {
                     break;
                 }
                 let lba = slba + i as u64;
-                let stamped = block.len() >= 16 && block[..8] == lba.to_le_bytes();
+                let stamped = stamped_for(block, lba);
                 let crc = crc32fast::hash(block);
                 chunk[off].store(Expectation::Crc { crc, stamped }.encode(), Ordering::Relaxed);
                 blocks.next();
@@ -300,43 +388,61 @@ impl VerifyMap {
         Expectation::decode(self.get(lba))
     }
 
-    /// Checks one block read from `lba`.
+    /// Checks one block read from `lba`. A block the map knows nothing
+    /// about passes unless its stamp names another LBA.
     pub fn check_block(&self, lba: u64, block: &[u8]) -> Result<(), Mismatch> {
-        Self::check_expected(lba, block, self.expect(lba))
+        Self::check_expected(lba, block, self.expect(lba)).map(|_| ())
     }
 
-    fn check_expected(lba: u64, block: &[u8], expected: Expectation) -> Result<(), Mismatch> {
+    /// Checks `block` read from `lba` against `expected`: `Ok(true)` when it
+    /// was checked and held what was expected, `Ok(false)` when nothing was
+    /// known to check it against.
+    #[inline]
+    fn check_expected(lba: u64, block: &[u8], expected: Expectation) -> Result<bool, Mismatch> {
         let mismatch = |kind, expected, found| Err(Mismatch { lba, kind, expected, found });
         match expected {
-            Expectation::Unknown => Ok(()),
+            Expectation::Unknown => match stamp_of(block) {
+                Some(stamp) if stamp.lba != lba => mismatch(MismatchKind::Stamp, lba, stamp.lba),
+                _ => Ok(false),
+            },
             Expectation::Zeroes => match all_zero(block) {
-                None => Ok(()),
+                None => Ok(true),
                 Some(offset) => mismatch(MismatchKind::UnexpectedData, 0, offset as u64),
             },
             Expectation::Uncorrectable => mismatch(MismatchKind::ReadSucceeded, 0, 0),
             Expectation::Crc { crc, stamped } => {
-                if stamped && block.len() >= 8 {
-                    let found = u64::from_le_bytes(block[..8].try_into().expect("8 bytes"));
-                    if found != lba {
-                        return mismatch(MismatchKind::Stamp, lba, found);
-                    }
+                // Data from another LBA is reported as such when it carries
+                // that LBA's stamp; anything else (zeroes, other data) is a
+                // CRC mismatch.
+                if stamped
+                    && block.len() >= 8
+                    && word(block, 0) != lba
+                    && let Some(stamp) = stamp_of(block)
+                {
+                    return mismatch(MismatchKind::Stamp, lba, stamp.lba);
                 }
                 let found = crc32fast::hash(block);
                 if found != crc {
                     mismatch(MismatchKind::Crc, u64::from(crc), u64::from(found))
                 } else {
-                    Ok(())
+                    Ok(true)
                 }
             }
         }
     }
 
     /// Checks consecutive blocks of `lba_size` bytes read from `slba`,
-    /// appending mismatches to `out`; returns how many were found.
-    /// The chunk table's read lock is taken once per chunk the range
-    /// touches, not once per block.
-    pub fn check_blocks(&self, slba: u64, data: &[u8], lba_size: usize, out: &mut Vec<Mismatch>) -> usize {
-        let before = out.len();
+    /// appending mismatches to `out`; returns how many blocks were checked,
+    /// unchecked and mismatched. The chunk table's read lock is taken once
+    /// per chunk the range touches, not once per block.
+    pub fn check_blocks(
+        &self,
+        slba: u64,
+        data: &[u8],
+        lba_size: usize,
+        out: &mut Vec<Mismatch>,
+    ) -> CheckCounts {
+        let mut counts = CheckCounts::default();
         let mut blocks = data.chunks_exact(lba_size).enumerate().peekable();
         while let Some(&(i, _)) = blocks.peek() {
             let (idx, _) = Self::split(slba + i as u64);
@@ -350,13 +456,19 @@ impl VerifyMap {
                     break;
                 }
                 let value = chunk.map_or(default, |c| c[off].load(Ordering::Relaxed));
-                if let Err(m) = Self::check_expected(lba, block, Expectation::decode(value)) {
-                    out.push(m);
+                match Self::check_expected(lba, block, Expectation::decode(value)) {
+                    Ok(true) => counts.checked += 1,
+                    Ok(false) => counts.unchecked += 1,
+                    Err(m) => {
+                        counts.checked += 1;
+                        counts.mismatched += 1;
+                        out.push(m);
+                    }
                 }
                 blocks.next();
             }
         }
-        out.len() - before
+        counts
     }
 
     /// Whether every one of `nlb` blocks from `slba` is expected to be uncorrectable.
@@ -409,6 +521,9 @@ mod tests {
         let m = map.check_block(5, &wrong).unwrap_err();
         assert_eq!((m.kind, m.expected, m.found), (MismatchKind::Stamp, 5, 6));
         assert!(m.to_string().contains("stamp holds lba 6"));
+        // Zeroes where a stamped block belongs are a CRC mismatch, not the
+        // stamp of LBA 0.
+        assert_eq!(map.check_block(5, &[0u8; 512]).unwrap_err().kind, MismatchKind::Crc);
         // Unstamped data is CRC-checked only.
         map.record_write(7, &[3u8; 512]);
         assert_eq!(map.expect(7), Expectation::Crc { crc: crc32fast::hash(&[3u8; 512]), stamped: false });
@@ -473,7 +588,135 @@ mod tests {
         let mut out = Vec::new();
         let data: Vec<u8> = (0..4).flat_map(|i| block(i, 9)).collect();
         map.record_writes(0, &data, 512);
-        assert_eq!(map.check_blocks(0, &data, 512, &mut out), 0);
-        assert_eq!(map.check_blocks(1, &data, 512, &mut out), 4);
+        assert_eq!(map.check_blocks(0, &data, 512, &mut out).mismatched, 0);
+        assert_eq!(map.check_blocks(1, &data, 512, &mut out).mismatched, 4);
+    }
+
+    #[test]
+    fn stamps_identify_themselves() {
+        let b = block(77, 12345);
+        assert_eq!(stamp_of(&b), Some(Stamp { lba: 77, token: 12345 }));
+        // Zeroed, patterned and random blocks do not look stamped.
+        assert_eq!(stamp_of(&[0u8; 512]), None);
+        assert_eq!(stamp_of(&[0xFFu8; 512]), None);
+        let mut random = vec![0u8; 512];
+        let mut x = 0x1234_5678_9ABC_DEF0u64;
+        for _ in 0..1000 {
+            for b in random.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            assert_eq!(stamp_of(&random), None);
+        }
+        // An LBA and token without their check word, or any changed stamp
+        // byte, is not a stamp.
+        let mut bare = vec![0u8; 512];
+        bare[..8].copy_from_slice(&77u64.to_le_bytes());
+        bare[8..16].copy_from_slice(&12345u64.to_le_bytes());
+        assert_eq!(stamp_of(&bare), None);
+        for i in 0..STAMP_BYTES {
+            let mut flipped = b.clone();
+            flipped[i] ^= 0x10;
+            assert_eq!(stamp_of(&flipped), None, "byte {i} flipped");
+        }
+        // A short block gets a partial stamp and is not recognised.
+        let mut short = [0u8; 20];
+        stamp_block(&mut short, 1, 1);
+        assert_eq!(stamp_of(&short), None);
+    }
+
+    #[test]
+    fn a_stamp_of_another_lba_is_a_mismatch_without_state() {
+        let map = VerifyMap::new();
+        let m = map.check_block(5, &block(9, 3)).unwrap_err();
+        assert_eq!((m.kind, m.expected, m.found), (MismatchKind::Stamp, 5, 9));
+        // Its own stamp, zeroes or random data cannot be checked: unchecked.
+        assert!(map.check_block(5, &block(5, 3)).is_ok());
+        let data: Vec<u8> = [block(0, 1), block(7, 1), vec![0u8; 512], vec![0x5Au8; 512]].concat();
+        let mut out = Vec::new();
+        let counts = map.check_blocks(0, &data, 512, &mut out);
+        assert_eq!(counts, CheckCounts { checked: 1, unchecked: 3, mismatched: 1 });
+        assert_eq!((out[0].lba, out[0].found), (1, 7));
+    }
+
+    #[test]
+    fn counts_checked_and_unchecked_blocks() {
+        let map = VerifyMap::new();
+        let data: Vec<u8> = (0..8).flat_map(|i| block(i, 4)).collect();
+        let mut out = Vec::new();
+        assert_eq!(
+            map.check_blocks(0, &data, 512, &mut out),
+            CheckCounts { unchecked: 8, ..Default::default() }
+        );
+        map.record_writes(0, &data[..4 * 512], 512);
+        let counts = map.check_blocks(0, &data, 512, &mut out);
+        assert_eq!(counts, CheckCounts { checked: 4, unchecked: 4, mismatched: 0 });
+        let mut bad = data.clone();
+        bad[2 * 512 + 100] ^= 1;
+        let counts = map.check_blocks(0, &bad, 512, &mut out);
+        assert_eq!(counts, CheckCounts { checked: 4, unchecked: 4, mismatched: 1 });
+        map.mark_zeroes(4, 4);
+        let mut zeroed = data.clone();
+        zeroed[4 * 512..].fill(0);
+        let mut total = CheckCounts::default();
+        total.add(map.check_blocks(0, &zeroed, 512, &mut out));
+        total.add(map.check_blocks(0, &zeroed, 512, &mut out));
+        assert_eq!(total, CheckCounts { checked: 16, unchecked: 0, mismatched: 0 });
+    }
+
+    #[test]
+    fn serialization_round_trips() {
+        let map = VerifyMap::new();
+        let empty = VerifyMap::from_bytes(&map.to_bytes()).unwrap();
+        assert_eq!((empty.expect(0), empty.resident_bytes()), (Expectation::Unknown, 0));
+        let last = (1u64 << 40) / 512 - 1;
+        for lba in (0..100).chain([CHUNK_LBAS + 1, last]) {
+            map.record_write(lba, &block(lba, 7));
+        }
+        map.record_write(200, &[3u8; 512]);
+        map.mark_zeroes(300, 50);
+        map.mark_uncorrectable(400, 2);
+        map.mark_all_zeroes();
+        map.record_write(10, &block(10, 8));
+        map.mark_unknown(20, 5);
+        map.mark_uncorrectable(30, 1);
+        let bytes = map.to_bytes();
+        // Sparse: a few dozen bytes per tracked block at most.
+        assert!(bytes.len() < 200, "{} bytes", bytes.len());
+        let back = VerifyMap::from_bytes(&bytes).unwrap();
+        for lba in (0..CHUNK_LBAS * 2).chain([last - 1, last]) {
+            assert_eq!(back.expect(lba), map.expect(lba), "lba {lba}");
+        }
+        assert_eq!(back.tracked_lbas(), map.tracked_lbas());
+
+        let map = VerifyMap::new();
+        let data: Vec<u8> = (0..64).flat_map(|i| block(i, 9)).collect();
+        map.record_writes(0, &data, 512);
+        map.mark_uncorrectable(100, 3);
+        let bytes = map.to_bytes();
+        let back = VerifyMap::from_bytes(&bytes).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(back.check_blocks(0, &data, 512, &mut out).checked, 64);
+        assert_eq!(back.expect(101), Expectation::Uncorrectable);
+        assert_eq!(back.expect(64), Expectation::Unknown);
+
+        // Damage is detected, never decoded into a wrong map.
+        assert_eq!(
+            VerifyMap::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err(),
+            MapFormatError::BadChecksum
+        );
+        assert_eq!(VerifyMap::from_bytes(b"NVPV").unwrap_err(), MapFormatError::Truncated);
+        assert_eq!(VerifyMap::from_bytes(b"{\"json\": true}").unwrap_err(), MapFormatError::BadMagic);
+        let mut flipped = bytes.clone();
+        flipped[30] ^= 4;
+        assert_eq!(VerifyMap::from_bytes(&flipped).unwrap_err(), MapFormatError::BadChecksum);
+        // A well-formed file with an impossible state is refused.
+        let mut forged = bytes[..bytes.len() - 4].to_vec();
+        forged[8..16].copy_from_slice(&(9u64 << 32).to_le_bytes());
+        let crc = crc32fast::hash(&forged);
+        forged.extend_from_slice(&crc.to_le_bytes());
+        assert!(matches!(VerifyMap::from_bytes(&forged), Err(MapFormatError::Invalid(_))));
     }
 }

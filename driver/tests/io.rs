@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use nvmeplan_driver::queue_pair::QueuePairOptions;
-use nvmeplan_driver::{DriverError, MismatchKind, Pattern, VerifyMap, WriteOptions, commands};
+use nvmeplan_driver::{CheckCounts, DriverError, MismatchKind, Pattern, VerifyMap, WriteOptions, commands};
 use nvmeplan_sim::FaultAction;
 use nvmeplan_sim::faults::{FaultMatch, FaultRule, QueueMatch};
 use nvmeplan_spec::{NvmOpcode, Status};
@@ -39,15 +39,20 @@ fn write_read_verify_at_mdts_with_chained_prp_lists() {
         );
         assert!(wbuf.data_eq(&rbuf, mdts));
     }
-    // Overwrite a block behind the map's back: the read reports it.
+    // Overwrite blocks behind the map's back: other data is a CRC
+    // mismatch, another LBA's stamped block a stamp mismatch.
     let mut one = buffer(&ctrl, lba);
     one.fill(Pattern::Ones);
     qp.execute(commands::write(1, 1000, 1, false), Some(&mut one), None).unwrap();
-    let mut rbuf = buffer(&ctrl, lba * 2);
-    let out = qp.read(1, 1000, 2, &mut rbuf, None).unwrap();
-    assert_eq!(out.mismatches.len(), 1);
-    assert_eq!(out.mismatches[0].lba, 1000);
-    assert_eq!(out.mismatches[0].kind, MismatchKind::Stamp);
+    let mut other = buffer(&ctrl, lba);
+    qp.read(1, 1003, 1, &mut other, None).unwrap();
+    qp.execute(commands::write(1, 1001, 1, false), Some(&mut other), None).unwrap();
+    let mut rbuf = buffer(&ctrl, lba * 3);
+    let out = qp.read(1, 1000, 3, &mut rbuf, None).unwrap();
+    let found: Vec<_> = out.mismatches.iter().map(|m| (m.lba, m.kind, m.found)).collect();
+    assert_eq!((found[0].0, found[0].1), (1000, MismatchKind::Crc));
+    assert_eq!(found[1], (1001, MismatchKind::Stamp, 1003));
+    assert_eq!(out.counts, CheckCounts { checked: 3, unchecked: 0, mismatched: 2 });
     // Beyond MDTS the device refuses (PRP lists are sized for MDTS + a page).
     let mut big = buffer(&ctrl, mdts + lba);
     let cqe = qp.write(1, 0, nlb + 1, &mut big, WriteOptions::default()).unwrap();
@@ -69,8 +74,14 @@ fn zeroes_uncorrectable_and_deallocate_update_the_map() {
     let out = qp.read(1, 4, 1, &mut buf, None).unwrap();
     assert_eq!(out.completion.status(), Status::UNRECOVERED_READ_ERROR);
     assert!(out.mismatches.is_empty());
+    assert_eq!(out.counts, CheckCounts { checked: 1, ..Default::default() }, "the expected error is a check");
     let out = qp.read(1, 0, 4, &mut buf, None).unwrap();
     assert!(out.is_clean(), "{:?}", out.mismatches);
+    assert_eq!(out.counts, CheckCounts { checked: 4, ..Default::default() });
+    // Blocks never written are counted, not passed silently.
+    let out = qp.read(1, 100, 4, &mut buf, None).unwrap();
+    assert!(out.is_clean());
+    assert_eq!(out.counts, CheckCounts { unchecked: 4, ..Default::default() });
     assert!(qp.deallocate(1, &[(0, 8)]).unwrap().status().is_success());
     assert!(qp.flush(1).unwrap().status().is_success());
     assert!(qp.verify(1, 0, 1).unwrap().status().is_success());

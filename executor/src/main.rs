@@ -246,6 +246,9 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         let result = run::run_plan(plan, &source, ctrl, uri, &run_options, &mut |step| {
             console.line(&run::console_line(step));
         })?;
+        for w in &result.warnings {
+            console.line(&format!("warning: {w}"));
+        }
         total.merge(&result.summary);
         let interrupted = stop.load(Ordering::SeqCst);
         code = code.max(run::exit_code(&result, interrupted));

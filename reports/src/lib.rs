@@ -96,6 +96,7 @@ impl Report {
             steps: Vec::new(),
             complete: false,
             stopped: None,
+            warnings: Vec::new(),
         }
     }
 }

@@ -246,14 +246,18 @@ pub fn render_report(report: &Report) -> String {
     let _ = writeln!(out, "\n## Steps\n");
     let _ = writeln!(out, "| step | outcome | duration | details |\n|---|---|---|---|");
     for s in &report.steps {
-        let detail = s.reason.as_deref().or(s.message.as_deref()).unwrap_or("");
+        let mut detail = s.reason.as_deref().or(s.message.as_deref()).unwrap_or("").to_string();
+        if let Some(v) = &s.verification {
+            let sep = if detail.is_empty() { "" } else { "; " };
+            detail = format!("{detail}{sep}{}", v.summary());
+        }
         let _ = writeln!(
             out,
             "| {} | {} | {} ms | {} |",
             cell(&s.id),
             s.outcome.name(),
             s.duration_ms,
-            cell(detail)
+            cell(&detail)
         );
     }
 

@@ -92,6 +92,10 @@ pub struct Report {
     /// Why the run stopped early, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// Warnings of the run that belong to no step (verify state of an
+    /// earlier run discarded or not saved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The old name of [`Report`].
@@ -334,6 +338,10 @@ pub struct StepResult {
     /// Data verification mismatches found (first ones).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mismatches: Vec<String>,
+    /// What a step that verified data checked (reads with `verify` or a
+    /// pattern, stamp compares, IO workers with `verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
     /// Device state captured when the step failed or errored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forensic: Option<Forensic>,
@@ -362,6 +370,7 @@ impl StepResult {
             captured: None,
             ioworker: None,
             mismatches: Vec::new(),
+            verification: None,
             forensic: None,
         }
     }
@@ -369,6 +378,29 @@ impl StepResult {
     /// The expectations that did not hold.
     pub fn failed_expectations(&self) -> impl Iterator<Item = &ExpectationResult> {
         self.expectations.iter().filter(|e| e.verdict == Verdict::Fail)
+    }
+}
+
+/// The blocks a verifying step read, by what could be checked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Verification {
+    /// Blocks checked against what was written (or expected: zeroes, a
+    /// pattern, a read error), mismatched ones included.
+    pub checked: u64,
+    /// Blocks read that nothing was known about: they were not checked.
+    pub unchecked: u64,
+    /// Blocks that did not hold what was expected.
+    pub mismatches: u64,
+}
+
+impl Verification {
+    /// `8 blocks verified` or `8 blocks verified, 8 unchecked`.
+    pub fn summary(&self) -> String {
+        let blocks = if self.checked == 1 { "block" } else { "blocks" };
+        match self.unchecked {
+            0 => format!("{} {blocks} verified", self.checked),
+            n => format!("{} {blocks} verified, {n} unchecked", self.checked),
+        }
     }
 }
 
@@ -610,6 +642,12 @@ pub struct WorkerStats {
     pub first_error: Option<WorkerError>,
     /// Blocks that did not verify, including those not listed in `mismatches`.
     pub mismatch_count: u64,
+    /// Blocks read with `verify` that were checked (mismatched ones included).
+    #[serde(default)]
+    pub blocks_checked: u64,
+    /// Blocks read with `verify` that nothing was known about: not checked.
+    #[serde(default)]
+    pub blocks_unchecked: u64,
     /// The first blocks that did not verify.
     #[serde(default)]
     pub mismatches: Vec<VerifyMismatch>,

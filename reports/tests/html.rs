@@ -167,3 +167,20 @@ fn an_incomplete_run_says_so() {
     let html = render_report(&r).unwrap();
     assert!(html.contains("This run did not finish: interrupted (Ctrl-C)."));
 }
+
+#[test]
+fn verified_steps_say_what_they_checked_in_html_and_markdown() {
+    let mut r = Report::new_empty("verify");
+    let mut read = StepResult::new("read back", "read back", "read", Outcome::Pass);
+    read.verification = Some(nvmeplan_reports::Verification { checked: 8, unchecked: 8, mismatches: 0 });
+    let mut all = StepResult::new("read all", "read all", "read", Outcome::Fail);
+    all.reason = Some("expected data.unchecked == 0, got 1".into());
+    all.verification = Some(nvmeplan_reports::Verification { checked: 1, unchecked: 1, mismatches: 0 });
+    r.steps = vec![read, all];
+    let html = render_report(&r).unwrap();
+    assert!(html.contains("8 blocks verified, 8 unchecked"), "html");
+    assert!(html.contains("<p class=\"verification\">1 block verified, 1 unchecked</p>"), "html failure");
+    let md = nvmeplan_reports::markdown::render_report(&r);
+    assert!(md.contains("| read back | pass | 0 ms | 8 blocks verified, 8 unchecked |"), "{md}");
+    assert!(md.contains("got 1; 1 block verified, 1 unchecked |"), "{md}");
+}

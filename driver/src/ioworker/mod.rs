@@ -31,7 +31,11 @@
 //! unique in the process and record their CRCs in the [`VerifyMap`] when
 //! they succeed; reads check every block against it (stamp, then CRC);
 //! write zeroes expects zeroes and trim forgets the range (or expects
-//! zeroes when the namespace's DLFEAT says so). The map is shared by the
+//! zeroes when the namespace's DLFEAT says so). Reads count the blocks
+//! they checked and those the map knew nothing about
+//! ([`WorkerResult::blocks_checked`], [`WorkerResult::blocks_unchecked`]);
+//! an unknown block is caught only when its stamp names another LBA. The
+//! map is shared by the
 //! workers of a call and, when the caller passes it in, survives across
 //! calls. Workers that verify must not overlap each other's regions
 //! while one of them modifies data: [`run_workers`] rejects that.

@@ -252,6 +252,14 @@ pub struct WorkerResult {
     pub mismatch_count: u64,
     /// Nanoseconds of thread CPU time per completed IO (addition).
     pub cpu_ns_per_io: f64,
+    /// Blocks read with `verify` that were checked against a known
+    /// expectation, mismatched ones included (addition).
+    #[serde(default)]
+    pub blocks_checked: u64,
+    /// Blocks read with `verify` that nothing was known about, so they
+    /// were not checked (addition).
+    #[serde(default)]
+    pub blocks_unchecked: u64,
     /// Nanoseconds per completed IO the worker spent in loop iterations
     /// that submitted or reaped something: its own cost, without the time
     /// it polled an idle queue waiting for the device (addition).
@@ -308,6 +316,8 @@ impl WorkerResult {
                 t.first_error = w.first_error.clone();
             }
             t.mismatch_count += w.mismatch_count;
+            t.blocks_checked += w.blocks_checked;
+            t.blocks_unchecked += w.blocks_unchecked;
             for m in &w.mismatches {
                 if t.mismatches.len() < MAX_MISMATCHES {
                     t.mismatches.push(m.clone());

@@ -463,9 +463,11 @@ impl<'a> Worker<'a> {
                             // SAFETY: the read completed, so the device is
                             // done with the slot's region; in bounds.
                             let data = unsafe { r.slice_mut(s * self.slot_bytes, len) };
-                            let found = map.check_blocks(slba, data, self.lba_size, &mut self.mismatches);
-                            if found > 0 {
-                                self.result.mismatch_count += found as u64;
+                            let counts = map.check_blocks(slba, data, self.lba_size, &mut self.mismatches);
+                            self.result.blocks_checked += counts.checked;
+                            self.result.blocks_unchecked += counts.unchecked;
+                            if counts.mismatched > 0 {
+                                self.result.mismatch_count += counts.mismatched;
                                 self.mismatches.truncate(MAX_MISMATCHES);
                             }
                         }
@@ -507,6 +509,7 @@ impl<'a> Worker<'a> {
                 && map.all_uncorrectable(slba, u64::from(nlb))
             {
                 // Expected: the blocks were made uncorrectable.
+                self.result.blocks_checked += u64::from(nlb);
                 return;
             }
             if op.modifies() {

@@ -83,11 +83,19 @@ pub struct DurationCompare {
 }
 
 /// Data verification results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataExpect {
     /// Number of logical blocks whose data did not verify (default 0).
-    pub mismatches: Compare,
+    #[serde(default)]
+    pub mismatches: Option<Compare>,
+    /// Number of logical blocks read that could not be checked because
+    /// nothing was known about their data (never written through the
+    /// verify map, deallocated, or written by a run whose verify state was
+    /// not kept). `unchecked: 0` demands that every block was checked.
+    /// Without it, unchecked blocks are counted and reported but pass.
+    #[serde(default)]
+    pub unchecked: Option<Compare>,
 }
 
 /// The expected outcome of a step. Without `expect`, a step expects `success`.

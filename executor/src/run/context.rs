@@ -274,6 +274,16 @@ impl RunContext {
         self.verify.values().cloned().collect()
     }
 
+    /// Every verify map with its namespace.
+    pub fn verify_entries(&self) -> Vec<(u32, Arc<VerifyMap>)> {
+        self.verify.iter().map(|(nsid, map)| (*nsid, map.clone())).collect()
+    }
+
+    /// Uses `map` as namespace `nsid`'s verify map (state saved by an earlier run).
+    pub fn set_verify_map(&mut self, nsid: u32, map: Arc<VerifyMap>) {
+        self.verify.insert(nsid, map);
+    }
+
     /// Forgets the verify map of `nsid` (the namespace was deleted).
     pub fn drop_verify_map(&mut self, nsid: u32) {
         self.verify.remove(&nsid);

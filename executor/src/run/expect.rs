@@ -241,9 +241,16 @@ pub fn evaluate(
     }
     match &e.data {
         Some(data) => {
-            let (expected, pass) = compare(&Value::from(out.mismatches), &data.mismatches, eval)?;
+            let zero = Compare::Eq(crate::plan::Scalar(0.into()));
+            let mismatches = data.mismatches.as_ref().unwrap_or(&zero);
+            let (expected, pass) = compare(&Value::from(out.mismatches), mismatches, eval)?;
             let actual = if out.verified { out.mismatches.to_string() } else { "no data verified".into() };
             results.push(check("data.mismatches", expected, actual, pass && out.verified));
+            if let Some(unchecked) = &data.unchecked {
+                let (expected, pass) = compare(&Value::from(out.unchecked), unchecked, eval)?;
+                let actual = if out.verified { out.unchecked.to_string() } else { "no data verified".into() };
+                results.push(check("data.unchecked", expected, actual, pass && out.verified));
+            }
         }
         None if out.verified => {
             results.push(check(

@@ -44,6 +44,18 @@ impl Validator<'_> {
                 span,
             );
         }
+        if let Some(data) = &expect.data
+            && data.unchecked.is_some()
+            && let Some(why) = verifies_nothing(&step.action)
+        {
+            let span = file.positions.key_or_value(&join(&join(&ep, "data"), "unchecked"));
+            let d = self.error(file, code::EXPECT, format!("`expect.data.unchecked`: {why}"), span);
+            d.help = Some(
+                "`unchecked` applies to `read` with `verify: true` or a `pattern`, `compare` with `pattern: stamp` \
+                 and `ioworker` with `verify: true`"
+                    .into(),
+            );
+        }
         if let Some(fields) = &expect.fields {
             let (what, known): (String, Option<Vec<&'static str>>) = match &step.action {
                 Action::Identify(i) => match i.cns {
@@ -108,5 +120,23 @@ impl Validator<'_> {
                 }
             }
         }
+    }
+}
+
+/// Why a `read`, `compare` or `ioworker` step verifies no data (so it has
+/// no unchecked count); `None` when it does, or for other actions (their
+/// `expect.data` is reported on its own).
+fn verifies_nothing(action: &Action) -> Option<String> {
+    match action {
+        Action::Read(r) if !r.verify && r.pattern.is_none() => {
+            Some("this `read` verifies nothing (add `verify: true` or a `pattern`)".into())
+        }
+        Action::Compare(c) if c.pattern != crate::plan::Pattern::Stamp => {
+            Some("a `compare` with a pattern is checked by the device, block by block; it counts no unchecked blocks".into())
+        }
+        Action::Ioworker(w) if !w.workers().iter().any(|w| w.verify) => {
+            Some("this `ioworker` verifies nothing (add `verify: true`)".into())
+        }
+        _ => None,
     }
 }

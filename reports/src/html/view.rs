@@ -81,6 +81,8 @@ pub(crate) struct StepView {
     pub saved: Option<(String, String)>,
     pub captured: Option<CapturedView>,
     pub mismatches: Vec<String>,
+    /// Blocks verified and unchecked (`8 blocks verified, 8 unchecked`).
+    pub verification: Option<String>,
     pub forensic: Option<ForensicView>,
     pub ioworker: Option<IoWorkerView>,
 }
@@ -348,6 +350,7 @@ impl StepView {
                 fields: c.fields.iter().map(|(k, v)| (k.clone(), json_text(v))).collect(),
             }),
             mismatches: s.mismatches.clone(),
+            verification: s.verification.map(|v| v.summary()),
             forensic: s.forensic.as_ref().map(|f| ForensicView {
                 csts: f.csts.clone(),
                 cap: f.cap.clone(),

@@ -1,7 +1,7 @@
 //! NVM command actions and raw commands, on the runner's I/O queue pair
 //! with the namespace's verify map attached (writes record, reads check).
 
-use nvmeplan_driver::{DmaBuffer, VerifyMap, WriteOptions, stamp_block};
+use nvmeplan_driver::{CheckCounts, DmaBuffer, VerifyMap, WriteOptions, stamp_block};
 use nvmeplan_spec::Command;
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
@@ -120,9 +120,11 @@ pub fn write(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Write) -> StepRes
     Ok(ActionOutput::completion(cqe))
 }
 
-fn record_mismatches(out: &mut ActionOutput, mismatches: &[nvmeplan_driver::Mismatch]) {
+fn record_mismatches(out: &mut ActionOutput, mismatches: &[nvmeplan_driver::Mismatch], counts: CheckCounts) {
     out.verified = true;
     out.mismatches = mismatches.len() as u64;
+    out.checked = counts.checked;
+    out.unchecked = counts.unchecked;
     out.mismatch_details = mismatches.iter().take(MAX_MISMATCH_DETAILS).map(ToString::to_string).collect();
 }
 
@@ -143,7 +145,7 @@ pub fn read(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Read) -> StepResul
         qp.read(r.nsid, r.slba, r.nlb, &mut buf, if verify_with_map { None } else { Some(&unchecked) })?;
     let mut out = ActionOutput::completion(outcome.completion);
     if verify_with_map {
-        record_mismatches(&mut out, &outcome.mismatches);
+        record_mismatches(&mut out, &outcome.mismatches, outcome.counts);
     } else if let Some(pattern) = &a.pattern {
         let mut expected = vec![0u8; len];
         fill(&mut expected, pattern, ctx.seed);
@@ -168,6 +170,9 @@ pub fn read(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Read) -> StepResul
         out.verified = true;
         out.mismatches = count;
         out.mismatch_details = details;
+        if out.succeeded() {
+            out.checked = u64::from(r.nlb);
+        }
     }
     Ok(out)
 }
@@ -180,6 +185,7 @@ pub fn compare(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Compare) -> Ste
     let mut buf = buffer(ctx, &r)?;
     let len = r.nlb as usize * r.lba_size;
     let mut mismatches = Vec::new();
+    let mut counts = CheckCounts::default();
     if a.pattern == Pattern::Stamp {
         let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
         let outcome = qp.read(r.nsid, r.slba, r.nlb, &mut buf, None)?;
@@ -187,6 +193,7 @@ pub fn compare(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Compare) -> Ste
             return Ok(ActionOutput::completion(outcome.completion));
         }
         mismatches = outcome.mismatches;
+        counts = outcome.counts;
     } else {
         let seed = ctx.seed;
         fill(&mut buf.as_mut_slice()[..len], &a.pattern, seed);
@@ -195,7 +202,7 @@ pub fn compare(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Compare) -> Ste
     let cqe = qp.compare(r.nsid, r.slba, r.nlb, &mut buf)?;
     let mut out = ActionOutput::completion(cqe);
     if a.pattern == Pattern::Stamp {
-        record_mismatches(&mut out, &mismatches);
+        record_mismatches(&mut out, &mismatches, counts);
     }
     Ok(out)
 }
@@ -287,6 +294,7 @@ pub fn raw(
         }
     };
     let data = buf.as_ref().filter(|_| len > 0).map(|b| (b, len));
+    forget_raw_writes(ctx, &cmd, admin);
     let mut out = if admin {
         ActionOutput::completion(super::admin::send(ctx, env, cmd, data)?)
     } else {
@@ -301,4 +309,38 @@ pub fn raw(
         out.values.insert("data".into(), shown.iter().map(|x| format!("{x:02x}")).collect::<String>().into());
     }
     Ok(out)
+}
+
+/// Keeps the verify maps truthful around a raw command, whatever its
+/// outcome (a failed command may have changed part of its range): the
+/// range of a raw write, write uncorrectable or write zeroes becomes
+/// unknown; any other I/O command that may change data (dataset
+/// management, copy, vendor-specific) forgets its namespace, and admin
+/// commands that may (format, sanitize, namespace management and
+/// attachment, vendor-specific) forget every namespace.
+fn forget_raw_writes(ctx: &mut RunContext, cmd: &Command, admin: bool) {
+    const READ_ONLY_IO: &[u8] = &[0x00, 0x02, 0x05, 0x0C];
+    const DATA_CHANGING_ADMIN: &[u8] = &[0x0D, 0x15, 0x80, 0x84];
+    let opcode = cmd.opcode();
+    if admin {
+        if DATA_CHANGING_ADMIN.contains(&opcode) || opcode >= 0xC0 {
+            ctx.verify_maps().iter().for_each(|m| m.clear_all());
+        }
+        return;
+    }
+    if READ_ONLY_IO.contains(&opcode) {
+        return;
+    }
+    if cmd.nsid == u32::MAX {
+        ctx.verify_maps().iter().for_each(|m| m.clear_all());
+        return;
+    }
+    let map = ctx.verify_map(cmd.nsid);
+    match opcode {
+        0x01 | 0x04 | 0x08 => {
+            let slba = u64::from(cmd.cdw10) | (u64::from(cmd.cdw11) << 32);
+            map.mark_unknown(slba, u64::from(cmd.cdw12 & 0xFFFF) + 1);
+        }
+        _ => map.clear_all(),
+    }
 }

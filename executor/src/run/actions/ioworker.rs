@@ -178,10 +178,18 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
             .as_ref()
             .map(|h| move |p: &Progress| h.0.ioworker(p.worker, p.ios, p.iops_last_second, p.elapsed));
         let hook = hook.as_ref().map(|f| f as &(dyn Fn(&Progress) + Sync));
-        let r = run_workers(&ctrl, &configs, map, &stop, hook);
+        let r = run_workers(&ctrl, &configs, map.clone(), &stop, hook);
         done.store(true, Ordering::Relaxed);
         r
     });
+    // Workers on several namespaces run on a verify map of the call's own,
+    // and a call that failed may have written before it did: what they
+    // wrote is unknown to the run's maps, which must not claim old data.
+    if map.is_none() || result.is_err() {
+        for c in configs.iter().filter(|c| modifies(c)) {
+            ctx.verify_map(c.nsid).clear_all();
+        }
+    }
     let reset_outcome = reset_outcome.into_inner().unwrap_or_else(|e| e.into_inner());
     let reset_note = match (&reset, reset_outcome) {
         (Some(r), Some((at, res))) => {
@@ -212,6 +220,8 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
     if verify {
         out.verified = true;
         out.mismatches = results.total.mismatch_count.max(mismatches.len() as u64);
+        out.checked = results.total.blocks_checked;
+        out.unchecked = results.total.blocks_unchecked;
         out.mismatch_details = mismatches.into_iter().take(super::io::MAX_MISMATCH_DETAILS).collect();
     }
     out.ioworker = Some(stats(&results));
@@ -219,6 +229,14 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
     }
     Ok(out)
+}
+
+/// Whether a worker may change data (writes, trims, write zeroes, raw).
+fn modifies(c: &IoWorkerConfig) -> bool {
+    match &c.io_sequence {
+        Some(seq) => seq.iter().any(|e| e.op.modifies()),
+        None => c.op_mix.iter().any(|(op, w)| *w > 0 && op.modifies()),
+    }
 }
 
 /// The report's statistics of one worker (or the total).
@@ -272,6 +290,8 @@ pub fn worker_stats(w: &WorkerResult) -> report::WorkerStats {
             cmdlog_tail: e.cmdlog_tail.clone(),
         }),
         mismatch_count: w.mismatch_count,
+        blocks_checked: w.blocks_checked,
+        blocks_unchecked: w.blocks_unchecked,
         mismatches: w
             .mismatches
             .iter()

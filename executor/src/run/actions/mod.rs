@@ -42,6 +42,10 @@ pub struct ActionOutput {
     pub verified: bool,
     /// Blocks that did not verify.
     pub mismatches: u64,
+    /// Blocks checked (mismatched ones included).
+    pub checked: u64,
+    /// Blocks read that nothing was known about, so they were not checked.
+    pub unchecked: u64,
     /// The first mismatches, as text.
     pub mismatch_details: Vec<String>,
     /// IO worker totals.
@@ -66,7 +70,8 @@ impl ActionOutput {
     }
 
     /// The value `save:` stores: the fields, other values, `status`,
-    /// `cdw0`, `dnr`, `mismatches` and IO worker results.
+    /// `cdw0`, `dnr`, `mismatches`, `checked`, `unchecked` and IO worker
+    /// results.
     pub fn saved_value(&self) -> Value {
         let mut out = self.fields.clone().unwrap_or_default();
         out.extend(self.values.clone());
@@ -77,6 +82,8 @@ impl ActionOutput {
         }
         if self.verified {
             out.insert("mismatches".into(), self.mismatches.into());
+            out.insert("checked".into(), self.checked.into());
+            out.insert("unchecked".into(), self.unchecked.into());
         }
         if let Some(Ok(Value::Object(io))) = self.ioworker.as_ref().map(serde_json::to_value) {
             // The totals at the top (`w.iops`, `w.errors`), the workers beside them.
