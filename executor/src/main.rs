@@ -52,17 +52,17 @@ enum Command {
     },
     /// Run plans against a device and report every step.
     #[command(
-        after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong (nothing ran)\n  3    the device could not be opened\n  4    an output (report.json, report.html, junit.xml, stdout) could not be written: the message names it, the run stops after the current step and the results of the steps that ran are printed\n  130  interrupted (Ctrl-C, SIGTERM)\n\nThe last line printed is `N passed, N failed, N skipped`. A closed stdout (`| head`) stops the printing, not the run: the exit code is that of the steps."
+        after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong: a `--var` no plan uses, a `--tags`/`--skip-tags` tag no step has, an output that would overwrite an input (nothing ran)\n  3    the device could not be opened\n  4    an output (report.json, report.html, junit.xml, stdout) could not be written: the message names it, the run stops after the current step and the results of the steps that ran are printed\n  130  interrupted (Ctrl-C, SIGTERM)\n\nThe last line printed is `N passed, N failed, N skipped`. A closed stdout (`| head`) stops the printing, not the run: the exit code is that of the steps."
     )]
     Run(RunArgs),
     /// Render a saved report again (JUnit, Markdown).
     #[command(
-        after_help = "Exit codes:\n  0    rendered\n  2    the report cannot be read or an output cannot be written"
+        after_help = "Exit codes:\n  0    rendered\n  2    the report cannot be read, an output would overwrite it or another output, or an output cannot be written"
     )]
     Report(cli::report::ReportArgs),
     /// Compare two reports of the same plan (firmware A vs B) and flag regressions.
     #[command(
-        after_help = "Exit codes:\n  0    no regression\n  1    a regression: a step now fails or errors, or a metric is worse past its threshold\n  2    the reports are not comparable (different plans, no step in common), cannot be read, or the options are wrong"
+        after_help = "Exit codes:\n  0    no regression\n  1    a regression: a step now fails or errors, or a metric is worse past its threshold\n  2    the reports are not comparable (different plans, no step in common), cannot be read, an output would overwrite a report or cannot be written, or the options are wrong"
     )]
     Diff(cli::diff::DiffArgs),
     /// List NVMe PCI functions: IDs, driver, IOMMU group; model, serial and mounts under the kernel driver.
@@ -94,7 +94,8 @@ struct RunArgs {
     /// Plan files, run one after the other.
     #[arg(required = true)]
     plans: Vec<PathBuf>,
-    /// The device URI (`sim`, `sim:capacity=1G,lba=4096`); overrides the plan's `device`.
+    /// The device URI (`sim`, `sim:capacity=1G,lba=4096`, `pci:0000:01:00.0` or a bare PCI address
+    /// such as `01:00.0`); overrides the plan's `device`.
     #[arg(long, value_name = "URI")]
     device: Option<String>,
     /// Set a variable (`name=value`; the value is parsed as YAML).
@@ -140,6 +141,7 @@ fn parse_vars(vars: &[String]) -> anyhow::Result<BTreeMap<String, serde_json::Va
     for var in vars {
         let (name, value) =
             var.split_once('=').with_context(|| format!("`--var {var}`: expected NAME=VALUE"))?;
+        anyhow::ensure!(!name.trim().is_empty(), "`--var {var}`: expected NAME=VALUE, the name is empty");
         let value: serde_json::Value =
             serde_saphyr::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
         out.insert(name.trim().to_string(), value);

@@ -276,7 +276,11 @@ fn output_options_may_not_name_an_input_or_each_other() {
         "plan_version: 1\nname: inc\nsteps:\n  - { name: i, flush: {} }\n",
     )
     .unwrap();
-    let plan = write_plan(dir.path(), "p.yaml", "  - { name: f, flush: {} }\n  - { name: inc, include: inc.yaml }\n");
+    let plan = write_plan(
+        dir.path(),
+        "p.yaml",
+        "  - { name: f, flush: {} }\n  - { name: inc, include: inc.yaml }\n",
+    );
     let plan_text = std::fs::read_to_string(&plan).unwrap();
     let out = dir.path().join("out");
     let o = nvmeplan(&["run", s(&plan), "--out", s(&out)]);
@@ -410,6 +414,7 @@ fn vars_and_tags_that_match_nothing_are_errors() {
             vec!["run", p, "--var", "qd=1", "--skip-tags", "slow"],
             "`--skip-tags slow`: no step is tagged `slow`",
         ),
+        (vec!["run", p, "--var", "=1"], "`--var =1`: expected NAME=VALUE, the name is empty"),
     ] {
         let o = nvmeplan(&args);
         let (out, err) = text(&o);
