@@ -149,6 +149,11 @@ impl Sources {
     pub fn get(&self, file: &str) -> Option<&str> {
         self.files.get(file).map(String::as_str)
     }
+
+    /// The names of the files read.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
 }
 
 fn widen(text: &str, span: Range<usize>) -> Range<usize> {

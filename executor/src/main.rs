@@ -2,7 +2,7 @@
 
 mod cli;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,8 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use cli::errors::{message, message_of};
+use cli::stdout;
 use nvmeplan::run::{
-    self, EXIT_DEVICE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE as EXIT_PLAN_ERROR,
+    self, EXIT_DEVICE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE as EXIT_PLAN_ERROR,
 };
 
 /// Test NVMe SSDs with YAML test plans.
@@ -21,7 +23,7 @@ use nvmeplan::run::{
 #[command(
     name = "nvmeplan",
     version,
-    after_help = "Exit codes:\n  0    success: every plan is valid / every step passed or was skipped / diff: no regression\n  1    run: a step failed or errored / diff: a regression\n  2    a plan has errors, or the command line is wrong (nothing ran) / diff: reports not comparable or unreadable\n  3    run: the device could not be opened\n  130  run: interrupted (Ctrl-C, SIGTERM)"
+    after_help = "Exit codes:\n  0    success: every plan is valid / every step passed or was skipped / diff: no regression\n  1    run: a step failed or errored / diff: a regression\n  2    a plan has errors, or the command line is wrong (nothing ran) / diff: reports not comparable or unreadable\n  3    run: the device could not be opened\n  4    run: an output (report.json, report.html, junit.xml, stdout) could not be written; the message names it and the results of the steps that ran are printed\n  130  run: interrupted (Ctrl-C, SIGTERM)\n\nA closed stdout (`| head`) is not an error: printing stops, the work goes on and the exit code is unchanged. Another write error on stdout (a full disk) is exit 4 for run, 2 for the other commands."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -50,17 +52,17 @@ enum Command {
     },
     /// Run plans against a device and report every step.
     #[command(
-        after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong (nothing ran)\n  3    the device could not be opened\n  130  interrupted (Ctrl-C, SIGTERM)\n\nThe last line printed is `N passed, N failed, N skipped`."
+        after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong: a `--var` no plan uses, a `--tags`/`--skip-tags` tag no step has, an output that would overwrite an input (nothing ran)\n  3    the device could not be opened\n  4    an output (report.json, report.html, junit.xml, stdout) could not be written: the message names it, the run stops after the current step and the results of the steps that ran are printed\n  130  interrupted (Ctrl-C, SIGTERM)\n\nThe last line printed is `N passed, N failed, N skipped`. A closed stdout (`| head`) stops the printing, not the run: the exit code is that of the steps."
     )]
     Run(RunArgs),
     /// Render a saved report again (JUnit, Markdown).
     #[command(
-        after_help = "Exit codes:\n  0    rendered\n  2    the report cannot be read or an output cannot be written"
+        after_help = "Exit codes:\n  0    rendered\n  2    the report cannot be read, an output would overwrite it or another output, or an output cannot be written"
     )]
     Report(cli::report::ReportArgs),
     /// Compare two reports of the same plan (firmware A vs B) and flag regressions.
     #[command(
-        after_help = "Exit codes:\n  0    no regression\n  1    a regression: a step now fails or errors, or a metric is worse past its threshold\n  2    the reports are not comparable (different plans, no step in common), cannot be read, or the options are wrong"
+        after_help = "Exit codes:\n  0    no regression\n  1    a regression: a step now fails or errors, or a metric is worse past its threshold\n  2    the reports are not comparable (different plans, no step in common), cannot be read, an output would overwrite a report or cannot be written, or the options are wrong"
     )]
     Diff(cli::diff::DiffArgs),
     /// List NVMe PCI functions: IDs, driver, IOMMU group; model, serial and mounts under the kernel driver.
@@ -92,7 +94,8 @@ struct RunArgs {
     /// Plan files, run one after the other.
     #[arg(required = true)]
     plans: Vec<PathBuf>,
-    /// The device URI (`sim`, `sim:capacity=1G,lba=4096`); overrides the plan's `device`.
+    /// The device URI (`sim`, `sim:capacity=1G,lba=4096`, `pci:0000:01:00.0` or a bare PCI address
+    /// such as `01:00.0`); overrides the plan's `device`.
     #[arg(long, value_name = "URI")]
     device: Option<String>,
     /// Set a variable (`name=value`; the value is parsed as YAML).
@@ -104,8 +107,8 @@ struct RunArgs {
     /// Skip steps with one of these tags.
     #[arg(long = "skip-tags", value_delimiter = ',', value_name = "TAGS")]
     skip_tags: Vec<String>,
-    /// Write DIR/report.json (rewritten after every step; DIR/<plan>/report.json for several
-    /// plans), DIR/report.html when each plan ends, DIR/junit.xml and the log DIR/run.log.
+    /// Write DIR/report.json (kept up to date while the plan runs; DIR/<plan>/report.json for
+    /// several plans), DIR/report.html when each plan ends, DIR/junit.xml and the log DIR/run.log.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Write JUnit XML here (default with --out: DIR/junit.xml).
@@ -138,6 +141,7 @@ fn parse_vars(vars: &[String]) -> anyhow::Result<BTreeMap<String, serde_json::Va
     for var in vars {
         let (name, value) =
             var.split_once('=').with_context(|| format!("`--var {var}`: expected NAME=VALUE"))?;
+        anyhow::ensure!(!name.trim().is_empty(), "`--var {var}`: expected NAME=VALUE, the name is empty");
         let value: serde_json::Value =
             serde_saphyr::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string()));
         out.insert(name.trim().to_string(), value);
@@ -149,24 +153,29 @@ fn validate(plans: &[PathBuf], format: Format, vars: &[String]) -> anyhow::Resul
     let options = nvmeplan::Options { vars: parse_vars(vars)? };
     let mut ok = true;
     let mut json = Vec::new();
-    let mut stdout = std::io::stdout().lock();
+    let mut variables = BTreeSet::new();
     let mut stderr = std::io::stderr().lock();
     for path in plans {
         let report = nvmeplan::validate_path(path, &options);
         ok &= !report.has_errors();
+        variables.extend(report.variables.iter().cloned());
         match format {
             Format::Text => {
                 write!(stderr, "{}", nvmeplan::render_text(&report.diagnostics, &report.sources))?;
                 if !report.has_errors() {
                     let steps = report.plan.as_ref().map_or(0, |p| p.walk().len());
-                    writeln!(stdout, "{}: ok ({steps} steps)", path.display())?;
+                    stdout::println(&format!("{}: ok ({steps} steps)", path.display()));
                 }
             }
             Format::Json => json.extend(report.diagnostics),
         }
     }
     if format == Format::Json {
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&nvmeplan::render_json(&json))?)?;
+        stdout::println(&serde_json::to_string_pretty(&nvmeplan::render_json(&json))?);
+    }
+    if ok && let Err(e) = cli::checks::vars_used(options.vars.keys(), &variables) {
+        writeln!(stderr, "error: {e}")?;
+        ok = false;
     }
     Ok(ok)
 }
@@ -176,8 +185,11 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
     let options = nvmeplan::Options { vars: parse_vars(&args.vars)? };
     let mut plans = Vec::new();
     let mut invalid = false;
+    let (mut variables, mut inputs) = (BTreeSet::new(), Vec::new());
     for path in &args.plans {
         let report = nvmeplan::validate_path(path, &options);
+        variables.extend(report.variables.iter().cloned());
+        inputs.extend(report.sources.names().map(|name| ("the plan file", PathBuf::from(name))));
         if report.has_errors() {
             eprint!("{}", nvmeplan::render_text(&report.diagnostics, &report.sources));
             invalid = true;
@@ -193,6 +205,16 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         }
     }
     if invalid {
+        return Ok(EXIT_PLAN_ERROR);
+    }
+    let mut outputs = cli::outputs::RunOutputs::new(args.out.as_deref(), args.junit.clone(), &args.plans);
+    let tags: BTreeSet<String> = plans.iter().flat_map(|(_, plan, _)| cli::checks::step_tags(plan)).collect();
+    let checked = cli::checks::vars_used(options.vars.keys(), &variables)
+        .and_then(|()| cli::checks::tags_match("--tags", &args.tags, &tags))
+        .and_then(|()| cli::checks::tags_match("--skip-tags", &args.skip_tags, &tags))
+        .and_then(|()| cli::checks::outputs_distinct(&inputs, &outputs.files()));
+    if let Err(e) = checked {
+        eprintln!("error: {e}");
         return Ok(EXIT_PLAN_ERROR);
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -211,12 +233,12 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             eprintln!("warning: cannot handle Ctrl-C: {e}");
         }
     }
-    let mut outputs =
-        cli::outputs::RunOutputs::new(args.out.as_deref(), args.junit.clone(), plans.len() > 1)?;
+    outputs.create()?;
     let console = cli::console::Console::new();
     let mut total = run::Summary::default();
     let mut code = EXIT_OK;
-    for (path, plan, uri) in &plans {
+    let mut output_failed = false;
+    for (index, (path, plan, uri)) in plans.iter().enumerate() {
         let source =
             run::PlanSource::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let ctrl = match run::open_device(uri) {
@@ -224,11 +246,11 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             Err(e) => {
                 console.finish();
                 eprintln!("error: {e}");
-                println!("{}", total.line());
-                return Ok(EXIT_DEVICE);
+                stdout::println(&total.line());
+                return Ok(code.max(EXIT_DEVICE));
             }
         };
-        let out = outputs.report_dir(path);
+        let out = outputs.report_dir(index);
         let run_options = run::RunOptions {
             tags: args.tags.clone(),
             skip_tags: args.skip_tags.clone(),
@@ -243,9 +265,22 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             },
         };
         console.line(&format!("plan {} ({}) on {uri}", plan.name, path.display()));
-        let result = run::run_plan(plan, &source, ctrl, uri, &run_options, &mut |step| {
+        let ran = run::run_plan(plan, &source, ctrl, uri, &run_options, &mut |step| {
             console.line(&run::console_line(step));
-        })?;
+        });
+        let result = match ran {
+            Ok(result) => result,
+            Err(run::RunError::Output { source, result }) => {
+                eprintln!("error: {}", message_of(&source));
+                output_failed = true;
+                *result
+            }
+            Err(e @ run::RunError::Write(_)) => {
+                eprintln!("error: {}", message_of(&e));
+                output_failed = true;
+                break;
+            }
+        };
         for w in &result.warnings {
             console.line(&format!("warning: {w}"));
         }
@@ -253,8 +288,11 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         let interrupted = stop.load(Ordering::SeqCst);
         code = code.max(run::exit_code(&result, interrupted));
         let stop_now = interrupted || (args.fail_fast && !result.summary.all_passed() && !result.complete);
-        outputs.plan_finished(path, result)?;
-        if stop_now {
+        for e in outputs.plan_finished(index, result) {
+            eprintln!("error: {}", message_of(&e));
+            output_failed = true;
+        }
+        if stop_now || output_failed {
             break;
         }
     }
@@ -263,9 +301,12 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         code = EXIT_FAILED;
     }
     if let Some(note) = total.error_note() {
-        println!("{note}");
+        stdout::println(&note);
     }
-    println!("{}", total.line());
+    stdout::println(&total.line());
+    if output_failed || stdout::failed() {
+        code = code.max(EXIT_OUTPUT);
+    }
     Ok(code)
 }
 
@@ -277,41 +318,45 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_PLAN_ERROR } else { EXIT_OK });
         }
     };
-    let result = match cli.command {
+    let code = match cli.command {
         Command::Schema { report: false } => {
-            print!("{}", nvmeplan::schema::plan_schema_string());
-            Ok(true)
+            stdout::print(&nvmeplan::schema::plan_schema_string());
+            EXIT_OK
         }
         Command::Schema { report: true } => {
-            print!("{}", nvmeplan_reports::schema::report_schema_string());
-            Ok(true)
+            stdout::print(&nvmeplan_reports::schema::report_schema_string());
+            EXIT_OK
         }
-        Command::Report(args) => cli::report::run(&args).map(|()| true),
-        Command::Diff(args) => return ExitCode::from(cli::diff::run(&args)),
-        Command::Validate { plans, format, vars } => validate(&plans, format, &vars),
-        Command::Devices { json } => return ExitCode::from(cli::devices::devices(&Default::default(), json)),
-        Command::Bind { address } => {
-            return ExitCode::from(cli::devices::move_driver(&Default::default(), &address, true));
-        }
-        Command::Unbind { address } => {
-            return ExitCode::from(cli::devices::move_driver(&Default::default(), &address, false));
-        }
+        Command::Report(args) => outcome(cli::report::run(&args).map(|()| true)),
+        Command::Diff(args) => cli::diff::run(&args),
+        Command::Validate { plans, format, vars } => outcome(validate(&plans, format, &vars)),
+        Command::Devices { json } => cli::devices::devices(&Default::default(), json),
+        Command::Bind { address } => cli::devices::move_driver(&Default::default(), &address, true),
+        Command::Unbind { address } => cli::devices::move_driver(&Default::default(), &address, false),
+        // `run` folds a failed stdout into its own code (4).
         Command::Run(args) => {
             return match run_command(args) {
                 Ok(code) => ExitCode::from(code),
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    eprintln!("error: {}", message(&e));
                     ExitCode::from(EXIT_PLAN_ERROR)
                 }
             };
         }
     };
+    // The other commands' output is their work: stdout that could not be
+    // written (not merely closed) is exit 2.
+    ExitCode::from(if stdout::failed() { code.max(EXIT_PLAN_ERROR) } else { code })
+}
+
+/// The exit code of a command that reports success, failure or an error.
+fn outcome(result: anyhow::Result<bool>) -> u8 {
     match result {
-        Ok(true) => ExitCode::from(EXIT_OK),
-        Ok(false) => ExitCode::from(EXIT_PLAN_ERROR),
+        Ok(true) => EXIT_OK,
+        Ok(false) => EXIT_PLAN_ERROR,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_PLAN_ERROR)
+            eprintln!("error: {}", message(&e));
+            EXIT_PLAN_ERROR
         }
     }
 }

@@ -102,7 +102,7 @@ fn out_writes_valid_json() {
     let plan = write_plan(
         dir.path(),
         "p.yaml",
-        "  - { name: w, write: { slba: 0, nlb: 8 }, tags: [io] }\n  - { name: r, read: { slba: 0, nlb: 8, verify: true }, save: rd }\n",
+        "  - { name: w, write: { slba: 0, nlb: \"${{ x * 8 }}\" }, tags: [io] }\n  - { name: r, read: { slba: 0, nlb: 8, verify: true }, save: rd }\n",
     );
     let out = dir.path().join("out");
     let o = nvmeplan(&[

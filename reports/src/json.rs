@@ -1,9 +1,11 @@
 //! Reading and writing `report.json`.
 //!
-//! Writes are atomic: the text goes to a temporary file in the target's
-//! directory, which is then renamed over the target, so a reader (or a run
-//! killed mid-write) never sees a half-written report.
+//! Writes are atomic and durable: the text goes to a temporary file in the
+//! target's directory, which is synced and then renamed over the target, so
+//! a reader, a run killed mid-write or a power loss never leaves a
+//! half-written report.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use crate::{REPORT_VERSION, Report, ReportError};
@@ -11,8 +13,10 @@ use crate::{REPORT_VERSION, Report, ReportError};
 /// The report's file name in a run's output directory.
 pub const REPORT_FILE: &str = "report.json";
 
-/// Writes `contents` to `path` atomically: a temporary file next to it,
-/// then a rename. Creates the parent directory.
+/// Writes `contents` to `path` atomically and durably: a temporary file
+/// next to it, flushed to stable storage (`fsync`), then renamed over
+/// `path`, then the directory flushed so the rename survives a power loss.
+/// Creates the parent directory.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     let err = |source| ReportError::Io { action: "write", path: path.to_path_buf(), source };
     let dir = match path.parent() {
@@ -22,14 +26,34 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     std::fs::create_dir_all(&dir).map_err(err)?;
     let name = path.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    if let Err(e) = std::fs::write(&tmp, contents) {
+    let written = std::fs::File::create(&tmp).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(err(e));
     }
-    std::fs::rename(&tmp, path).map_err(|e| {
+    if let Err(e) = std::fs::rename(&tmp, path) {
         let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+        return Err(err(e));
+    }
+    sync_dir(&dir).map_err(err)
+}
+
+/// Flushes a directory's entries (a rename in it) to stable storage.
+/// File systems that cannot sync a directory (`EINVAL`) are accepted:
+/// the file itself was synced.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        Err(e)
+            if e.kind() == std::io::ErrorKind::InvalidInput
+                || e.kind() == std::io::ErrorKind::Unsupported =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// The report as pretty-printed JSON with a trailing newline.

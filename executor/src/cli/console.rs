@@ -3,7 +3,7 @@
 //! and the live IOPS of its IO workers. When stdout is not a terminal
 //! (tests, CI logs) only the plain lines are printed.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,11 +49,7 @@ impl Console {
     pub fn line(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{text}");
-                let _ = out.flush();
-            }
+            None => super::stdout::println(text),
         }
     }
 

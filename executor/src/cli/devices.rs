@@ -5,8 +5,6 @@
 //! Exit codes: 0 success, 2 a malformed PCI address, 3 the function could
 //! not be listed or moved (refused or failed; the message says why).
 
-use std::io::Write as _;
-
 use nvmeplan_driver::transport::vfio::PciAddress;
 use nvmeplan_driver::transport::vfio::sysfs::{KERNEL_NVME, PciFunction, Sysfs, VFIO_PCI};
 
@@ -82,7 +80,6 @@ pub fn devices(sysfs: &Sysfs, json: bool) -> u8 {
             return EXIT_DEVICE;
         }
     };
-    let mut stdout = std::io::stdout().lock();
     let text = if json {
         serde_json::to_string_pretty(&functions).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
     } else if functions.is_empty() {
@@ -91,7 +88,7 @@ pub fn devices(sysfs: &Sysfs, json: bool) -> u8 {
     } else {
         render_table(&functions)
     };
-    let _ = stdout.write_all(text.as_bytes());
+    super::stdout::print(&text);
     EXIT_OK
 }
 
@@ -108,7 +105,7 @@ pub fn move_driver(sysfs: &Sysfs, address: &str, to_vfio: bool) -> u8 {
     let driver = if to_vfio { VFIO_PCI } else { KERNEL_NVME };
     match sysfs.bind(addr, driver) {
         Ok(now) => {
-            println!("{addr}: bound to {now}");
+            super::stdout::println(&format!("{addr}: bound to {now}"));
             EXIT_OK
         }
         Err(e) => {

@@ -1,9 +1,11 @@
 //! `nvmeplan diff BASE.json NEW.json`: compares two reports of the same
 //! plan and exits 0 (no regression), 1 (regression) or 2 (not comparable,
-//! unreadable report or bad options).
+//! unreadable report, bad options or an output that would overwrite a
+//! report or cannot be written).
 
-use std::io::Write as _;
 use std::path::PathBuf;
+
+use super::checks::{Output, outputs_distinct};
 
 use nvmeplan_reports::{DiffOptions, FailOn, Thresholds};
 
@@ -46,7 +48,7 @@ pub fn run(args: &DiffArgs) -> u8 {
     match compare(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", super::errors::message(&e));
             EXIT_NOT_COMPARABLE
         }
     }
@@ -58,6 +60,12 @@ fn compare(args: &DiffArgs) -> anyhow::Result<u8> {
         thresholds.apply(spec)?;
     }
     let options = DiffOptions { thresholds, fail_on: FailOn::parse(&args.fail_on)? };
+    let inputs = [("the base report", args.base.clone()), ("the new report", args.new.clone())];
+    let outputs: Vec<Output> = [("--html", &args.html), ("--markdown", &args.markdown)]
+        .into_iter()
+        .filter_map(|(flag, path)| path.as_deref().map(|p| Output::file(flag, p)))
+        .collect();
+    outputs_distinct(&inputs, &outputs).map_err(anyhow::Error::msg)?;
     let base = nvmeplan_reports::json::read(&args.base)?;
     let new = nvmeplan_reports::json::read(&args.new)?;
     let (base_name, new_name) = (args.base.display().to_string(), args.new.display().to_string());
@@ -66,11 +74,10 @@ fn compare(args: &DiffArgs) -> anyhow::Result<u8> {
         nvmeplan_reports::json::write_atomic(path, nvmeplan_reports::html::render_diff(&diff)?.as_bytes())?;
     }
     let markdown = nvmeplan_reports::markdown::render_diff(&diff);
-    let mut stdout = std::io::stdout().lock();
     match &args.markdown {
         Some(path) => nvmeplan_reports::json::write_atomic(path, markdown.as_bytes())?,
-        None => stdout.write_all(markdown.as_bytes())?,
+        None => super::stdout::print(&markdown),
     }
-    writeln!(stdout, "{}", diff.verdict())?;
+    super::stdout::println(&diff.verdict());
     Ok(if diff.has_regression() { EXIT_REGRESSION } else { EXIT_NO_REGRESSION })
 }

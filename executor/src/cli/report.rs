@@ -1,9 +1,11 @@
 //! `nvmeplan report REPORT.json`: renders a saved report again, as HTML
 //! (`--html FILE`), JUnit (`--junit FILE`) and Markdown (`--markdown
-//! FILE`); without an output option it prints the Markdown.
+//! FILE`); without an output option it prints the Markdown. An output
+//! may not name the report read or another output.
 
-use std::io::Write as _;
 use std::path::PathBuf;
+
+use super::checks::{Output, outputs_distinct};
 
 /// Arguments of `nvmeplan report`.
 #[derive(Debug, clap::Args)]
@@ -23,6 +25,12 @@ pub struct ReportArgs {
 
 /// Runs `nvmeplan report`; `Err` is a usage error (exit 2).
 pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
+    let outputs: Vec<Output> =
+        [("--html", &args.html), ("--junit", &args.junit), ("--markdown", &args.markdown)]
+            .into_iter()
+            .filter_map(|(flag, path)| path.as_deref().map(|p| Output::file(flag, p)))
+            .collect();
+    outputs_distinct(&[("the report", args.report.clone())], &outputs).map_err(anyhow::Error::msg)?;
     let report = nvmeplan_reports::json::read(&args.report)?;
     if let Some(path) = &args.html {
         nvmeplan_reports::html::write_report(path, &report)?;
@@ -35,7 +43,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
         nvmeplan_reports::json::write_atomic(path, markdown.as_bytes())?;
     }
     if args.html.is_none() && args.junit.is_none() && args.markdown.is_none() {
-        std::io::stdout().lock().write_all(markdown.as_bytes())?;
+        super::stdout::print(&markdown);
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The device side of a run: opening the controller, describing it, named
 //! fields as JSON, feature dword fields, registers and capabilities.
 
-use nvmeplan_driver::{Controller, DriverError};
+use nvmeplan_driver::transport::vfio::PciAddress;
+use nvmeplan_driver::{Controller, DriverError, TransportError};
 use nvmeplan_spec::identify::{FieldValue, NamedFields};
 use nvmeplan_spec::registers::{self, Cap, Csts};
 use serde_json::{Map, Value};
@@ -11,7 +12,7 @@ use crate::plan::capability::{Capability, CapabilitySource};
 
 /// Why the device could not be opened.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot open device `{uri}`: {source}")]
+#[error("cannot open device `{uri}`: {}", open_reason(source))]
 pub struct OpenError {
     /// The URI given.
     pub uri: String,
@@ -20,25 +21,41 @@ pub struct OpenError {
     pub source: DriverError,
 }
 
-/// Opens and initialises the device at `uri` (`sim`, `sim:key=value,...`).
+/// Why opening failed, without what [`OpenError`] says already: the
+/// `transport:` tag, and the URI a malformed-URI error repeats.
+fn open_reason(source: &DriverError) -> String {
+    match source {
+        DriverError::Transport(TransportError::BadUri { reason, .. }) => reason.clone(),
+        DriverError::Transport(e) => e.to_string(),
+        e => e.to_string(),
+    }
+}
+
+/// Opens and initialises the device at `uri` (`sim`, `sim:key=value,...`,
+/// `pci:DDDD:BB:DD.F` or a bare PCI address).
 pub fn open(uri: &str) -> Result<Controller, OpenError> {
     Controller::open_uri(uri).map_err(|source| OpenError { uri: uri.to_string(), source })
 }
 
-/// Checks a device URI before opening it: the scheme is known and, for the
-/// simulator, every `key=value` parses. `Err` names the bad part (a usage
-/// error; a device that parses but cannot be opened is [`OpenError`]).
+/// Checks a device URI before opening it: the scheme is known, for the
+/// simulator every `key=value` parses, and a PCI address (`pci:...` or
+/// bare, `0000:01:00.0` or `01:00.0`) is well formed. `Err` names the bad
+/// part (a usage error; a device that parses but cannot be opened is
+/// [`OpenError`]).
 pub fn check_uri(uri: &str) -> Result<(), String> {
     let uri = uri.trim();
     let (scheme, rest) = uri.split_once(':').unwrap_or((uri, ""));
+    let address = || PciAddress::from_uri(uri).map(|_| ()).map_err(|e| format!("device `{uri}`: {e}"));
     match scheme {
         "sim" => nvmeplan_sim::SimConfig::from_params(rest)
             .and_then(|c| c.validate().map(|()| c))
             .map(|_| ())
             .map_err(|e| format!("device `{uri}`: {e}")),
-        "pci" => Ok(()),
+        "pci" => address(),
+        // A bare address starts with a hex domain or bus.
+        _ if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_hexdigit()) => address(),
         _ => Err(format!(
-            "device `{uri}`: unknown scheme `{scheme}` (expected `sim`, `sim:key=value,...` or `pci:...`)"
+            "device `{uri}`: unknown scheme `{scheme}` (expected `sim`, `sim:key=value,...`, `pci:DDDD:BB:DD.F` or a PCI address such as 0000:01:00.0)"
         )),
     }
 }
@@ -350,6 +367,45 @@ mod tests {
         }
         assert_eq!(set_feature_field(6, 0, "wce", 1), Some(1));
         assert_eq!(set_feature_field(6, 0, "wce", 2), None);
+    }
+
+    #[test]
+    fn pci_addresses_bare_or_with_the_scheme_are_device_uris() {
+        for uri in ["pci:0000:01:00.0", "0000:01:00.0", "01:00.0", " 0000:af:1f.7 ", "sim", "sim:lba=4096"] {
+            assert_eq!(check_uri(uri), Ok(()), "{uri}");
+        }
+        for (uri, why) in [
+            ("0000:01:00", "missing `.function`"),
+            ("01:20.0", "device 0x20 is above 0x1f"),
+            ("pci:xyz", "`xyz` is not a PCI address"),
+            ("nvme:0", "unknown scheme `nvme`"),
+        ] {
+            let e = check_uri(uri).unwrap_err();
+            assert!(e.starts_with(&format!("device `{uri}`: ")) && e.contains(why), "{uri}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_open_error_names_the_device_once() {
+        let bad = |reason: &str| OpenError {
+            uri: "pci:xyz".into(),
+            source: DriverError::Transport(TransportError::BadUri {
+                uri: "pci:xyz".into(),
+                reason: reason.into(),
+            }),
+        };
+        assert_eq!(bad("not an address").to_string(), "cannot open device `pci:xyz`: not an address");
+        let e = OpenError {
+            uri: "pci:0000:fe:1f.7".into(),
+            source: DriverError::Transport(TransportError::Open {
+                what: "pci:0000:fe:1f.7".into(),
+                reason: "there is no PCI function".into(),
+            }),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot open device `pci:0000:fe:1f.7`: opening pci:0000:fe:1f.7 failed: there is no PCI function"
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod expect;
 pub mod finish;
 pub mod guard;
 pub mod host;
+pub mod live;
 pub mod plan_device;
 pub mod progress;
 pub mod result;
@@ -69,6 +70,9 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: the device could not be opened.
 pub const EXIT_DEVICE: u8 = 3;
+/// Exit code: an output (`report.json`, HTML, JUnit, stdout) could not be
+/// written; the results of the steps that ran were printed.
+pub const EXIT_OUTPUT: u8 = 4;
 /// Exit code: the run was interrupted.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
@@ -82,7 +86,7 @@ pub struct RunOptions {
     pub tags: Vec<String>,
     /// Skip steps with one of these tags.
     pub skip_tags: Vec<String>,
-    /// Write `report.json` here after every step.
+    /// Keep `report.json` here, up to date while the run goes ([`live`]).
     pub out: Option<PathBuf>,
     /// The seed (default: `defaults.seed`, else derived from the clock).
     pub seed: Option<u64>,
@@ -116,9 +120,27 @@ impl PlanSource {
 /// Why a run could not record its result.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// `report.json` could not be written.
+    /// `report.json` could not be written when the run started: no step ran.
     #[error(transparent)]
     Write(#[from] nvmeplan_reports::ReportError),
+    /// `report.json` could not be written during the run (which then
+    /// stopped after the current step) or at its end.
+    #[error("{source}")]
+    Output {
+        /// The failed write.
+        #[source]
+        source: nvmeplan_reports::ReportError,
+        /// The result of the steps that ran.
+        result: Box<RunResult>,
+    },
+}
+
+impl RunError {
+    fn into_source(self) -> nvmeplan_reports::ReportError {
+        match self {
+            RunError::Write(source) | RunError::Output { source, .. } => source,
+        }
+    }
 }
 
 /// The device URI of a run: the command line's, else the plan's, else `sim`.
@@ -182,12 +204,6 @@ pub fn rfc3339(time: SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// Writes `report` to `dir/report.json` atomically (a temporary file in
-/// `dir`, then a rename).
-pub fn write_report(dir: &Path, report: &Report) -> Result<(), RunError> {
-    Ok(nvmeplan_reports::json::write(&dir.join(nvmeplan_reports::json::REPORT_FILE), report)?)
-}
-
 /// Runs `plan` on `ctrl` (opened from `uri`), calling `observer` with each
 /// step's result as it completes.
 pub fn run_plan(
@@ -227,12 +243,29 @@ pub fn run_plan(
     let mut ctx = RunContext::new(ctrl, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
     ctx.progress = options.progress.clone();
     let warnings = verify_state::load(&mut ctx);
-    let mut runner = Runner { plan, options, ctx, result, observer, start: Instant::now(), halted: false };
+    let live = match &options.out {
+        Some(dir) => match live::LiveReport::start(&dir.join(nvmeplan_reports::json::REPORT_FILE), &result) {
+            Ok(live) => Some(live),
+            Err(e) => {
+                // Nothing ran, but the device still ends the way the plan asks.
+                if let Err(note) = finish::finish_device(&ctx.ctrl, plan.finish) {
+                    tracing::warn!("{note}");
+                }
+                return Err(e.into());
+            }
+        },
+        None => None,
+    };
+    let mut runner =
+        Runner { plan, options, ctx, result, observer, start: Instant::now(), halted: false, live };
     runner.warn(warnings);
     tracing::info!(plan = %plan.name, path = %source.path, device = uri, seed, "run started");
-    let ran = runner.write().and_then(|()| runner.run_steps(&plan.steps, &plan.tags));
+    let ran = runner.run_steps(&plan.steps, &plan.tags).map_err(RunError::into_source);
     if let Some(sim) = runner.ctx.ctrl.transport().sim() {
         sim.faults().clear();
+    }
+    if let Err(e) = &ran {
+        runner.result.stopped = Some(format!("stopped: {e}"));
     }
     // The verify maps are saved while the controller still answers (the
     // save flushes and reads SMART), and only when the run ends with a
@@ -249,10 +282,13 @@ pub fn run_plan(
             None => note,
         });
     }
-    ran?;
-    runner.result.complete = !runner.halted;
+    runner.result.complete = !runner.halted && ran.is_ok();
     runner.result.duration_ms = runner.start.elapsed().as_millis() as u64;
-    runner.write()?;
+    let finished = runner.live.take().map_or(Ok(()), |live| live.finish(&runner.result));
+    if let Some(source) = ran.err().or(finished.err()) {
+        tracing::error!(plan = %plan.name, "{source}");
+        return Err(RunError::Output { source, result: Box::new(runner.result) });
+    }
     tracing::info!(
         plan = %plan.name,
         complete = runner.result.complete,
@@ -271,6 +307,8 @@ struct Runner<'a> {
     start: Instant,
     /// The run stopped early (interrupted or fail-fast).
     halted: bool,
+    /// The live `report.json` (with an output directory).
+    live: Option<live::LiveReport>,
 }
 
 fn leaves(step: &ResolvedStep) -> Vec<&ResolvedStep> {
@@ -288,10 +326,15 @@ impl Runner<'_> {
         }
     }
 
+    /// Hands the last recorded step to the live report; `Err` (which stops
+    /// the run) when the report could not be written.
     fn write(&mut self) -> Result<(), RunError> {
         self.result.duration_ms = self.start.elapsed().as_millis() as u64;
-        match &self.options.out {
-            Some(dir) => write_report(dir, &self.result),
+        match &self.live {
+            Some(live) => {
+                live.step_recorded(&self.result);
+                live.take_failure().map_or(Ok(()), |e| Err(e.into()))
+            }
             None => Ok(()),
         }
     }

@@ -95,6 +95,9 @@ impl Validator<'_> {
                     }
                     continue;
                 }
+                if scope.vars.contains(&root) {
+                    self.variables.insert(root.clone());
+                }
                 if BUILTIN_ROOTS.contains(&root.as_str())
                     || scope.vars.contains(&root)
                     || scope.saved.contains(&root)

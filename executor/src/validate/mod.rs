@@ -59,6 +59,9 @@ pub struct Report {
     pub sources: Sources,
     /// The resolved plan, when there is no error.
     pub plan: Option<ValidatedPlan>,
+    /// The variables the plan and its includes declare (`vars`) or their
+    /// expressions read; a `--var` outside this set is used by nothing.
+    pub variables: BTreeSet<String>,
 }
 
 impl Report {
@@ -117,6 +120,8 @@ struct Validator<'o> {
     plan_device: Option<String>,
     /// Names saved by any step of the plan, to tell "saved later" apart.
     all_saved: BTreeSet<String>,
+    /// Variables declared or read (see [`Report::variables`]).
+    variables: BTreeSet<String>,
 }
 
 struct FilePlan {
@@ -134,6 +139,7 @@ impl<'o> Validator<'o> {
             include_stack: Vec::new(),
             plan_device: None,
             all_saved: BTreeSet::new(),
+            variables: BTreeSet::new(),
         }
     }
 
@@ -157,7 +163,7 @@ impl<'o> Validator<'o> {
             }
             _ => None,
         };
-        Report { diagnostics: self.diagnostics, sources: self.sources, plan }
+        Report { diagnostics: self.diagnostics, sources: self.sources, plan, variables: self.variables }
     }
 
     fn error(

@@ -21,6 +21,7 @@ impl Validator<'_> {
         if self.include_stack.len() <= 1 {
             self.plan_device = plan.device.clone();
         }
+        self.variables.extend(plan.vars.keys().cloned());
         let mut scope = Scope {
             vars: plan.vars.keys().cloned().chain(self.options.vars.keys().cloned()).collect(),
             ..Scope::default()
@@ -260,6 +261,7 @@ impl Validator<'_> {
         }
         let mut scope = outer.clone();
         scope.vars.extend(vars.keys().cloned());
+        self.variables.extend(vars.keys().cloned());
         if let Some(Value::Array(items)) = loaded.value.get("steps") {
             collect_saves(items, &mut self.all_saved);
             source.children = self.steps(&loaded, "/steps", items, &schema_errors, &mut scope);
