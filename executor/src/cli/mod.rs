@@ -1,10 +1,19 @@
 //! Command code of the `nvmeplan` binary beyond plan validation and the
 //! run loop in `main.rs`: the live console ([`console`]), a run's output
 //! files ([`outputs`]), re-rendering a report ([`report`]), diffing two
-//! reports ([`diff`]) and the PCI device commands ([`devices`]).
+//! reports ([`diff`]), the PCI device commands ([`devices`]) and the flags
+//! that widen what a plan may read ([`inputs`]).
 
 pub mod console;
 pub mod devices;
 pub mod diff;
+pub mod inputs;
 pub mod outputs;
 pub mod report;
+
+/// Reads a `report.json` through [`nvmeplan::input`] (regular files only,
+/// at most [`nvmeplan::input::MAX_REPORT_BYTES`]).
+pub fn read_report(path: &std::path::Path) -> anyhow::Result<nvmeplan_reports::Report> {
+    let text = nvmeplan::input::read_text(path, nvmeplan::input::InputKind::Report)?;
+    Ok(nvmeplan_reports::json::parse(path, &text)?)
+}

@@ -23,7 +23,7 @@ pub struct ReportArgs {
 
 /// Runs `nvmeplan report`; `Err` is a usage error (exit 2).
 pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
-    let report = nvmeplan_reports::json::read(&args.report)?;
+    let report = super::read_report(&args.report)?;
     if let Some(path) = &args.html {
         nvmeplan_reports::html::write_report(path, &report)?;
     }

@@ -31,6 +31,7 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostic, Sources};
 use crate::expand::{SourceStep, ValidatedPlan, expand};
 use crate::expr::Engine;
+use crate::input::paths::PathPolicy;
 use crate::load::{LoadError, LoadedFile, load_file, parse_str};
 use crate::plan::Plan;
 use crate::positions::Span;
@@ -48,6 +49,12 @@ mod tests;
 pub struct Options {
     /// `--var name=value` overrides: known variables in expressions.
     pub vars: BTreeMap<String, Value>,
+    /// `--env NAME`: environment variables expressions may read besides
+    /// `NVMEPLAN_*` (see [`crate::input::env`]).
+    pub env: Vec<String>,
+    /// `--allow-path DIR`: directories outside the plan's that `include`
+    /// and firmware files may name (see [`crate::input::paths`]).
+    pub allow_paths: Vec<PathBuf>,
 }
 
 /// The outcome of validating a plan.
@@ -114,6 +121,8 @@ struct Validator<'o> {
     diagnostics: Vec<Diagnostic>,
     sources: Sources,
     include_stack: Vec<PathBuf>,
+    /// Where includes and firmware files may point, from the top plan.
+    paths: PathPolicy,
     plan_device: Option<String>,
     /// Names saved by any step of the plan, to tell "saved later" apart.
     all_saved: BTreeSet<String>,
@@ -132,6 +141,7 @@ impl<'o> Validator<'o> {
             diagnostics: Vec::new(),
             sources: Sources::default(),
             include_stack: Vec::new(),
+            paths: PathPolicy { root: PathBuf::from("."), allowed: options.allow_paths.clone() },
             plan_device: None,
             all_saved: BTreeSet::new(),
         }
@@ -185,6 +195,9 @@ impl<'o> Validator<'o> {
     fn plan(&mut self, file: LoadedFile) -> Option<FilePlan> {
         self.sources.insert(file.name.clone(), file.text.clone());
         if let Some(p) = &file.path {
+            if self.include_stack.is_empty() {
+                self.paths = PathPolicy::for_plan(p, &self.options.allow_paths);
+            }
             self.include_stack.push(p.clone());
         }
         let schema_errors = self.check_schema(&file);
