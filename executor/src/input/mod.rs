@@ -152,6 +152,16 @@ fn check_type(kind: InputKind, path: &Path, ft: std::fs::FileType) -> Result<(),
     }
 }
 
+/// Checks that `path` is a regular file, without opening it.
+pub fn check_file(path: &Path, kind: InputKind) -> Result<(), InputError> {
+    let what = kind.what();
+    let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => InputError::NotFound { what, path: path.to_path_buf() },
+        _ => InputError::Io { what, path: path.to_path_buf(), source },
+    })?;
+    check_type(kind, path, meta.file_type())
+}
+
 /// Reads a regular file of at most `kind.limit()` bytes.
 pub fn read_bytes(path: &Path, kind: InputKind) -> Result<Vec<u8>, InputError> {
     let what = kind.what();

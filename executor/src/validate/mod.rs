@@ -22,6 +22,7 @@
 //! | `expressions.rs` | `${{ }}` expressions and the names they may use |
 //! | `actions.rs` | action-specific rules: NLB limits, ioworkers, inject, registers, features |
 //! | `expect.rs` | `expect` keys per action and the field names they check |
+//! | `paths.rs` | files a plan names outside includes: `firmware_download { file }` |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -39,6 +40,7 @@ use crate::positions::Span;
 mod actions;
 mod expect;
 mod expressions;
+mod paths;
 mod schema;
 mod steps;
 #[cfg(test)]
