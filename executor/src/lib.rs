@@ -37,6 +37,7 @@ pub mod diagnostic;
 pub mod expand;
 pub mod expr;
 pub mod fields;
+pub mod input;
 pub mod load;
 pub mod plan;
 pub mod positions;

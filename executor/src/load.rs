@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, code};
+use crate::input::{InputError, InputKind, read_text};
 use crate::positions::{PositionMap, Span};
 
 /// A parsed plan file.
@@ -31,17 +32,37 @@ pub struct LoadError {
     pub text: Option<String>,
 }
 
-/// Reads and parses a plan file.
+/// Reads and parses a plan file (see [`crate::input`] for the size cap and
+/// the file types refused).
 pub fn load_file(path: &Path) -> Result<LoadedFile, Box<LoadError>> {
+    load_input(path, InputKind::Plan)
+}
+
+/// Reads and parses a plan or included file.
+pub fn load_input(path: &Path, kind: InputKind) -> Result<LoadedFile, Box<LoadError>> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        let diagnostic = Diagnostic::error(code::IO, format!("cannot read `{name}`: {e}"), &name, None);
-        Box::new(LoadError { diagnostic, text: None })
-    })?;
+    let text = read_text(path, kind).map_err(|e| Box::new(input_error(&name, e)))?;
     let mut file = parse_str(&name, &text)
         .map_err(|d| Box::new(LoadError { diagnostic: *d, text: Some(text.clone()) }))?;
     file.path = Some(path.to_path_buf());
     Ok(file)
+}
+
+/// The diagnostic of a file that could not be read; invalid UTF-8 points at
+/// the first bad byte.
+fn input_error(name: &str, error: InputError) -> LoadError {
+    match error {
+        InputError::NotUtf8 { line, column, offset, lossy, .. } => {
+            let span = Span { line, column, start: offset, end: offset };
+            let message = format!("`{name}` is not UTF-8 text: invalid byte at line {line}, column {column}");
+            let diagnostic =
+                Diagnostic::error(code::IO, message, name, Some(span)).with_help("plan files must be UTF-8");
+            LoadError { diagnostic, text: Some(lossy) }
+        }
+        other => {
+            LoadError { diagnostic: Diagnostic::error(code::IO, other.to_string(), name, None), text: None }
+        }
+    }
 }
 
 /// Parses plan text. A YAML syntax error comes back as a diagnostic.
@@ -85,18 +106,6 @@ fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> Diagnostic
     Diagnostic::error(code::YAML, format!("invalid YAML: {message}"), name, span)
 }
 
-/// Resolves an `include` path relative to the including file's directory.
-pub fn resolve_include(including: Option<&Path>, include: &str) -> PathBuf {
-    let include = Path::new(include);
-    if include.is_absolute() {
-        return include.to_path_buf();
-    }
-    match including.and_then(Path::parent) {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join(include),
-        _ => include.to_path_buf(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,11 +122,5 @@ mod tests {
         let f = parse_str("p.yaml", "opcode: 0x99\nname: x\n").unwrap();
         assert_eq!(f.value["opcode"], 0x99);
         assert_eq!(f.positions.get("/name").unwrap().value.line, 2);
-    }
-
-    #[test]
-    fn include_paths() {
-        assert_eq!(resolve_include(Some(Path::new("plans/a.yaml")), "b.yaml"), PathBuf::from("plans/b.yaml"));
-        assert_eq!(resolve_include(Some(Path::new("a.yaml")), "b.yaml"), PathBuf::from("b.yaml"));
     }
 }

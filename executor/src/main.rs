@@ -49,6 +49,8 @@ enum Command {
         /// Set a variable (`name=value`; the value is parsed as YAML), as `run` will.
         #[arg(long = "var", value_name = "NAME=VALUE")]
         vars: Vec<String>,
+        #[command(flatten)]
+        inputs: cli::inputs::InputArgs,
     },
     /// Run plans against a device and report every step.
     #[command(
@@ -101,6 +103,8 @@ struct RunArgs {
     /// Set a variable (`name=value`; the value is parsed as YAML).
     #[arg(long = "var", value_name = "NAME=VALUE")]
     vars: Vec<String>,
+    #[command(flatten)]
+    inputs: cli::inputs::InputArgs,
     /// Run only steps with one of these tags (a step inherits its groups' and the plan's tags).
     #[arg(long, value_delimiter = ',', value_name = "TAGS")]
     tags: Vec<String>,
@@ -149,8 +153,13 @@ fn parse_vars(vars: &[String]) -> anyhow::Result<BTreeMap<String, serde_json::Va
     Ok(out)
 }
 
-fn validate(plans: &[PathBuf], format: Format, vars: &[String]) -> anyhow::Result<bool> {
-    let options = nvmeplan::Options { vars: parse_vars(vars)? };
+fn validate(
+    plans: &[PathBuf],
+    format: Format,
+    vars: &[String],
+    inputs: &cli::inputs::InputArgs,
+) -> anyhow::Result<bool> {
+    let options = inputs.options(parse_vars(vars)?);
     let mut ok = true;
     let mut json = Vec::new();
     let mut variables = BTreeSet::new();
@@ -182,7 +191,7 @@ fn validate(plans: &[PathBuf], format: Format, vars: &[String]) -> anyhow::Resul
 
 /// Runs the plans; the exit code.
 fn run_command(args: RunArgs) -> anyhow::Result<u8> {
-    let options = nvmeplan::Options { vars: parse_vars(&args.vars)? };
+    let options = args.inputs.options(parse_vars(&args.vars)?);
     let mut plans = Vec::new();
     let mut invalid = false;
     let (mut variables, mut inputs) = (BTreeSet::new(), Vec::new());
@@ -257,6 +266,8 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             out,
             seed: args.seed,
             fail_fast: args.fail_fast,
+            env: args.inputs.env.clone(),
+            allow_paths: args.inputs.allow_paths.clone(),
             stop: stop.clone(),
             progress: Some(console.hook()),
             destructive: run::guard::DestructivePolicy {
@@ -329,7 +340,7 @@ fn main() -> ExitCode {
         }
         Command::Report(args) => outcome(cli::report::run(&args).map(|()| true)),
         Command::Diff(args) => cli::diff::run(&args),
-        Command::Validate { plans, format, vars } => outcome(validate(&plans, format, &vars)),
+        Command::Validate { plans, format, vars, inputs } => outcome(validate(&plans, format, &vars, &inputs)),
         Command::Devices { json } => cli::devices::devices(&Default::default(), json),
         Command::Bind { address } => cli::devices::move_driver(&Default::default(), &address, true),
         Command::Unbind { address } => cli::devices::move_driver(&Default::default(), &address, false),

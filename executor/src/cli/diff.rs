@@ -66,8 +66,8 @@ fn compare(args: &DiffArgs) -> anyhow::Result<u8> {
         .filter_map(|(flag, path)| path.as_deref().map(|p| Output::file(flag, p)))
         .collect();
     outputs_distinct(&inputs, &outputs).map_err(anyhow::Error::msg)?;
-    let base = nvmeplan_reports::json::read(&args.base)?;
-    let new = nvmeplan_reports::json::read(&args.new)?;
+    let base = super::read_report(&args.base)?;
+    let new = super::read_report(&args.new)?;
     let (base_name, new_name) = (args.base.display().to_string(), args.new.display().to_string());
     let diff = nvmeplan_reports::diff::diff(&base_name, &base, &new_name, &new, &options)?;
     if let Some(path) = &args.html {

@@ -31,7 +31,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
             .filter_map(|(flag, path)| path.as_deref().map(|p| Output::file(flag, p)))
             .collect();
     outputs_distinct(&[("the report", args.report.clone())], &outputs).map_err(anyhow::Error::msg)?;
-    let report = nvmeplan_reports::json::read(&args.report)?;
+    let report = super::read_report(&args.report)?;
     if let Some(path) = &args.html {
         nvmeplan_reports::html::write_report(path, &report)?;
     }

@@ -158,6 +158,8 @@ pub struct RunContext {
     pub stop: Arc<AtomicBool>,
     /// The directory of the plan file (firmware images are relative to it).
     pub plan_dir: PathBuf,
+    /// Where firmware files may come from.
+    pub paths: crate::input::paths::PathPolicy,
     /// The namespace of commands that name none.
     pub default_nsid: u32,
     /// The runner's I/O queue pair, created on first use and after resets.
@@ -189,13 +191,17 @@ impl RunContext {
         if let Some(sim) = ctrl.transport().sim() {
             sim.faults().set_seed(seed);
         }
-        let env: Map<String, Value> = std::env::vars().map(|(k, v)| (k, Value::String(v))).collect();
+        let env = crate::input::env::visible(&[]);
         let mut ctx = RunContext {
             ctrl,
             uri: uri.to_string(),
             engine: Engine::new(),
             seed,
             stop,
+            paths: crate::input::paths::PathPolicy {
+                root: if plan_dir.as_os_str().is_empty() { PathBuf::from(".") } else { plan_dir.clone() },
+                allowed: Vec::new(),
+            },
             plan_dir,
             default_nsid,
             io: None,

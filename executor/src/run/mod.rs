@@ -93,6 +93,11 @@ pub struct RunOptions {
     /// Stop after the first failed or errored step (unless it has
     /// `continue_on_error`).
     pub fail_fast: bool,
+    /// `--env` names: environment variables expressions may read besides
+    /// `NVMEPLAN_*`.
+    pub env: Vec<String>,
+    /// `--allow-path` directories firmware files may come from.
+    pub allow_paths: Vec<PathBuf>,
     /// Set to stop the run; the current step is recorded as interrupted.
     pub stop: Arc<AtomicBool>,
     /// Live progress (a console's progress line), if any.
@@ -111,9 +116,10 @@ pub struct PlanSource {
 }
 
 impl PlanSource {
-    /// Reads the plan file.
-    pub fn read(path: &Path) -> std::io::Result<PlanSource> {
-        Ok(PlanSource { path: path.display().to_string(), text: std::fs::read_to_string(path)? })
+    /// Reads the plan file (see [`crate::input`] for its size cap).
+    pub fn read(path: &Path) -> Result<PlanSource, crate::input::InputError> {
+        let text = crate::input::read_text(path, crate::input::InputKind::Plan)?;
+        Ok(PlanSource { path: path.display().to_string(), text })
     }
 }
 
@@ -242,6 +248,8 @@ pub fn run_plan(
     };
     let mut ctx = RunContext::new(ctrl, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
     ctx.progress = options.progress.clone();
+    ctx.runtime.insert("env".into(), serde_json::Value::Object(crate::input::env::visible(&options.env)));
+    ctx.paths = crate::input::paths::PathPolicy::for_plan(Path::new(&source.path), &options.allow_paths);
     let warnings = verify_state::load(&mut ctx);
     let live = match &options.out {
         Some(dir) => match live::LiveReport::start(&dir.join(nvmeplan_reports::json::REPORT_FILE), &result) {

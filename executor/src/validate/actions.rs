@@ -107,6 +107,11 @@ impl Validator<'_> {
                     self.error(file, code::SCHEMA, message, at(&join(&join(&ap, "match"), "opcode")));
                 }
             }
+            Action::FirmwareDownload(a) => {
+                if let crate::plan::admin::FirmwareImage::File(path) = &a.image {
+                    self.check_firmware_file(file, &join(&join(&ap, "image"), "file"), path);
+                }
+            }
             Action::Register(r) if r.write.is_some() && !r.field.is_writable() => {
                 let message = format!("register `{}` is read-only", r.field.0);
                 self.error(file, code::CONFLICT, message, at(&join(&ap, "write")));

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::{Scope, Validator};
 use crate::diagnostic::{code, did_you_mean};
 use crate::expr::{BUILTIN_ROOTS, ExprError, Segment, Template};
+use crate::input::env;
 use crate::load::LoadedFile;
 use crate::positions::join;
 
@@ -93,6 +94,22 @@ impl Validator<'_> {
                         );
                         d.help = Some("add `repeat: N` to this step or an enclosing group".into());
                     }
+                    continue;
+                }
+                if root == "env"
+                    && let Some(var) = name.split('.').nth(1)
+                    && !env::is_visible(var, &self.options.env)
+                {
+                    let d = self.error(
+                        file,
+                        code::UNKNOWN_VARIABLE,
+                        format!("environment variable `{var}` is not visible to plans"),
+                        span,
+                    );
+                    d.help = Some(format!(
+                        "expressions see only `{}*` variables and those named with `--env {var}`",
+                        env::PREFIX
+                    ));
                     continue;
                 }
                 if scope.vars.contains(&root) {

@@ -22,6 +22,7 @@
 //! | `expressions.rs` | `${{ }}` expressions and the names they may use |
 //! | `actions.rs` | action-specific rules: NLB limits, ioworkers, inject, registers, features |
 //! | `expect.rs` | `expect` keys per action and the field names they check |
+//! | `paths.rs` | files a plan names outside includes: `firmware_download { file }` |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ use serde_json::Value;
 use crate::diagnostic::{Diagnostic, Sources};
 use crate::expand::{SourceStep, ValidatedPlan, expand};
 use crate::expr::Engine;
+use crate::input::paths::PathPolicy;
 use crate::load::{LoadError, LoadedFile, load_file, parse_str};
 use crate::plan::Plan;
 use crate::positions::Span;
@@ -38,6 +40,7 @@ use crate::positions::Span;
 mod actions;
 mod expect;
 mod expressions;
+mod paths;
 mod schema;
 mod steps;
 #[cfg(test)]
@@ -48,6 +51,12 @@ mod tests;
 pub struct Options {
     /// `--var name=value` overrides: known variables in expressions.
     pub vars: BTreeMap<String, Value>,
+    /// `--env NAME`: environment variables expressions may read besides
+    /// `NVMEPLAN_*` (see [`crate::input::env`]).
+    pub env: Vec<String>,
+    /// `--allow-path DIR`: directories outside the plan's that `include`
+    /// and firmware files may name (see [`crate::input::paths`]).
+    pub allow_paths: Vec<PathBuf>,
 }
 
 /// The outcome of validating a plan.
@@ -117,6 +126,8 @@ struct Validator<'o> {
     diagnostics: Vec<Diagnostic>,
     sources: Sources,
     include_stack: Vec<PathBuf>,
+    /// Where includes and firmware files may point, from the top plan.
+    paths: PathPolicy,
     plan_device: Option<String>,
     /// Names saved by any step of the plan, to tell "saved later" apart.
     all_saved: BTreeSet<String>,
@@ -137,6 +148,7 @@ impl<'o> Validator<'o> {
             diagnostics: Vec::new(),
             sources: Sources::default(),
             include_stack: Vec::new(),
+            paths: PathPolicy { root: PathBuf::from("."), allowed: options.allow_paths.clone() },
             plan_device: None,
             all_saved: BTreeSet::new(),
             variables: BTreeSet::new(),
@@ -192,6 +204,9 @@ impl<'o> Validator<'o> {
     fn plan(&mut self, file: LoadedFile) -> Option<FilePlan> {
         self.sources.insert(file.name.clone(), file.text.clone());
         if let Some(p) = &file.path {
+            if self.include_stack.is_empty() {
+                self.paths = PathPolicy::for_plan(p, &self.options.allow_paths);
+            }
             self.include_stack.push(p.clone());
         }
         let schema_errors = self.check_schema(&file);

@@ -3,6 +3,7 @@
 //! keys that a step must use, nested groups and included files.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -10,7 +11,9 @@ use super::expressions::collect_strings;
 use super::{FilePlan, Scope, Validator};
 use crate::diagnostic::code;
 use crate::expand::{SourceLocation, SourceStep};
-use crate::load::{LoadedFile, load_file, resolve_include};
+use crate::input::InputKind;
+use crate::input::paths::{PathError, plan_dir};
+use crate::load::{LoadedFile, load_input};
 use crate::plan::{Action, Plan, Step, StepCommon};
 use crate::positions::{Span, join};
 
@@ -212,18 +215,18 @@ impl Validator<'_> {
             crate::plan::control::Include::Detailed(_) => join(&join(pointer, "include"), "path"),
         };
         let span = file.positions.nearest(&value_pointer).value;
-        let path = resolve_include(file.path.as_deref(), include.path());
-        if !path.is_file() {
-            let d = self.error(
-                file,
-                code::INCLUDE,
-                format!("included file `{}` not found", path.display()),
-                span,
-            );
-            d.help = Some("include paths are relative to the including plan's directory".into());
-            return;
-        }
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+        let from = file.path.as_deref().map_or_else(|| PathBuf::from("."), plan_dir);
+        let (path, canonical) = match self.paths.resolve(&from, include.path(), InputKind::Include) {
+            Ok(r) => (r.path, r.canonical),
+            Err(e) => {
+                let help = match e {
+                    PathError::Input(_) => "include paths are relative to the including plan's directory",
+                    _ => "includes may name files in the plan's directory and its subdirectories",
+                };
+                self.error(file, code::INCLUDE, e.to_string(), span).help = Some(help.into());
+                return;
+            }
+        };
         if self.include_stack.iter().any(|p| p.canonicalize().unwrap_or_else(|_| p.clone()) == canonical) {
             self.error(
                 file,
@@ -233,9 +236,15 @@ impl Validator<'_> {
             );
             return;
         }
-        let loaded = match load_file(&path) {
+        let loaded = match load_input(&path, InputKind::Include) {
             Ok(f) => f,
             Err(error) => {
+                // A file that was not read has no diagnostics of its own
+                // to show: its reason is this include's error.
+                if error.text.is_none() {
+                    self.error(file, code::INCLUDE, error.diagnostic.message, span);
+                    return;
+                }
                 self.load_failed(*error);
                 self.error(
                     file,

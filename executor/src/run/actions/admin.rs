@@ -288,9 +288,12 @@ pub fn sanitize(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Sanitize) -> S
 fn firmware_image(ctx: &RunContext, image: &plan::FirmwareImage) -> StepResult<Vec<u8>> {
     Ok(match image {
         plan::FirmwareImage::File(path) => {
-            let path = ctx.plan_dir.join(path);
-            std::fs::read(&path)
-                .map_err(|e| StepError::Invalid(format!("firmware image `{}`: {e}", path.display())))?
+            let kind = crate::input::InputKind::Firmware;
+            let resolved = ctx
+                .paths
+                .resolve(&ctx.plan_dir, path, kind)
+                .map_err(|e| StepError::Invalid(e.to_string()))?;
+            crate::input::read_bytes(&resolved.path, kind).map_err(|e| StepError::Invalid(e.to_string()))?
         }
         plan::FirmwareImage::SimRevision(rev) => nvmeplan_sim::firmware::build_image(rev, 8192),
         plan::FirmwareImage::Pattern { len, pattern } => {

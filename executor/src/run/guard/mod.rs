@@ -1,6 +1,7 @@
 //! The destructive-step guard: steps that change data or device state
-//! (writes, format, sanitize, firmware, namespace delete, writing ioworkers
-//! and raw commands that may write) are refused on a real device unless the
+//! (writes, format, sanitize, firmware, namespace delete, writing ioworkers,
+//! saved or persistent features and raw commands that may write; admin
+//! opcodes are classified in `admin_class.rs`) are refused on a real device unless the
 //! user passed `--allow-destructive` or named the device's serial number
 //! with `--allow-serial`. The simulator is never refused. The check runs
 //! before the step sends anything.
@@ -20,10 +21,10 @@ pub struct DestructivePolicy {
     pub allow_serials: Vec<String>,
 }
 
-/// Admin opcodes that change media or device state: Firmware Commit,
-/// Firmware Image Download, Namespace Management, Namespace Attachment,
-/// Format NVM, Sanitize.
-const DESTRUCTIVE_ADMIN: &[u8] = &[0x10, 0x11, 0x0D, 0x15, 0x80, 0x84];
+mod admin_class;
+
+pub use admin_class::{AdminClass, admin_class, persistent_feature, set_features_destructive};
+
 /// I/O opcodes that only read or check: Flush, Read, Compare, Verify.
 const READ_ONLY_IO: &[u8] = &[0x00, 0x02, 0x05, 0x0C];
 /// ioworker operations that do not change data.
@@ -66,8 +67,26 @@ pub fn destructive_kind(action: &Action, eval: Eval<'_>) -> StepResult<Option<St
             }
             "ioworker with writes".to_string()
         }
-        Action::AdminRaw(raw) if DESTRUCTIVE_ADMIN.contains(&raw.opcode) || raw.opcode >= 0xC0 => {
+        Action::AdminRaw(raw) => {
+            let destructive = match admin_class(raw.opcode) {
+                AdminClass::SetFeatures => set_features_destructive(eval.or(raw.cdw10.as_ref(), 0)?),
+                class => class.is_destructive(),
+            };
+            if !destructive {
+                return Ok(None);
+            }
             format!("admin_raw opcode {:#04x}", raw.opcode)
+        }
+        Action::SetFeatures(s) => {
+            // An unknown feature name fails validation; a raw one is judged by its id.
+            if !s.save && !s.fid.fid().is_some_and(persistent_feature) {
+                return Ok(None);
+            }
+            if s.save {
+                "set_features with save".to_string()
+            } else {
+                "set_features of a persistent feature".to_string()
+            }
         }
         Action::IoRaw(raw) if !READ_ONLY_IO.contains(&raw.opcode) => {
             format!("io_raw opcode {:#04x}", raw.opcode)
@@ -160,6 +179,38 @@ mod tests {
         for yaml in READ_ONLY {
             assert_eq!(check(yaml, &none, "SN1", false), None, "{yaml}");
         }
+    }
+
+    #[test]
+    fn every_admin_opcode_is_judged_by_its_class() {
+        let none = DestructivePolicy::default();
+        for op in 0..=u8::MAX {
+            let yaml = format!("admin_raw: {{ opcode: {op} }}");
+            let refused = check(&yaml, &none, "SN1", false).is_some();
+            let expected = match admin_class(op) {
+                AdminClass::ReadOnly | AdminClass::ControllerState | AdminClass::SetFeatures => false,
+                AdminClass::Destructive | AdminClass::Vendor | AdminClass::Reserved => true,
+            };
+            assert_eq!(refused, expected, "{op:#04x} ({:?})", admin_class(op));
+            assert_eq!(check(&yaml, &none, "SN1", true), None, "sim: {op:#04x}");
+        }
+        // Security Send, Lockdown, Virtualization and Capacity Management.
+        for op in ["0x81", "0x24", "0x1C", "0x20", "0x19", "0x1D", "0x41", "0x8C"] {
+            assert!(check(&format!("admin_raw: {{ opcode: {op} }}"), &none, "SN1", false).is_some(), "{op}");
+        }
+    }
+
+    #[test]
+    fn set_features_is_destructive_when_saved_or_persistent() {
+        let none = DestructivePolicy::default();
+        let refused = |yaml: &str| check(yaml, &none, "SN1", false).is_some();
+        assert!(!refused("admin_raw: { opcode: 0x09, cdw10: 0x06, cdw11: 1 }"));
+        assert!(refused("admin_raw: { opcode: 0x09, cdw10: 0x80000006, cdw11: 1 }"));
+        assert!(refused("admin_raw: { opcode: 0x09, cdw10: 0x84 }"));
+        assert!(refused("admin_raw: { opcode: 0x09, cdw10: \"${{ rp + 0x80000000 }}\" }"));
+        assert!(!refused("set_features: { fid: volatile_write_cache, value: 1 }"));
+        assert!(refused("set_features: { fid: volatile_write_cache, value: 1, save: true }"));
+        assert!(refused("set_features: { fid: 0x84, value: 1 }"));
     }
 
     #[test]
