@@ -148,7 +148,8 @@ impl Controller {
     /// Waits up to `timeout` for an asynchronous event. An Asynchronous
     /// Event Request is submitted unless one is already outstanding; it
     /// stays outstanding (without a timeout) when nothing arrives, and the
-    /// next call waits for the same request. Returns `None` on timeout.
+    /// next call waits for the same request. Returns `None` on timeout and
+    /// [`DriverError::Cancelled`] when the controller's cancellation flag is set.
     pub fn async_event_request(&self, timeout: Duration) -> Result<Option<Completion>, DriverError> {
         let shared = &self.shared;
         let start = Instant::now();
@@ -165,6 +166,9 @@ impl Controller {
             }
             if start.elapsed() >= timeout {
                 return Ok(None);
+            }
+            if self.is_cancelled() {
+                return Err(DriverError::Cancelled { what: "an asynchronous event".into() });
             }
             {
                 let mut admin = shared.admin.lock();

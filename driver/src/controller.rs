@@ -11,6 +11,17 @@
 //! generation counter shared with the queue pairs: queue pairs created
 //! before it fail cleanly with [`DriverError::ControllerReset`] and must be
 //! re-created. Resets re-initialise the controller completely.
+//!
+//! # Cancellation
+//!
+//! A controller carries a cancellation flag ([`ControllerOptions::cancel`],
+//! [`Controller::cancel_flag`]), shared with its queue pairs. Once it is set
+//! (a Ctrl-C handler does), every wait of the driver ends promptly with
+//! [`DriverError::Cancelled`]: command waits on any queue, CSTS waits of a
+//! bring-up or reset, and asynchronous event waits; IO workers stop. The
+//! flag stays set until the caller clears it. A shutdown notification is
+//! not cancelled: it is how a cancelled host leaves the device, and its
+//! wait has its own bound.
 
 use crate::dma::DmaBuffer;
 use crate::error::DriverError;
@@ -22,7 +33,7 @@ use nvmeplan_spec::registers::{self, Aqa, Cap, Cc, Csts, SHN_ABRUPT, SHN_NORMAL,
 use nvmeplan_spec::{AdminOpcode, Command, Completion};
 use parking_lot::{Mutex, RwLock};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use zerocopy::FromBytes;
 
@@ -55,6 +66,10 @@ pub struct ControllerOptions {
     pub shutdown_timeout: Duration,
     /// Command log entries of the admin queue.
     pub cmdlog_entries: usize,
+    /// The cancellation flag to share (see the module docs); `None` gives
+    /// the controller a flag of its own, reachable with
+    /// [`Controller::cancel_flag`].
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ControllerOptions {
@@ -69,6 +84,7 @@ impl Default for ControllerOptions {
             ready_timeout: None,
             shutdown_timeout: Duration::from_secs(10),
             cmdlog_entries: crate::cmdlog::DEFAULT_ENTRIES,
+            cancel: None,
         }
     }
 }
@@ -140,6 +156,8 @@ pub(crate) struct Shared {
     /// The asynchronous event request state (its own `Arc`: the AER
     /// callback lives in the admin queue and must not own `Shared`).
     pub(crate) aer: Arc<AerSlot>,
+    /// The cancellation flag, shared with every queue pair.
+    pub(crate) cancel: Arc<AtomicBool>,
 }
 
 /// An outstanding Asynchronous Event Request and its result.
@@ -214,10 +232,13 @@ impl std::fmt::Debug for Controller {
     }
 }
 
+/// Polls CSTS until `done` holds, CFS is set, `timeout` passes or `cancel`
+/// (when given) is set.
 fn wait_csts(
     transport: &dyn Transport,
     what: &str,
     timeout: Duration,
+    cancel: Option<&AtomicBool>,
     done: impl Fn(Csts) -> bool,
 ) -> Result<Csts, DriverError> {
     let start = Instant::now();
@@ -235,6 +256,9 @@ fn wait_csts(
                 if raw == u32::MAX { format!("{what} (CSTS reads all ones)") } else { what.to_string() };
             return Err(DriverError::NotReady { what, waited: start.elapsed() });
         }
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(DriverError::Cancelled { what: what.to_string() });
+        }
         std::thread::sleep(Duration::from_micros(200));
     }
 }
@@ -251,9 +275,11 @@ impl Controller {
                 options.admin_depth
             )));
         }
+        let cancel = options.cancel.clone().unwrap_or_default();
         let shared = Arc::new(Shared {
             transport,
             options,
+            cancel,
             generation: Arc::new(AtomicU64::new(1)),
             admin: Mutex::new(None),
             info: RwLock::new(None),
@@ -309,19 +335,22 @@ impl Controller {
             )));
         }
         let ready = self.ready_timeout(cap);
+        let cancel = Some(&*self.shared.cancel);
 
         // 3. Disable and wait for CSTS.RDY = 0.
         let cc = Cc::from(t.bar0_read32(registers::CC));
         if cc.en() || Csts::from(t.bar0_read32(registers::CSTS)).rdy() {
             t.bar0_write32(registers::CC, cc.with_en(false).with_shn(0).into());
         }
-        wait_csts(&*t, "CSTS.RDY=0 after clearing CC.EN", ready, |c| !c.rdy()).or_else(|e| match e {
-            // A fatal controller clears CFS with the reset; keep waiting for RDY.
-            DriverError::ControllerFatal { .. } => {
-                wait_csts(&*t, "CSTS.RDY=0 (CFS set)", ready, |c| !c.rdy())
-            }
-            e => Err(e),
-        })?;
+        wait_csts(&*t, "CSTS.RDY=0 after clearing CC.EN", ready, cancel, |c| !c.rdy()).or_else(
+            |e| match e {
+                // A fatal controller clears CFS with the reset; keep waiting for RDY.
+                DriverError::ControllerFatal { .. } => {
+                    wait_csts(&*t, "CSTS.RDY=0 (CFS set)", ready, cancel, |c| !c.rdy())
+                }
+                e => Err(e),
+            },
+        )?;
 
         // 4. Admin queues.
         let depth = opts.admin_depth.min(cap.mqes().saturating_add(1)).max(2);
@@ -336,6 +365,7 @@ impl Controller {
             cmdlog_entries: opts.cmdlog_entries,
             max_transfer: DEFAULT_MAX_TRANSFER,
             owner: None,
+            cancel: self.shared.cancel.clone(),
         })?;
         t.bar0_write32(registers::AQA, Aqa::new().with_asqs(depth - 1).with_acqs(depth - 1).into());
         t.bar0_write64(registers::ASQ, aq.sq_iova());
@@ -346,7 +376,7 @@ impl Controller {
         t.bar0_write32(registers::CC, cc.into());
         t.bar0_write32(registers::CC, cc.with_en(true).into());
         *admin = Some(aq);
-        wait_csts(&*t, "CSTS.RDY=1 after setting CC.EN", ready, |c| c.rdy())?;
+        wait_csts(&*t, "CSTS.RDY=1 after setting CC.EN", ready, cancel, |c| c.rdy())?;
 
         // 7. Identify, queues, namespaces.
         let aq = admin.as_mut().expect("admin queue just created");
@@ -395,6 +425,18 @@ impl Controller {
     /// The options the controller was opened with.
     pub fn options(&self) -> &ControllerOptions {
         &self.shared.options
+    }
+
+    /// The cancellation flag (see the module docs): set it to end the
+    /// driver's waits with [`DriverError::Cancelled`], clear it to use the
+    /// controller normally again.
+    pub fn cancel_flag(&self) -> &Arc<AtomicBool> {
+        &self.shared.cancel
+    }
+
+    /// Whether the cancellation flag is set.
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.cancel.load(Ordering::Relaxed)
     }
 
     /// The reset generation: bumped by every reset and shutdown.
@@ -552,6 +594,7 @@ impl Controller {
             cmdlog_entries: options.cmdlog_entries,
             max_transfer,
             owner: None,
+            cancel: self.shared.cancel.clone(),
         })?;
         let cq = aq.execute(commands::create_io_cq(qid, depth, qp.cq_iova(), vector), None, None)?;
         DriverError::check(0, AdminOpcode::CreateIoCq as u8, cq)?;
@@ -606,7 +649,8 @@ impl Controller {
         *admin = None;
         let t = &self.shared.transport;
         t.bar0_write32(registers::NSSR, registers::NSSR_RESET_VALUE);
-        let _ = wait_csts(&**t, "CSTS.RDY=0 after NSSR", self.ready_timeout(cap), |c| !c.rdy());
+        let cancel = Some(&*self.shared.cancel);
+        let _ = wait_csts(&**t, "CSTS.RDY=0 after NSSR", self.ready_timeout(cap), cancel, |c| !c.rdy());
         // Acknowledge CSTS.NSSRO (write 1 to clear).
         t.bar0_write32(registers::CSTS, u32::from(Csts::new().with_nssro(true)));
         self.initialize(&mut admin)
@@ -649,7 +693,8 @@ impl Controller {
         };
         let cc = Cc::from(t.bar0_read32(registers::CC));
         t.bar0_write32(registers::CC, cc.with_shn(shn).into());
-        wait_csts(&**t, "CSTS.SHST=complete after CC.SHN", timeout, |c| c.shst() == SHST_COMPLETE)?;
+        // Not cancelled: see the module docs.
+        wait_csts(&**t, "CSTS.SHST=complete after CC.SHN", timeout, None, |c| c.shst() == SHST_COMPLETE)?;
         Ok(())
     }
 

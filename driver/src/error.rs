@@ -139,6 +139,14 @@ pub enum DriverError {
     /// The controller does not support the operation.
     #[error("not supported by the controller: {0}")]
     Unsupported(String),
+    /// The controller's cancellation flag ([`crate::ControllerOptions::cancel`])
+    /// was set while the driver waited. A command given up this way stays
+    /// outstanding with its CID reserved, like a timed-out one.
+    #[error("cancelled while waiting for {what}")]
+    Cancelled {
+        /// What the driver was waiting for.
+        what: String,
+    },
 }
 
 impl DriverError {

@@ -37,7 +37,7 @@ pub use dma::{DmaBuffer, Pattern};
 pub use error::DriverError;
 pub use io::{ReadOutcome, WriteOptions};
 pub use ioworker::{IoOp, IoWorkerConfig, IoWorkerResults, WorkerResult, run_workers};
-pub use queue_pair::{QueuePair, QueuePairOptions};
+pub use queue_pair::{CANCEL_GRACE, QueuePair, QueuePairOptions};
 pub use transport::{DmaRegion, Transport, TransportError, open_transport};
 pub use verify::{
     CheckCounts, Expectation, MapFormatError, Mismatch, MismatchKind, STAMP_BYTES, Stamp, VerifyMap,

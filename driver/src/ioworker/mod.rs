@@ -23,7 +23,10 @@
 //! drains what is outstanding) unless `continue_on_error`. A command that
 //! does not complete within the per-command timeout (default 5 s) stops
 //! the worker at once with `timed_out` set; the queue pair is deleted
-//! afterwards, so nothing hangs.
+//! afterwards, so nothing hangs. When the controller's cancellation flag
+//! is set, workers stop submitting, give what is outstanding
+//! [`CANCEL_GRACE`](crate::CANCEL_GRACE) and end, returning what they
+//! measured so far.
 //!
 //! # Verification
 //!

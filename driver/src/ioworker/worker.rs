@@ -39,7 +39,7 @@ use crate::commands;
 use crate::controller::Namespace;
 use crate::dma::DmaBuffer;
 use crate::error::DriverError;
-use crate::queue_pair::QueuePair;
+use crate::queue_pair::{CANCEL_GRACE, QueuePair};
 use crate::verify::{Mismatch, VerifyMap, next_write_token, stamp_block};
 use hdrhistogram::Histogram;
 use nvmeplan_spec::{Command, Completion, Status};
@@ -50,6 +50,8 @@ use std::time::Duration;
 /// Spins (idle iterations, or looks at the CQ while waiting for the
 /// device) before the loop starts yielding the CPU.
 const SPINS_BEFORE_YIELD: u32 = 256;
+/// [`CANCEL_GRACE`] in the loop's clock unit.
+const CANCEL_GRACE_NS: u64 = CANCEL_GRACE.as_nanos() as u64;
 /// Looks at the CQ per idle iteration before polling again (the poll
 /// also reads the clock and scans for timeouts).
 const IDLE_PEEKS: u32 = 32;
@@ -259,6 +261,7 @@ impl<'a> Worker<'a> {
         // reads the clock when it reaps or has commands outstanding), so
         // one clock read serves the poll and the next submissions.
         let mut fresh = false;
+        let mut cancelled_at: Option<u64> = None;
         let mut was_idle = false;
         let mut prev = 0u64;
         loop {
@@ -273,8 +276,18 @@ impl<'a> Worker<'a> {
                 at_last_second = self.completed;
                 next_second += 1_000_000_000;
             }
-            if now >= time_ns || stop.load(Ordering::Relaxed) || (self.failed && !cfg.continue_on_error) {
+            let cancelled = qp.is_cancelled();
+            if now >= time_ns
+                || stop.load(Ordering::Relaxed)
+                || cancelled
+                || (self.failed && !cfg.continue_on_error)
+            {
                 submitting = false;
+            }
+            // Cancelled: what is outstanding gets the grace a cancelled
+            // wait gives, then the worker leaves it to the queue's deletion.
+            if cancelled && now - *cancelled_at.get_or_insert(now) >= CANCEL_GRACE_NS {
+                break;
             }
             // Submit what the window allows.
             let mut wait_until = None;

@@ -28,6 +28,11 @@
 //! the host with status [`SYNTHESIZED_STATUS`] (`command-aborted-by-host`,
 //! DNR set); see [`QueuePair::is_synthesized`].
 //!
+//! A cancelled wait (the controller's cancellation flag, see
+//! [`Controller`](crate::Controller)) does not deliver anything either: it
+//! returns [`DriverError::Cancelled`] once the flag is set and the command
+//! has had [`CANCEL_GRACE`]; the command stays outstanding as after a timeout.
+//!
 //! A timeout does not deliver anything: `poll` (and the waits) return
 //! [`DriverError::Timeout`] naming the command, which stays outstanding with
 //! its CID reserved, because the device may still complete it. A later
@@ -61,7 +66,7 @@ use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::time::{Duration, Instant};
 
 mod submit;
@@ -77,6 +82,11 @@ pub const SYNTHESIZED_STATUS: Status = Status::COMMAND_ABORTED_BY_HOST;
 pub const DEFAULT_MAX_TRANSFER: usize = 4 << 20;
 /// How often outstanding commands are checked against their deadlines.
 const TIMEOUT_SCAN_NS: u64 = 1_000_000;
+/// How long a command may still take once the controller's cancellation
+/// flag is set before a wait gives it up: long enough for the quick
+/// commands a cancelled host still sends (deleting a worker's queue), short
+/// enough that a cancelled wait ends at once for a person.
+pub const CANCEL_GRACE: Duration = Duration::from_millis(5);
 
 /// A completion callback for [`QueuePair::submit_with_callback`].
 pub type Callback = Box<dyn FnOnce(&Completion) + Send>;
@@ -164,6 +174,7 @@ pub(crate) struct QueueSetup {
     pub cmdlog_entries: usize,
     pub max_transfer: usize,
     pub owner: Option<Arc<Shared>>,
+    pub cancel: Arc<AtomicBool>,
 }
 
 /// One submission/completion queue pair. `Send` but not `Sync`: one thread
@@ -207,6 +218,7 @@ pub struct QueuePair {
     next_scan_ns: u64,
     cmdlog: Arc<CmdLog>,
     stats: QueueStats,
+    cancel: Arc<AtomicBool>,
     pub(crate) owner: Option<Arc<Shared>>,
     pub(crate) verify_maps: Vec<(u32, Arc<crate::verify::VerifyMap>)>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
@@ -243,6 +255,7 @@ impl QueuePair {
             cmdlog_entries,
             max_transfer,
             owner,
+            cancel,
         } = setup;
         if depth < 2 {
             return Err(DriverError::InvalidArgument(format!("queue {qid}: depth {depth} is below 2")));
@@ -300,6 +313,7 @@ impl QueuePair {
             next_scan_ns: 0,
             cmdlog: Arc::new(CmdLog::new(qid, cmdlog_entries, base)),
             stats: QueueStats::default(),
+            cancel,
             owner,
             verify_maps: Vec::new(),
             transport,
@@ -376,6 +390,12 @@ impl QueuePair {
     /// since the queue was created.
     pub fn is_stale(&self) -> bool {
         self.dead || self.generation.load(Ordering::Acquire) != self.my_generation
+    }
+
+    /// Whether the controller's cancellation flag is set: waits end with
+    /// [`DriverError::Cancelled`] (after [`CANCEL_GRACE`]) and IO workers stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
     }
 
     /// Whether `cqe` was synthesized by the host rather than posted by the

@@ -1,9 +1,9 @@
 //! The waiting half of [`QueuePair`]: synchronous execution and waiting
 //! for completions, by polling or by sleeping on the CQ's interrupt vector.
 
-use super::{QueuePair, State, Waiter};
+use super::{CANCEL_GRACE, QueuePair, State, Waiter};
 use crate::dma::DmaBuffer;
-use crate::error::DriverError;
+use crate::error::{DriverError, OpcodeName};
 use nvmeplan_spec::{Command, Completion};
 use std::time::{Duration, Instant};
 
@@ -44,7 +44,9 @@ impl QueuePair {
     /// Waits until completions are ready to be reaped by `poll` (`Ok(true)`)
     /// or `timeout` passes (`Ok(false)`). Publishes pending submissions
     /// first. Sleeps on the interrupt vector when the CQ has one, otherwise
-    /// polls. Reports command timeouts and resets like `poll`.
+    /// polls. Reports command timeouts and resets like `poll`, and
+    /// [`DriverError::Cancelled`] when the controller's cancellation flag
+    /// is set and [`CANCEL_GRACE`] has passed since the wait began.
     pub fn wait_for_completions(&mut self, timeout: Duration) -> Result<bool, DriverError> {
         if self.is_stale() {
             return Err(DriverError::ControllerReset { qid: self.qid });
@@ -69,6 +71,9 @@ impl QueuePair {
             if elapsed >= timeout {
                 return Ok(false);
             }
+            if elapsed >= CANCEL_GRACE && self.is_cancelled() {
+                return Err(DriverError::Cancelled { what: format!("completions on queue {}", self.qid) });
+            }
             self.pause(&mut spins, irq_seen, timeout - elapsed)?;
         }
     }
@@ -76,7 +81,10 @@ impl QueuePair {
     /// Submits `cmd` and waits for its completion (any status), with PRPs
     /// describing `buffer` from its data offset to its end. `timeout`
     /// overrides the queue's default. Raw completions that arrive meanwhile
-    /// are kept for the next `poll`; callbacks run.
+    /// are kept for the next `poll`; callbacks run. The wait ends with
+    /// [`DriverError::Cancelled`] when the controller's cancellation flag is
+    /// set and the command has had [`CANCEL_GRACE`]; the command then stays
+    /// outstanding like a timed-out one.
     pub fn execute(
         &mut self,
         cmd: Command,
@@ -123,6 +131,17 @@ impl QueuePair {
                 t.state = State::TimedOut;
                 t.waiter = Waiter::Discard;
                 return Err(err);
+            }
+            let submitted = self.trackers[usize::from(cid)].submit_ns;
+            if self.is_cancelled() && now.saturating_sub(submitted) >= CANCEL_GRACE.as_nanos() as u64 {
+                let opcode = OpcodeName::new(self.trackers[usize::from(cid)].opcode, self.qid);
+                let what = format!("command {opcode} cid {cid} on queue {}", self.qid);
+                // Given up like a timed-out command: the CID stays reserved
+                // and a late completion is only counted.
+                let t = &mut self.trackers[usize::from(cid)];
+                t.state = State::TimedOut;
+                t.waiter = Waiter::Discard;
+                return Err(DriverError::Cancelled { what });
             }
             self.pause(&mut spins, irq_seen, Duration::from_nanos(deadline - now))?;
         }
