@@ -340,7 +340,9 @@ fn main() -> ExitCode {
         }
         Command::Report(args) => outcome(cli::report::run(&args).map(|()| true)),
         Command::Diff(args) => cli::diff::run(&args),
-        Command::Validate { plans, format, vars, inputs } => outcome(validate(&plans, format, &vars, &inputs)),
+        Command::Validate { plans, format, vars, inputs } => {
+            outcome(validate(&plans, format, &vars, &inputs))
+        }
         Command::Devices { json } => cli::devices::devices(&Default::default(), json),
         Command::Bind { address } => cli::devices::move_driver(&Default::default(), &address, true),
         Command::Unbind { address } => cli::devices::move_driver(&Default::default(), &address, false),
