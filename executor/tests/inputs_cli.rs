@@ -230,7 +230,9 @@ fn markdown_of_report_and_diff_escapes_step_names_and_messages() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(
         &dir.path().join("md.yaml"),
-        &plan("  - name: \"<img src=x onerror=alert(1)> | & <script>\"\n    log: \"<script>alert(1)</script>\"\n"),
+        &plan(
+            "  - name: \"<img src=x onerror=alert(1)> | & <script>\"\n    log: \"<script>alert(1)</script>\"\n",
+        ),
     );
     let out = dir.path().join("out");
     let o = nvmeplan_env(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap()], &[]);

@@ -31,11 +31,7 @@ fn cell(text: &str) -> String {
 /// A code fence longer than any run of backticks in `lines`, so no line
 /// can close it.
 fn fence_for(lines: &[String]) -> String {
-    let longest = lines
-        .iter()
-        .flat_map(|l| l.split(|c| c != '`').map(str::len))
-        .max()
-        .unwrap_or(0);
+    let longest = lines.iter().flat_map(|l| l.split(|c| c != '`').map(str::len)).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
 }
 

@@ -46,7 +46,8 @@ fn tables_are_intact(md: &str) {
             columns = None;
             continue;
         }
-        let pipes = line.len() - line.replace("\\|", "").replace('|', "").len() - 2 * line.matches("\\|").count();
+        let pipes =
+            line.len() - line.replace("\\|", "").replace('|', "").len() - 2 * line.matches("\\|").count();
         match columns {
             None => columns = Some(pipes),
             Some(n) => assert_eq!(pipes, n, "row with extra cells: {line}"),
