@@ -123,7 +123,7 @@ mod tests {
         assert!(e.to_string().contains("is an absolute path; pass --allow-path DIR"), "{e}");
         let e = policy.resolve(&plans, "missing.yaml", k).unwrap_err();
         assert!(e.to_string().ends_with("not found"), "{e}");
-        let allowed = PathPolicy::for_plan(&plans.join("main.yaml"), &[other.clone()]);
+        let allowed = PathPolicy::for_plan(&plans.join("main.yaml"), std::slice::from_ref(&other));
         assert!(allowed.resolve(&plans, abs.to_str().unwrap(), k).is_ok());
         assert!(allowed.resolve(&plans, "../other/b.yaml", k).is_ok());
         assert!(allowed.resolve(&plans, "link.yaml", k).is_ok());
