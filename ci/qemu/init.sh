@@ -53,7 +53,7 @@ echo "${hp_total:-0}" > /tmp/hp-min
 ) &
 hp_watch=$!
 start=$(date +%s)
-./nvmeplan run --device "pci:$dev" --allow-serial "$(cat serial)" --out /tmp/out $(cat plan-list) 2>&1
+./nvmeplan run --device "pci:$dev" --allow-serial "$(cat serial)" --allow-path plans --out /tmp/out $(cat plan-list) 2>&1
 rc=$?
 end=$(date +%s)
 kill $hp_watch 2>/dev/null

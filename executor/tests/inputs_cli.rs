@@ -224,3 +224,32 @@ fn devices_fifos_and_huge_files_exit_2_at_once() {
     let (o, _) = nvmeplan_bounded(&["report", dir.path().to_str().unwrap()]);
     assert!(common::text(&o).1.contains("is a directory"));
 }
+
+#[test]
+fn markdown_of_report_and_diff_escapes_step_names_and_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir.path().join("md.yaml"),
+        &plan(
+            "  - name: \"<img src=x onerror=alert(1)> | & <script>\"\n    log: \"<script>alert(1)</script>\"\n",
+        ),
+    );
+    let out = dir.path().join("out");
+    let o = nvmeplan_env(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o).1);
+    let report = out.join("report.json");
+    let r = report.to_str().unwrap();
+    let md_file = dir.path().join("diff.md");
+    let o = nvmeplan_env(&["report", r], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let report_md = common::text(&o).0;
+    let o = nvmeplan_env(&["diff", r, r, "--markdown", md_file.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::text(&o).1);
+    let diff_md = std::fs::read_to_string(&md_file).unwrap();
+    for md in [&report_md, &diff_md] {
+        assert!(!md.contains("<script>") && !md.contains("<img"), "{md}");
+    }
+    let row = "| &lt;img src=x onerror=alert(1)&gt; \\| &amp; &lt;script&gt; | pass |";
+    assert!(report_md.contains(row), "{report_md}");
+    assert!(report_md.contains("&lt;script&gt;alert(1)&lt;/script&gt; |"), "{report_md}");
+}

@@ -437,7 +437,7 @@ fn messages_name_each_cause_once() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(
         stderr_of(&o),
-        format!("error: cannot read `{}`: No such file or directory (os error 2)\n", missing.display())
+        format!("error: report `{}` not found\n", missing.display())
     );
     let o = nvmeplan(&["diff", s(&missing), s(&missing)]);
     assert_eq!(stderr_of(&o).matches("No such file or directory").count(), 1, "{}", stderr_of(&o));

@@ -20,6 +20,9 @@ fn run(args: &[&str], plan_name: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_nvmeplan"))
         .arg("run")
         .args(args)
+        // plans/qemu/smoke.yaml includes ../smoke.yaml.
+        .arg("--allow-path")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../plans"))
         .arg(plan(plan_name))
         .output()
         .expect("nvmeplan runs");

@@ -238,7 +238,7 @@ fn diff_exits_2_when_not_comparable_or_misused() {
     for (args, message) in [
         (vec!["diff", s(&ra), s(&not_json)], "is not an nvmeplan report"),
         (vec!["diff", s(&ra), s(&future)], "report_version 99"),
-        (vec!["diff", s(&ra), "/nonexistent.json"], "cannot read"),
+        (vec!["diff", s(&ra), "/nonexistent.json"], "report `/nonexistent.json` not found"),
         (vec!["diff", s(&ra), s(&ra), "--threshold", "speed=5%"], "unknown metric `speed`"),
         (vec!["diff", s(&ra), s(&ra), "--threshold", "iops=fast"], "not a percentage"),
         (vec!["diff", s(&ra), s(&ra), "--fail-on", "everything"], "unknown kind"),
@@ -285,7 +285,7 @@ fn report_command_renders_again() {
     assert!(text(&o).0.contains("## Failures"));
     let o = nvmeplan(&["report", "/nonexistent/report.json"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("cannot read `/nonexistent/report.json`"));
+    assert!(text(&o).1.contains("report `/nonexistent/report.json` not found"));
 }
 
 #[test]

@@ -6,9 +6,33 @@ use std::fmt::Write as _;
 use crate::diff::{Diff, Direction, FieldChange, Metric, MetricDelta, StatusChange};
 use crate::{Outcome, Report, Summary};
 
-/// Escapes text for a table cell: pipes, newlines and backticks.
+/// Escapes user text for Markdown: HTML (`&`, `<`, `>`, as the HTML report
+/// does, so a renderer that passes HTML through shows it as text), table
+/// pipes, backslashes and backticks; a newline becomes a space so text stays
+/// in its table cell or heading. Every user-controlled string goes through
+/// this.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ").replace('`', "\\`")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("\\|"),
+            '\\' => out.push_str("\\\\"),
+            '`' => out.push_str("\\`"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code fence longer than any run of backticks in `lines`, so no line
+/// can close it.
+fn fence_for(lines: &[String]) -> String {
+    let longest = lines.iter().flat_map(|l| l.split(|c| c != '`').map(str::len)).max().unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
 }
 
 fn json_cell(value: Option<&serde_json::Value>) -> String {
@@ -234,11 +258,10 @@ pub fn render_report(report: &Report) -> String {
             if let Some(f) = &s.forensic
                 && !f.cmdlog_tail.is_empty()
             {
-                let _ = writeln!(out, "```text\nCSTS {}\nCAP {}", f.csts, f.cap);
-                for line in &f.cmdlog_tail {
-                    let _ = writeln!(out, "{line}");
-                }
-                let _ = writeln!(out, "```\n");
+                let mut lines = vec![format!("CSTS {}", f.csts), format!("CAP {}", f.cap)];
+                lines.extend(f.cmdlog_tail.iter().map(|l| l.replace(['\n', '\r'], " ")));
+                let fence = fence_for(&lines);
+                let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", lines.join("\n"));
             }
         }
     }
