@@ -5,7 +5,7 @@
 //! fail at once instead of filling memory or blocking.
 //!
 //! Submodules own the other input rules: [`paths`] where a plan may point
-//! (`include`, `firmware_download { file }`) and [`env`] which environment
+//! (`include`, `firmware_download { file }`) and [`env`](mod@env) which environment
 //! variables expressions may read.
 
 use std::fs::File;
