@@ -100,3 +100,17 @@ impl Report {
         }
     }
 }
+
+/// The HTML entity that stands for `c` in text and quoted attributes
+/// (`&`, `<`, `>`, `"`, `'`), or `None` when `c` needs none. Every writer
+/// that escapes HTML (the SVG charts, the Markdown) uses this one table.
+pub(crate) fn html_entity(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    }
+}

@@ -15,9 +15,7 @@ fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
+            '&' | '<' | '>' => out.push_str(crate::html_entity(c).expect("an HTML special character")),
             '|' => out.push_str("\\|"),
             '\\' => out.push_str("\\\\"),
             '`' => out.push_str("\\`"),
