@@ -49,7 +49,15 @@ fn reset_under_io_aborts_outstanding_commands_and_keeps_data() {
     let (code, text) = run(&[], "reset");
     assert_eq!(code, 0, "{text}");
     let line = text.lines().find(|l| l.contains("controller reset with IO outstanding")).expect("step ran");
-    assert!(line.contains("controller reset 300 ms after the workers started"), "{line}");
+    // The note gives the measured moment of the reset: never before the
+    // plan's `after: 300ms`, and soon after it even on a loaded machine.
+    let ms: u64 = line
+        .split("controller reset ")
+        .nth(1)
+        .and_then(|rest| rest.split(" ms after the workers started").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no reset moment in: {line}"));
+    assert!((300..3000).contains(&ms), "{line}");
     let line = text.lines().find(|l| l.contains("function reset with IO outstanding")).expect("step ran");
     assert!(line.starts_with("PASS") && line.contains("function reset"), "{line}");
 }
