@@ -12,9 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use nvmeplan::run::{
-    self, EXIT_DEVICE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE as EXIT_PLAN_ERROR,
-};
+use nvmeplan::run::{self, EXIT_DEVICE, EXIT_FAILED, EXIT_OK, EXIT_USAGE as EXIT_PLAN_ERROR};
 
 /// Test NVMe SSDs with YAML test plans.
 #[derive(Debug, Parser)]
@@ -193,31 +191,19 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
     if invalid {
         return Ok(EXIT_PLAN_ERROR);
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let pressed = AtomicBool::new(false);
-        let installed = ctrlc::set_handler(move || {
-            if pressed.swap(true, Ordering::SeqCst) {
-                eprintln!("interrupted again: exiting now");
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
-            }
-            eprintln!("interrupted: stopping after recording the current step (Ctrl-C again to exit now)");
-            stop.store(true, Ordering::SeqCst);
-        });
-        if let Err(e) = installed {
-            eprintln!("warning: cannot handle Ctrl-C: {e}");
-        }
-    }
     let mut outputs =
         cli::outputs::RunOutputs::new(args.out.as_deref(), args.junit.clone(), plans.len() > 1)?;
+    // The stop flag is also the driver's cancellation flag (see `cli::interrupt`).
+    let stop = Arc::new(AtomicBool::new(false));
+    let plan_paths = plans.iter().map(|(path, _, _)| path.clone()).collect();
+    cli::interrupt::install(stop.clone(), outputs.paths().clone(), plan_paths);
     let console = cli::console::Console::new();
     let mut total = run::Summary::default();
     let mut code = EXIT_OK;
     for (path, plan, uri) in &plans {
         let source =
             run::PlanSource::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let ctrl = match run::open_device(uri) {
+        let ctrl = match run::device::open_cancellable(uri, stop.clone()) {
             Ok(ctrl) => ctrl,
             Err(e) => {
                 console.finish();

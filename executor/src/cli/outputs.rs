@@ -16,10 +16,32 @@ pub const LOG_FILE: &str = "run.log";
 
 /// Where a run's outputs go.
 pub struct RunOutputs {
-    out: Option<PathBuf>,
-    junit: Option<PathBuf>,
-    several: bool,
+    paths: OutputPaths,
     reports: Vec<Report>,
+}
+
+/// The output paths of a run (no state), for whoever must write them.
+#[derive(Debug, Clone)]
+pub struct OutputPaths {
+    /// `--out`.
+    pub out: Option<PathBuf>,
+    /// The JUnit file (`--junit`, else `DIR/junit.xml` with `--out`).
+    pub junit: Option<PathBuf>,
+    /// Several plans: each report in its own folder.
+    pub several: bool,
+}
+
+impl OutputPaths {
+    /// The directory of a plan's report (`None` without `--out`).
+    pub fn report_dir(&self, plan: &Path) -> Option<PathBuf> {
+        self.out.as_ref().map(|dir| {
+            if self.several {
+                dir.join(plan.file_stem().map_or_else(|| "plan".into(), |s| s.to_string_lossy().into_owned()))
+            } else {
+                dir.clone()
+            }
+        })
+    }
 }
 
 impl RunOutputs {
@@ -40,18 +62,18 @@ impl RunOutputs {
             let _ = tracing::subscriber::set_global_default(subscriber);
         }
         let junit = junit.or_else(|| out.map(|d| d.join(JUNIT_FILE)));
-        Ok(RunOutputs { out: out.map(Path::to_path_buf), junit, several, reports: Vec::new() })
+        let paths = OutputPaths { out: out.map(Path::to_path_buf), junit, several };
+        Ok(RunOutputs { paths, reports: Vec::new() })
+    }
+
+    /// The output paths.
+    pub fn paths(&self) -> &OutputPaths {
+        &self.paths
     }
 
     /// The directory of a plan's report (`None` without `--out`).
     pub fn report_dir(&self, plan: &Path) -> Option<PathBuf> {
-        self.out.as_ref().map(|dir| {
-            if self.several {
-                dir.join(plan.file_stem().map_or_else(|| "plan".into(), |s| s.to_string_lossy().into_owned()))
-            } else {
-                dir.clone()
-            }
-        })
+        self.paths.report_dir(plan)
     }
 
     /// Records a finished (or stopped) plan: writes its HTML report and
@@ -64,7 +86,7 @@ impl RunOutputs {
             )?;
         }
         self.reports.push(report);
-        if let Some(path) = &self.junit {
+        if let Some(path) = &self.paths.junit {
             let reports: Vec<&Report> = self.reports.iter().collect();
             nvmeplan_reports::junit::write(path, &reports)?;
         }

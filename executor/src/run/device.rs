@@ -1,7 +1,10 @@
 //! The device side of a run: opening the controller, describing it, named
 //! fields as JSON, feature dword fields, registers and capabilities.
 
-use nvmeplan_driver::{Controller, DriverError};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use nvmeplan_driver::{Controller, ControllerOptions, DriverError};
 use nvmeplan_spec::identify::{FieldValue, NamedFields};
 use nvmeplan_spec::registers::{self, Cap, Csts};
 use serde_json::{Map, Value};
@@ -23,6 +26,17 @@ pub struct OpenError {
 /// Opens and initialises the device at `uri` (`sim`, `sim:key=value,...`).
 pub fn open(uri: &str) -> Result<Controller, OpenError> {
     Controller::open_uri(uri).map_err(|source| OpenError { uri: uri.to_string(), source })
+}
+
+/// Opens the device like [`open`], its driver sharing `cancel`: once it is
+/// set (Ctrl-C), every wait of the driver ends promptly with
+/// `DriverError::Cancelled`.
+pub fn open_cancellable(uri: &str, cancel: Arc<AtomicBool>) -> Result<Controller, OpenError> {
+    let options = ControllerOptions { cancel: Some(cancel), ..ControllerOptions::default() };
+    nvmeplan_driver::open_transport(uri)
+        .map_err(DriverError::from)
+        .and_then(|t| Controller::open(t, options))
+        .map_err(|source| OpenError { uri: uri.to_string(), source })
 }
 
 /// Checks a device URI before opening it: the scheme is known and, for the
