@@ -69,6 +69,9 @@ pub struct ResolvedStep {
     pub requires: Vec<Capability>,
     /// The step's timeout (its own, else `defaults.timeout`, else 10 s).
     pub timeout: Duration,
+    /// Whether `timeout` is the step's own or `defaults.timeout` (not the
+    /// built-in 10 s), so that it bounds a step's own length too.
+    pub timeout_set: bool,
     /// Keep running after this step fails.
     pub continue_on_error: bool,
     /// Spec section or test-case id.
@@ -217,6 +220,7 @@ fn expand_in(prefix: &str, steps: &[SourceStep], defaults: &Defaults, outer: &Bi
                     tags: common.tags.clone(),
                     requires: common.requires.clone(),
                     timeout: common.timeout.or(defaults.timeout).map_or(DEFAULT_TIMEOUT, |d| d.0),
+                    timeout_set: common.timeout.or(defaults.timeout).is_some(),
                     continue_on_error: common.continue_on_error.unwrap_or(defaults.continue_on_error),
                     spec: common.spec.clone(),
                     bindings,

@@ -14,9 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use cli::errors::{message, message_of};
 use cli::stdout;
-use nvmeplan::run::{
-    self, EXIT_DEVICE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE as EXIT_PLAN_ERROR,
-};
+use nvmeplan::run::{self, EXIT_DEVICE, EXIT_FAILED, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE as EXIT_PLAN_ERROR};
 
 /// Test NVMe SSDs with YAML test plans.
 #[derive(Debug, Parser)]
@@ -226,22 +224,9 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         eprintln!("error: {e}");
         return Ok(EXIT_PLAN_ERROR);
     }
+    // The stop flag is also the driver's cancellation flag (see `cli::interrupt`).
     let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let pressed = AtomicBool::new(false);
-        let installed = ctrlc::set_handler(move || {
-            if pressed.swap(true, Ordering::SeqCst) {
-                eprintln!("interrupted again: exiting now");
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
-            }
-            eprintln!("interrupted: stopping after recording the current step (Ctrl-C again to exit now)");
-            stop.store(true, Ordering::SeqCst);
-        });
-        if let Err(e) = installed {
-            eprintln!("warning: cannot handle Ctrl-C: {e}");
-        }
-    }
+    cli::interrupt::install(stop.clone(), outputs.paths().clone());
     outputs.create()?;
     let console = cli::console::Console::new();
     let mut total = run::Summary::default();
@@ -250,7 +235,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
     for (index, (path, plan, uri)) in plans.iter().enumerate() {
         let source =
             run::PlanSource::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let ctrl = match run::open_device(uri) {
+        let ctrl = match run::device::open_cancellable(uri, stop.clone()) {
             Ok(ctrl) => ctrl,
             Err(e) => {
                 console.finish();

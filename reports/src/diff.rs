@@ -693,6 +693,7 @@ mod tests {
                     latency: Some(LatencyStats { p99_ns: p99, ..LatencyStats::default() }),
                     ..WorkerStats::default()
                 },
+                stopped: None,
             });
             r.summary.add(*o);
             r.steps.push(s);

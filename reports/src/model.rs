@@ -512,6 +512,11 @@ pub struct IoWorkerStats {
     /// All workers together: counts add up, latency comes from the merged
     /// histogram, IOPS per second add up second by second.
     pub total: WorkerStats,
+    /// Why the workers were stopped before their end (`interrupted`,
+    /// `timed out after 500ms`); the statistics are what they measured
+    /// until then. Absent when they ran to their end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 /// IOs completed per operation.

@@ -75,7 +75,7 @@ fn sample() -> Report {
         let mut s = StepResult::new(&format!("qd sweep[qd={qd}]"), "qd sweep", "ioworker", Outcome::Pass);
         s.matrix = BTreeMap::from([("qd".to_string(), serde_json::json!(qd))]);
         let w = worker(iops, &[iops as u64, iops as u64 - 10, iops as u64 + 10]);
-        s.ioworker = Some(IoWorkerStats { workers: vec![w.clone()], total: w });
+        s.ioworker = Some(IoWorkerStats { workers: vec![w.clone()], total: w, stopped: None });
         r.steps.push(s);
     }
     let mut skipped = StepResult::new("format", "format", "format", Outcome::Skip);

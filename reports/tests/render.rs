@@ -27,7 +27,7 @@ fn io_stats(iops: f64, p99_us: u64) -> IoWorkerStats {
         status_counts: BTreeMap::from([("success".to_string(), 1000)]),
         ..WorkerStats::default()
     };
-    IoWorkerStats { workers: vec![total.clone()], total }
+    IoWorkerStats { workers: vec![total.clone()], total, stopped: None }
 }
 
 /// A report of firmware `fr` with IOPS scaled by `speed`.

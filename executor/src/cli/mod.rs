@@ -1,10 +1,10 @@
 //! Command code of the `nvmeplan` binary beyond plan validation and the
 //! run loop in `main.rs`: the live console ([`console`]), a run's output
-//! files ([`outputs`]), checks of the command line against the plans
-//! ([`checks`]), re-rendering a report ([`report`]), diffing two reports
-//! ([`diff`]), the PCI device commands ([`devices`]), stdout that never
-//! panics ([`stdout`]), error messages ([`errors`]) and the flags that
-//! widen what a plan may read ([`inputs`]).
+//! files ([`outputs`]), Ctrl-C and SIGTERM ([`interrupt`]), checks of the
+//! command line against the plans ([`checks`]), re-rendering a report
+//! ([`report`]), diffing two reports ([`diff`]), the PCI device commands
+//! ([`devices`]), stdout that never panics ([`stdout`]), error messages
+//! ([`errors`]) and the flags that widen what a plan may read ([`inputs`]).
 
 pub mod checks;
 pub mod console;
@@ -12,6 +12,7 @@ pub mod devices;
 pub mod diff;
 pub mod errors;
 pub mod inputs;
+pub mod interrupt;
 pub mod outputs;
 pub mod report;
 pub mod stdout;

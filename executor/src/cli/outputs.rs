@@ -22,10 +22,19 @@ pub const LOG_FILE: &str = "run.log";
 /// Where a run's outputs go.
 pub struct RunOutputs {
     out: Option<PathBuf>,
-    junit: Option<PathBuf>,
-    /// The report directory of each plan, in the order given.
-    dirs: Vec<PathBuf>,
+    paths: OutputPaths,
     reports: Vec<Report>,
+}
+
+/// The report files of a run (paths only, no state), for whoever must
+/// write them: the run loop, and the second Ctrl-C (`cli::interrupt`).
+#[derive(Debug, Clone, Default)]
+pub struct OutputPaths {
+    /// The report directory of each plan, in the order given (empty
+    /// without `--out`).
+    pub dirs: Vec<PathBuf>,
+    /// The JUnit file (`--junit`, else `DIR/junit.xml` with `--out`).
+    pub junit: Option<PathBuf>,
 }
 
 /// The report folder names of `plans` in an output directory: each file
@@ -59,7 +68,11 @@ impl RunOutputs {
             None => Vec::new(),
         };
         let junit = junit.or_else(|| out.map(|d| d.join(JUNIT_FILE)));
-        RunOutputs { out: out.map(Path::to_path_buf), junit, dirs, reports: Vec::new() }
+        RunOutputs {
+            out: out.map(Path::to_path_buf),
+            paths: OutputPaths { dirs, junit },
+            reports: Vec::new(),
+        }
     }
 
     /// Every file the run writes, with the option that asks for it.
@@ -69,12 +82,12 @@ impl RunOutputs {
             let file = |path: PathBuf| Output { flag: "--out", given: out.clone(), path };
             files.push(file(out.clone()));
             files.push(file(out.join(LOG_FILE)));
-            for dir in &self.dirs {
+            for dir in &self.paths.dirs {
                 files.push(file(dir.join(nvmeplan_reports::json::REPORT_FILE)));
                 files.push(file(dir.join(nvmeplan_reports::html::REPORT_HTML_FILE)));
             }
         }
-        match (&self.junit, &self.out) {
+        match (&self.paths.junit, &self.out) {
             (Some(junit), Some(out)) if *junit == out.join(JUNIT_FILE) => {
                 files.push(Output { flag: "--out", given: out.clone(), path: junit.clone() });
             }
@@ -103,9 +116,14 @@ impl RunOutputs {
         Ok(())
     }
 
+    /// The report files of the run.
+    pub fn paths(&self) -> &OutputPaths {
+        &self.paths
+    }
+
     /// The directory of the report of the `index`th plan (`None` without `--out`).
     pub fn report_dir(&self, index: usize) -> Option<PathBuf> {
-        self.dirs.get(index).cloned()
+        self.paths.dirs.get(index).cloned()
     }
 
     /// Records the finished (or stopped) `index`th plan: writes its HTML
@@ -120,7 +138,7 @@ impl RunOutputs {
             }
         }
         self.reports.push(report);
-        if let Some(path) = &self.junit {
+        if let Some(path) = &self.paths.junit {
             let reports: Vec<&Report> = self.reports.iter().collect();
             if let Err(e) = nvmeplan_reports::junit::write(path, &reports) {
                 failed.push(e);

@@ -41,20 +41,41 @@ pub enum StepError {
     /// The run was interrupted.
     #[error("interrupted")]
     Interrupted,
+    /// The step reached its deadline ([`super::limits`]); `command` is the
+    /// command the deadline cut short, if one was in flight.
+    #[error("timed out after {after:?}{}", command.as_ref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    TimedOut {
+        /// The step's limit.
+        after: Duration,
+        /// The command timeout the deadline caused.
+        #[source]
+        command: Option<DriverError>,
+    },
+    /// The step ended early (`error`: interrupted or timed out) after it
+    /// had produced part of its output, which the result keeps.
+    #[error("{error}")]
+    Partial {
+        /// Why it ended.
+        error: Box<StepError>,
+        /// What it produced until then.
+        output: Box<super::actions::ActionOutput>,
+    },
 }
 
 impl StepError {
     /// Whether the controller should be reset after this error: a command
     /// timed out or the controller reported a fatal status.
     pub fn needs_reset(&self) -> bool {
-        matches!(
-            self,
+        match self {
             StepError::Driver(
                 DriverError::Timeout { .. }
-                    | DriverError::ControllerFatal { .. }
-                    | DriverError::NotReady { .. }
+                | DriverError::ControllerFatal { .. }
+                | DriverError::NotReady { .. },
             )
-        )
+            | StepError::TimedOut { command: Some(_), .. } => true,
+            StepError::Partial { error, .. } => error.needs_reset(),
+            _ => false,
+        }
     }
 }
 

@@ -1,8 +1,11 @@
 //! The device side of a run: opening the controller, describing it, named
 //! fields as JSON, feature dword fields, registers and capabilities.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use nvmeplan_driver::transport::vfio::PciAddress;
-use nvmeplan_driver::{Controller, DriverError, TransportError};
+use nvmeplan_driver::{Controller, ControllerOptions, DriverError, TransportError};
 use nvmeplan_spec::identify::{FieldValue, NamedFields};
 use nvmeplan_spec::registers::{self, Cap, Csts};
 use serde_json::{Map, Value};
@@ -35,6 +38,17 @@ fn open_reason(source: &DriverError) -> String {
 /// `pci:DDDD:BB:DD.F` or a bare PCI address).
 pub fn open(uri: &str) -> Result<Controller, OpenError> {
     Controller::open_uri(uri).map_err(|source| OpenError { uri: uri.to_string(), source })
+}
+
+/// Opens the device like [`open`], its driver sharing `cancel`: once it is
+/// set (Ctrl-C), every wait of the driver ends promptly with
+/// `DriverError::Cancelled`.
+pub fn open_cancellable(uri: &str, cancel: Arc<AtomicBool>) -> Result<Controller, OpenError> {
+    let options = ControllerOptions { cancel: Some(cancel), ..ControllerOptions::default() };
+    nvmeplan_driver::open_transport(uri)
+        .map_err(DriverError::from)
+        .and_then(|t| Controller::open(t, options))
+        .map_err(|source| OpenError { uri: uri.to_string(), source })
 }
 
 /// Checks a device URI before opening it: the scheme is known, for the

@@ -34,6 +34,7 @@ pub mod expect;
 pub mod finish;
 pub mod guard;
 pub mod host;
+pub mod limits;
 pub mod live;
 pub mod plan_device;
 pub mod progress;
@@ -501,7 +502,13 @@ impl Runner<'_> {
         self.ctx.refresh_interrupts();
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
         let engine = crate::expr::Engine::new();
-        let env = StepEnv { eval: Eval { engine: &engine, ctx: &ctx_value }, timeout: step.timeout };
+        let limit = limits::step_limit(step, action);
+        let env = StepEnv {
+            eval: Eval { engine: &engine, ctx: &ctx_value },
+            timeout: step.timeout,
+            deadline: start + limit,
+            limit,
+        };
         // The simulator is never refused; only a real device's serial is looked up.
         let is_sim = self.ctx.ctrl.transport().sim().is_some();
         let serial = if is_sim { None } else { self.ctx.ctrl.identify().ok().map(|id| id.serial()) };
@@ -568,11 +575,19 @@ impl Runner<'_> {
                 r.outcome = Outcome::Error;
                 reset_needed = e.needs_reset();
                 r.reason = Some(e.to_string());
+                if let StepError::Partial { output, .. } = e {
+                    r.message = output.message;
+                    r.ioworker = output.ioworker;
+                    r.mismatches = output.mismatch_details;
+                }
             }
         }
         if self.ctx.stopped() {
             r.outcome = Outcome::Error;
             r.reason = Some("interrupted".into());
+            if let Some(stats) = &mut r.ioworker {
+                stats.stopped = Some("interrupted".into());
+            }
             self.halted = true;
             self.result.stopped = Some("interrupted".into());
         }

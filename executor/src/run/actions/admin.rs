@@ -310,7 +310,7 @@ fn firmware_image(ctx: &RunContext, image: &plan::FirmwareImage) -> StepResult<V
     })
 }
 
-/// Firmware Image Download, in chunks.
+/// Firmware Image Download, in chunks; the step's timeout bounds them all.
 pub fn firmware_download(
     ctx: &mut RunContext,
     env: StepEnv<'_>,
@@ -325,7 +325,20 @@ pub fn firmware_download(
     let mdts = ctx.ctrl.mdts_bytes().unwrap_or(1 << 20);
     let chunk = a.chunk_size.map_or(default_chunk, |c| c as usize).min(mdts).next_multiple_of(4).max(4);
     let base = a.offset.unwrap_or(0) as usize;
-    let cqe = ctx.ctrl.firmware_download_chunks(&image, chunk, base, Some(env.timeout))?;
+    // One command per chunk, each bounded by what is left of the step.
+    let mut done = 0;
+    let cqe = loop {
+        let end = (done + chunk).min(image.len());
+        let timeout = env.command_timeout()?;
+        let cqe = ctx
+            .ctrl
+            .firmware_download_chunks(&image[done..end], chunk, base + done, Some(timeout))
+            .map_err(|e| env.command_error(e))?;
+        done = end;
+        if !cqe.status().is_success() || done >= image.len() {
+            break cqe;
+        }
+    };
     let mut out = ActionOutput { completion: Some(cqe), ..ActionOutput::default() };
     out.values.insert("bytes".into(), image.len().into());
     Ok(out)
@@ -547,13 +560,13 @@ pub fn abort(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Abort) -> StepRes
 }
 
 /// Asynchronous Event Request: submit, and wait for an event when `wait`.
-pub fn async_event(
-    ctx: &mut RunContext,
-    _env: StepEnv<'_>,
-    a: &plan::AsyncEvent,
-) -> StepResult<ActionOutput> {
+pub fn async_event(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::AsyncEvent) -> StepResult<ActionOutput> {
     let wait = a.wait.map_or(Duration::ZERO, |d| d.0);
-    let event = ctx.ctrl.async_event_request(wait)?;
+    let left = env.remaining()?;
+    let event = ctx.ctrl.async_event_request(wait.min(left))?;
+    if event.is_none() && left < wait {
+        return Err(env.timed_out());
+    }
     let mut out = ActionOutput { completion: event, ..ActionOutput::default() };
     if let Some(cqe) = event {
         let mut fields = Map::new();

@@ -50,7 +50,7 @@ pub fn shutdown(ctx: &mut RunContext, kind: plan::ShutdownKind) -> StepResult<Ac
 }
 
 /// Reads (after writing, if asked) a register field and checks it,
-/// polling until `wait` passes.
+/// polling until `wait` passes or the step's deadline (an error).
 pub fn register(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Register) -> StepResult<ActionOutput> {
     let field = RegisterField::resolve(&a.field.0).map_err(|e| StepError::Invalid(e.to_string()))?;
     if let Some(value) = &a.write {
@@ -72,7 +72,7 @@ pub fn register(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Register) -> S
             out.checks.push(check(&a.field.0, expected, value.to_string(), pass));
             return Ok(out);
         }
-        ctx.sleep(Duration::from_millis(1))?;
+        crate::run::limits::sleep(ctx, env, Duration::from_millis(1).min(wait - start.elapsed()))?;
     }
 }
 

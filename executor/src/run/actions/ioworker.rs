@@ -1,7 +1,8 @@
 //! The `ioworker` action: converts the plan's workers into the driver's
 //! [`IoWorkerConfig`]s, runs them with [`run_workers`] and turns the
 //! results into the step's output. A watchdog stops the workers when the
-//! run is interrupted or the step runs past its time.
+//! run is interrupted or the step reaches its deadline; the step then ends
+//! as an error that keeps what the workers measured, marked `stopped`.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -124,9 +125,7 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         Some(&first) if nsids.iter().all(|&n| n == first) => Some(ctx.verify_map(first)),
         _ => None,
     };
-    // The worker may run as long as its `time`, plus the step's timeout.
-    let longest = configs.iter().filter_map(|c| c.time).max().unwrap_or_default();
-    let deadline = Instant::now() + longest + env.timeout;
+    let deadline = env.deadline;
     let stop = AtomicBool::new(false);
     let done = AtomicBool::new(false);
     let timed_out = AtomicBool::new(false);
@@ -200,16 +199,18 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         (Some(_), None) => Some("no reset: the workers finished before `after`".to_string()),
         _ => None,
     };
-    if ctx.stopped() {
-        return Err(StepError::Interrupted);
-    }
-    if timed_out.load(Ordering::Relaxed) {
-        return Err(StepError::Invalid(format!(
-            "ioworker ran past its time plus the step timeout ({:?}) and was stopped",
-            env.timeout
-        )));
-    }
-    let results = result?;
+    let stopped = if ctx.stopped() {
+        Some(StepError::Interrupted)
+    } else if timed_out.load(Ordering::Relaxed) {
+        Some(env.timed_out())
+    } else {
+        None
+    };
+    let (results, stopped) = match (result, stopped) {
+        (Ok(results), stopped) => (results, stopped),
+        (Err(_), Some(stopped)) => return Err(stopped),
+        (Err(e), None) => return Err(e.into()),
+    };
     let mut out = ActionOutput { io: Some(totals(&results)), ..ActionOutput::default() };
     let mismatches: Vec<String> = results
         .workers
@@ -224,11 +225,21 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         out.unchecked = results.total.blocks_unchecked;
         out.mismatch_details = mismatches.into_iter().take(super::io::MAX_MISMATCH_DETAILS).collect();
     }
-    out.ioworker = Some(stats(&results));
+    let mut io_stats = stats(&results);
     if let Some(note) = reset_note {
         out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
     }
-    Ok(out)
+    match stopped {
+        None => {
+            out.ioworker = Some(io_stats);
+            Ok(out)
+        }
+        Some(error) => {
+            io_stats.stopped = Some(error.to_string());
+            out.ioworker = Some(io_stats);
+            Err(StepError::Partial { error: Box::new(error), output: Box::new(out) })
+        }
+    }
 }
 
 /// Whether a worker may change data (writes, trims, write zeroes, raw).
@@ -311,5 +322,6 @@ pub fn stats(results: &IoWorkerResults) -> report::IoWorkerStats {
     report::IoWorkerStats {
         workers: results.workers.iter().map(worker_stats).collect(),
         total: worker_stats(&results.total),
+        stopped: None,
     }
 }

@@ -8,7 +8,7 @@ pub mod control;
 pub mod io;
 pub mod ioworker;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nvmeplan_spec::Completion;
 use serde_json::{Map, Value};
@@ -101,14 +101,18 @@ impl ActionOutput {
     }
 }
 
-/// What an action needs besides the context: the step's timeout and the
-/// evaluation of its values.
+/// What an action needs besides the context: the step's timeout, its
+/// deadline ([`crate::run::limits`]) and the evaluation of its values.
 #[derive(Clone, Copy)]
 pub struct StepEnv<'a> {
     /// Values and conditions.
     pub eval: Eval<'a>,
-    /// The step's timeout.
+    /// The step's timeout (of each command).
     pub timeout: Duration,
+    /// When the step must end.
+    pub deadline: Instant,
+    /// How long the step may take (`deadline` less its start).
+    pub limit: Duration,
 }
 
 /// Runs `action`.
@@ -151,7 +155,7 @@ pub fn execute(ctx: &mut RunContext, env: StepEnv<'_>, action: &Action) -> StepR
         A::Shutdown(a) => control::shutdown(ctx, *a),
         A::Register(a) => control::register(ctx, env, a),
         A::Sleep(d) => {
-            ctx.sleep(d.0)?;
+            super::limits::sleep(ctx, env, d.0)?;
             Ok(ActionOutput::default())
         }
         A::Log(text) => Ok(ActionOutput { message: Some(env.eval.text(text)?), ..ActionOutput::default() }),
