@@ -52,7 +52,7 @@ fn reset_under_io_aborts_outstanding_commands_and_keeps_data() {
     // The note gives the measured moment of the reset: never before the
     // plan's `after: 300ms`, and soon after it even on a loaded machine.
     let ms: u64 = line
-        .split("controller reset ")
+        .split(": controller reset ")
         .nth(1)
         .and_then(|rest| rest.split(" ms after the workers started").next())
         .and_then(|n| n.parse().ok())
