@@ -6,9 +6,12 @@
 //! number); text mixed with expressions renders to a string.
 //!
 //! Evaluation uses strict undefined behaviour (an unknown name is an error,
-//! not an empty string) and a fuel limit so a runaway expression stops.
+//! not an empty string) and a fuel limit so a runaway expression stops; the
+//! string filters that can multiply a length are bounded ([`bounded`]).
 
 use std::collections::BTreeSet;
+
+pub mod bounded;
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
@@ -184,6 +187,7 @@ impl Engine {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(fuel));
         env.set_recursion_limit(64);
+        bounded::install(&mut env);
         Engine { env }
     }
 
@@ -349,5 +353,28 @@ mod tests {
         assert!(engine.eval_condition("blocks == 8", &ctx()).unwrap());
         assert!(!engine.eval_condition("${{ blocks < 8 }}", &ctx()).unwrap());
         assert_eq!(condition_expression(" ${{ a and b }} "), "a and b");
+    }
+
+    #[test]
+    fn growing_filters_stop_at_the_size_limit_not_at_memory_exhaustion() {
+        let engine = Engine::new();
+        let start = std::time::Instant::now();
+        // Each replace multiplies the length by ten: 10^12 bytes if it ran.
+        let bomb = format!("'aa'{}", "|replace('a', 'aaaaaaaaaa')".repeat(12));
+        let err = engine.eval(&bomb, &ctx()).unwrap_err().to_string();
+        assert!(err.contains("`replace` would make a string of") && err.contains("at most 1048576"), "{err}");
+        let err = engine.eval("range(100000)|join('x' * 100)", &ctx()).unwrap_err().to_string();
+        assert!(err.contains("`join` would make a string"), "{err}");
+        let err = engine.eval("'a\nb'|indent(1000000000)", &ctx()).unwrap_err().to_string();
+        assert!(err.contains("indentation of 1000000000 is too wide"), "{err}");
+        let err = engine.eval("'%999999999d'|format(1)", &ctx()).unwrap_err().to_string();
+        assert!(err.contains("`format` would make a string"), "{err}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(2), "{:?}", start.elapsed());
+        // Below the limit the filters behave as minijinja's own.
+        assert_eq!(engine.eval("'a-b'|replace('-', '+')", &ctx()).unwrap(), json!("a+b"));
+        assert_eq!(engine.eval("'ab'|replace('', '.')", &ctx()).unwrap(), json!(".a.b."));
+        assert_eq!(engine.eval("[1, 2, 3]|join(', ')", &ctx()).unwrap(), json!("1, 2, 3"));
+        assert_eq!(engine.eval("'a\nb'|indent(2)", &ctx()).unwrap(), json!("a\n  b"));
+        assert_eq!(engine.eval("'%04d'|format(7)", &ctx()).unwrap(), json!("0007"));
     }
 }

@@ -70,13 +70,46 @@ pub fn parse_str(name: &str, text: &str) -> Result<LoadedFile, Box<Diagnostic>> 
     let value: serde_json::Value =
         serde_saphyr::from_str(text).map_err(|e| Box::new(yaml_error(name, text, &e)))?;
     let value = if value.is_null() { serde_json::Value::Object(Default::default()) } else { value };
-    Ok(LoadedFile {
-        name: name.to_string(),
-        path: None,
-        text: text.to_string(),
-        value,
-        positions: PositionMap::build(text),
-    })
+    let positions = PositionMap::build(text);
+    if let Some((literal, span)) = oversized_integer(&value, "", text, &positions) {
+        let message = format!("integer `{literal}` does not fit in 64 bits");
+        let mut d = Diagnostic::error(code::RANGE, message, name, Some(span));
+        d.help = Some(format!("plan integers range from {} to {}", i64::MIN, u64::MAX));
+        return Err(Box::new(d));
+    }
+    Ok(LoadedFile { name: name.to_string(), path: None, text: text.to_string(), value, positions })
+}
+
+/// The first integer literal of the document too large for 64 bits, which
+/// YAML parsing turned into an inexact float: its text and where it is.
+fn oversized_integer(
+    value: &serde_json::Value,
+    pointer: &str,
+    text: &str,
+    positions: &PositionMap,
+) -> Option<(String, Span)> {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let span = positions.get(pointer)?.value;
+            let literal = text.get(span.start..span.end)?.trim();
+            let digits = literal.trim_start_matches(['-', '+']);
+            let integer = !digits.is_empty()
+                && (digits.bytes().all(|b| b.is_ascii_digit())
+                    || digits.strip_prefix("0x").is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    || digits
+                        .strip_prefix("0o")
+                        .is_some_and(|o| o.bytes().all(|b| (b'0'..=b'7').contains(&b))));
+            integer.then(|| (literal.to_string(), span))
+        }
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            oversized_integer(v, &crate::positions::join(pointer, i.to_string()), text, positions)
+        }),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| oversized_integer(v, &crate::positions::join(pointer, k), text, positions)),
+        _ => None,
+    }
 }
 
 fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> Diagnostic {
@@ -115,6 +148,21 @@ mod tests {
         let err = parse_str("p.yaml", "a: 1\nb: [1, 2\n").unwrap_err();
         assert_eq!(err.code, code::YAML);
         assert!(err.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_an_error_at_the_value() {
+        let err = parse_str("p.yaml", "a: 1\nb:\n  c: [1, 99999999999999999999999]\n").unwrap_err();
+        assert_eq!(err.code, code::RANGE);
+        assert_eq!((err.line, err.column), (3, 10), "{err:?}");
+        assert_eq!(err.message, "integer `99999999999999999999999` does not fit in 64 bits");
+        let err = parse_str("p.yaml", "x: 0x1ffffffffffffffff\n").unwrap_err();
+        assert_eq!(err.message, "integer `0x1ffffffffffffffff` does not fit in 64 bits");
+        // The largest values and real floats load.
+        let f = parse_str("p.yaml", "a: 18446744073709551615\nb: -9223372036854775808\nc: 1.5\nd: 1e30\n")
+            .unwrap();
+        assert_eq!(f.value["a"], u64::MAX);
+        assert_eq!(f.value["b"], i64::MIN);
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! | file | owns |
 //! |---|---|
 //! | `schema.rs` | the JSON Schema pass and the wording of schema errors |
+//! | `size.rs` | how many steps a plan expands to, and the cap on it |
 //! | `steps.rs` | typed deserialization, step lists, duplicate names, matrices, includes |
 //! | `expressions.rs` | `${{ }}` expressions and the names they may use |
 //! | `actions.rs` | action-specific rules: NLB limits, ioworkers, inject, registers, features |
@@ -42,7 +43,10 @@ mod expect;
 mod expressions;
 mod paths;
 mod schema;
+mod size;
 mod steps;
+
+pub use size::MAX_STEPS;
 #[cfg(test)]
 mod tests;
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::expressions::collect_strings;
+use super::size::{MAX_STEPS, SizeCounter};
 use super::{FilePlan, Scope, Validator};
 use crate::diagnostic::code;
 use crate::expand::{SourceLocation, SourceStep};
@@ -29,6 +30,9 @@ impl Validator<'_> {
             vars: plan.vars.keys().cloned().chain(self.options.vars.keys().cloned()).collect(),
             ..Scope::default()
         };
+        if self.include_stack.len() <= 1 && self.too_large(file) {
+            return Some(FilePlan { plan, steps: Vec::new() });
+        }
         let steps = match root.get("steps") {
             Some(Value::Array(items)) => {
                 collect_saves(items, &mut self.all_saved);
@@ -37,6 +41,27 @@ impl Validator<'_> {
             _ => Vec::new(),
         };
         Some(FilePlan { plan, steps })
+    }
+
+    /// Whether the plan `file` expands to more than [`MAX_STEPS`] steps; if
+    /// so, one error says so at the step that makes most of them.
+    fn too_large(&mut self, file: &LoadedFile) -> bool {
+        let size = SizeCounter::new(&self.paths).plan(file.path.as_deref(), &file.value);
+        if size.total <= MAX_STEPS {
+            return false;
+        }
+        let (index, most) = size.largest.unwrap_or((0, size.total));
+        let pointer = format!("/steps/{index}");
+        let name = file.value.pointer(&format!("{pointer}/name")).and_then(Value::as_str).unwrap_or("?");
+        let span = file.positions.nearest(&pointer).value;
+        let message = format!(
+            "the plan expands to {} steps, more than the limit of {MAX_STEPS}; step `{name}` alone expands to {most}",
+            size.total
+        );
+        self.error(file, code::RANGE, message, span).help = Some(
+            "matrix combinations, repeats, groups and included files multiply: shrink the matrix or repeat, or split the plan".into(),
+        );
+        true
     }
 
     /// Deserializes the header of `file` (the plan without its steps); a
@@ -94,8 +119,13 @@ impl Validator<'_> {
             let step = match serde_json::from_value::<Step>(item.clone()) {
                 Ok(step) => step,
                 Err(e) => {
-                    let span = file.positions.nearest(&pointer).value;
-                    self.error(file, code::TYPE, e.to_string(), span);
+                    let error = TypeError::locate(item).unwrap_or(TypeError {
+                        pointer: String::new(),
+                        message: e.to_string(),
+                        code: code::TYPE,
+                    });
+                    let span = file.positions.nearest(&format!("{pointer}{}", error.pointer)).value;
+                    self.error(file, error.code, error.message, span);
                     continue;
                 }
             };
@@ -284,6 +314,74 @@ impl Validator<'_> {
             self.error(file, code::INCLUDE, format!("included file `{}` has errors", path.display()), span);
         }
     }
+}
+
+/// A step that failed typed deserialization: where in it, and why.
+struct TypeError {
+    /// The pointer of the bad value below the step's.
+    pointer: String,
+    message: String,
+    code: &'static str,
+}
+
+impl TypeError {
+    /// Finds the value that fails in the step mapping `item`, deserializing
+    /// its common keys and its action apart (as [`Step`] does) with their
+    /// paths tracked. `None` when the step has no single action (the
+    /// schema pass says so) or both parts deserialize.
+    fn locate(item: &Value) -> Option<TypeError> {
+        let Value::Object(map) = item else { return None };
+        let [key] = crate::plan::action_keys(map)[..] else { return None };
+        let mut common = map.clone();
+        let mut action = serde_json::Map::new();
+        action.insert(key.to_string(), common.remove(key)?);
+        let error = match serde_path_to_error::deserialize::<_, StepCommon>(Value::Object(common)) {
+            Err(e) => e,
+            Ok(_) => serde_path_to_error::deserialize::<_, Action>(Value::Object(action)).err()?,
+        };
+        let mut pointer = String::new();
+        let mut field = None;
+        for segment in error.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => pointer = join(&pointer, index.to_string()),
+                serde_path_to_error::Segment::Map { key }
+                | serde_path_to_error::Segment::Enum { variant: key } => {
+                    pointer = join(&pointer, key);
+                    field = Some(key.clone());
+                }
+                serde_path_to_error::Segment::Unknown => break,
+            }
+        }
+        let inner = error.into_inner().to_string();
+        let (code, reason) = match out_of_range(&inner) {
+            Some(reason) => (code::RANGE, reason),
+            None => (code::TYPE, inner),
+        };
+        let message = match field {
+            Some(f) => format!("`{f}`: {reason}"),
+            None => reason,
+        };
+        Some(TypeError { pointer, message, code })
+    }
+}
+
+/// serde's "invalid value: integer `N`, expected u32" in plan words: the
+/// value and the range of the integer type.
+fn out_of_range(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid value: integer `")?;
+    let (value, ty) = rest.split_once("`, expected ")?;
+    let (min, max): (i128, i128) = match ty {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" => (0, u64::MAX.into()),
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        "i64" => (i64::MIN.into(), i64::MAX.into()),
+        _ => return None,
+    };
+    Some(format!("`{value}` is out of range: {min} to {max}"))
 }
 
 fn collect_saves(items: &[Value], out: &mut BTreeSet<String>) {

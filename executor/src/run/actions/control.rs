@@ -1,5 +1,5 @@
-//! Control actions: resets, shutdown, registers, assert and fault
-//! injection (`sleep` and `log` are one-liners in [`super::execute`]).
+//! Control actions: resets, shutdown, registers, assert, log messages and
+//! fault injection (`sleep` is a one-liner in [`super::execute`]).
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{ActionOutput, StepEnv};
 use crate::plan::control as plan;
+use crate::plan::values::Text;
 use crate::run::context::{RunContext, StepError, StepResult};
 use crate::run::device::RegisterField;
 use crate::run::expect::{check, compare};
@@ -196,4 +197,46 @@ pub fn describe_rule(rule: &FaultRule) -> String {
         parts.push(format!("{n} time(s)"));
     }
     parts.join(", ")
+}
+
+/// The longest `log:` message kept, in bytes: the console line, the report
+/// and its HTML carry every message, so one expression printing a whole
+/// saved structure must not swamp them.
+pub const MAX_LOG_BYTES: usize = 16 * 1024;
+
+/// `log`: the message, cut to [`MAX_LOG_BYTES`] with a note of what was cut.
+pub fn log(env: &StepEnv, text: &Text) -> StepResult<ActionOutput> {
+    Ok(ActionOutput { message: Some(capped_message(env.eval.text(text)?)), ..ActionOutput::default() })
+}
+
+fn capped_message(mut message: String) -> String {
+    if message.len() <= MAX_LOG_BYTES {
+        return message;
+    }
+    let mut end = MAX_LOG_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = message.len() - end;
+    message.truncate(end);
+    message.push_str(&format!("... ({cut} more bytes not shown; a log message keeps {MAX_LOG_BYTES})"));
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_log_messages_are_cut_at_a_character_boundary_saying_so() {
+        assert_eq!(capped_message("short".into()), "short");
+        let long = format!("{}é{}", "a".repeat(MAX_LOG_BYTES - 1), "b".repeat(100));
+        let cut = capped_message(long);
+        assert!(cut.starts_with(&"a".repeat(MAX_LOG_BYTES - 1)), "kept the start");
+        assert!(
+            cut.ends_with("... (102 more bytes not shown; a log message keeps 16384)"),
+            "{}",
+            &cut[MAX_LOG_BYTES - 8..]
+        );
+    }
 }

@@ -158,7 +158,7 @@ pub fn execute(ctx: &mut RunContext, env: StepEnv<'_>, action: &Action) -> StepR
             super::limits::sleep(ctx, env, d.0)?;
             Ok(ActionOutput::default())
         }
-        A::Log(text) => Ok(ActionOutput { message: Some(env.eval.text(text)?), ..ActionOutput::default() }),
+        A::Log(text) => control::log(&env, text),
         A::Assert(c) => control::assert(env, c),
         A::Inject(a) => control::inject(ctx, env, a),
         A::Group(_) | A::Include(_) => {
