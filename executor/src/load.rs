@@ -81,7 +81,21 @@ pub fn parse_str(name: &str, text: &str) -> Result<LoadedFile, Box<Diagnostic>> 
 }
 
 /// The first integer literal of the document too large for 64 bits, which
-/// YAML parsing turned into an inexact float: its text and where it is.
+/// YAML parsing turned into an inexact float (decimal) or a string (hex,
+/// octal): its text and where it is. A quoted scalar is a string as meant.
+/// The source of the scalar at `pointer` when it is an unquoted integer
+/// literal (which a string or float value then means did not fit).
+fn integer_literal(pointer: &str, text: &str, positions: &PositionMap) -> Option<(String, Span)> {
+    let span = positions.get(pointer)?.value;
+    let literal = text.get(span.start..span.end)?.trim();
+    let digits = literal.trim_start_matches(['-', '+']);
+    let all = |s: &str, ok: fn(&u8) -> bool| !s.is_empty() && s.bytes().all(|b| ok(&b));
+    let integer = all(digits, u8::is_ascii_digit)
+        || digits.strip_prefix("0x").is_some_and(|h| all(h, u8::is_ascii_hexdigit))
+        || digits.strip_prefix("0o").is_some_and(|o| all(o, |b| (b'0'..=b'7').contains(b)));
+    integer.then(|| (literal.to_string(), span))
+}
+
 fn oversized_integer(
     value: &serde_json::Value,
     pointer: &str,
@@ -90,18 +104,8 @@ fn oversized_integer(
 ) -> Option<(String, Span)> {
     use serde_json::Value;
     match value {
-        Value::Number(n) if n.is_f64() => {
-            let span = positions.get(pointer)?.value;
-            let literal = text.get(span.start..span.end)?.trim();
-            let digits = literal.trim_start_matches(['-', '+']);
-            let integer = !digits.is_empty()
-                && (digits.bytes().all(|b| b.is_ascii_digit())
-                    || digits.strip_prefix("0x").is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-                    || digits
-                        .strip_prefix("0o")
-                        .is_some_and(|o| o.bytes().all(|b| (b'0'..=b'7').contains(&b))));
-            integer.then(|| (literal.to_string(), span))
-        }
+        Value::Number(n) if n.is_f64() => integer_literal(pointer, text, positions),
+        Value::String(_) => integer_literal(pointer, text, positions),
         Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
             oversized_integer(v, &crate::positions::join(pointer, i.to_string()), text, positions)
         }),
@@ -159,10 +163,14 @@ mod tests {
         let err = parse_str("p.yaml", "x: 0x1ffffffffffffffff\n").unwrap_err();
         assert_eq!(err.message, "integer `0x1ffffffffffffffff` does not fit in 64 bits");
         // The largest values and real floats load.
-        let f = parse_str("p.yaml", "a: 18446744073709551615\nb: -9223372036854775808\nc: 1.5\nd: 1e30\n")
-            .unwrap();
+        let f = parse_str(
+            "p.yaml",
+            "a: 18446744073709551615\nb: -9223372036854775808\nc: 1.5\nd: 1e30\ne: '0x1ffffffffffffffff'\n",
+        )
+        .unwrap();
         assert_eq!(f.value["a"], u64::MAX);
         assert_eq!(f.value["b"], i64::MIN);
+        assert_eq!(f.value["e"], "0x1ffffffffffffffff");
     }
 
     #[test]
