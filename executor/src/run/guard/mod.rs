@@ -1,10 +1,13 @@
 //! The destructive-step guard: steps that change data or device state
-//! (writes, format, sanitize, firmware, namespace delete, writing ioworkers,
+//! (writes, format, sanitize, firmware, namespace management and
+//! attachment, device self-test, writing ioworkers,
 //! saved or persistent features and raw commands that may write; admin
 //! opcodes are classified in `admin_class.rs`) are refused on a real device unless the
 //! user passed `--allow-destructive` or named the device's serial number
 //! with `--allow-serial`. The simulator is never refused. The check runs
 //! before the step sends anything.
+
+use nvmeplan_spec::AdminOpcode;
 
 use crate::plan::Action;
 use crate::plan::ioworker::IoWorker;
@@ -45,55 +48,90 @@ fn worker_writes(w: &IoWorker, eval: Eval<'_>) -> StepResult<bool> {
         .is_some_and(|seq| seq.iter().any(|io| !READ_ONLY_WORKER_OPS.contains(&io.op.as_str()))))
 }
 
-/// Why `action` is destructive (`None` when it only reads).
+/// The class of a typed admin action's command, judged exactly as the same
+/// opcode sent with `admin_raw` is.
+fn typed_admin(action: &Action, opcode: AdminOpcode) -> Option<String> {
+    admin_class(opcode as u8).is_destructive().then(|| action.name().to_string())
+}
+
+/// Why `action` is destructive (`None` when it only reads). Every action is
+/// named here, so a new one cannot slip through as harmless.
 pub fn destructive_kind(action: &Action, eval: Eval<'_>) -> StepResult<Option<String>> {
-    let what = match action {
-        Action::Write(_)
-        | Action::WriteZeroes(_)
-        | Action::WriteUncorrectable(_)
-        | Action::Deallocate(_)
-        | Action::Format(_)
-        | Action::Sanitize(_)
-        | Action::FirmwareDownload(_)
-        | Action::FirmwareCommit(_)
-        | Action::NamespaceDelete(_) => action.name().to_string(),
+    use AdminOpcode as Op;
+    Ok(match action {
+        Action::Write(_) | Action::WriteZeroes(_) | Action::WriteUncorrectable(_) | Action::Deallocate(_) => {
+            Some(action.name().to_string())
+        }
+        Action::Read(_) | Action::Compare(_) | Action::Flush(_) | Action::Verify(_) => None,
+        Action::Identify(_) => typed_admin(action, Op::Identify),
+        Action::GetLogPage(_) => typed_admin(action, Op::GetLogPage),
+        Action::GetFeatures(_) => typed_admin(action, Op::GetFeatures),
+        Action::Format(_) => typed_admin(action, Op::FormatNvm),
+        Action::Sanitize(_) => typed_admin(action, Op::Sanitize),
+        Action::FirmwareDownload(_) => typed_admin(action, Op::FirmwareImageDownload),
+        Action::FirmwareCommit(_) => typed_admin(action, Op::FirmwareCommit),
+        Action::NamespaceCreate(_) | Action::NamespaceDelete(_) => {
+            typed_admin(action, Op::NamespaceManagement)
+        }
+        Action::NamespaceAttach(_) | Action::NamespaceDetach(_) => {
+            typed_admin(action, Op::NamespaceAttachment)
+        }
+        Action::CreateIoCq(_) => typed_admin(action, Op::CreateIoCq),
+        Action::CreateIoSq(_) => typed_admin(action, Op::CreateIoSq),
+        Action::DeleteIoSq(_) => typed_admin(action, Op::DeleteIoSq),
+        Action::DeleteIoCq(_) => typed_admin(action, Op::DeleteIoCq),
+        Action::CreateIoQueues(_) => {
+            typed_admin(action, Op::CreateIoCq).or(typed_admin(action, Op::CreateIoSq))
+        }
+        Action::DeleteIoQueues(_) => {
+            typed_admin(action, Op::DeleteIoSq).or(typed_admin(action, Op::DeleteIoCq))
+        }
+        Action::Abort(_) => typed_admin(action, Op::Abort),
+        Action::AsyncEvent(_) => typed_admin(action, Op::AsyncEventRequest),
+        Action::SelfTest(_) => typed_admin(action, Op::DeviceSelfTest),
         Action::Ioworker(workers) => {
             let mut writes = false;
             for w in workers.workers() {
                 writes |= worker_writes(w, eval)?;
             }
-            if !writes {
-                return Ok(None);
-            }
-            "ioworker with writes".to_string()
+            writes.then(|| "ioworker with writes".to_string())
         }
         Action::AdminRaw(raw) => {
             let destructive = match admin_class(raw.opcode) {
                 AdminClass::SetFeatures => set_features_destructive(eval.or(raw.cdw10.as_ref(), 0)?),
                 class => class.is_destructive(),
             };
-            if !destructive {
-                return Ok(None);
-            }
-            format!("admin_raw opcode {:#04x}", raw.opcode)
+            destructive.then(|| format!("admin_raw opcode {:#04x}", raw.opcode))
         }
         Action::SetFeatures(s) => {
             // An unknown feature name fails validation; a raw one is judged by its id.
-            if !s.save && !s.fid.fid().is_some_and(persistent_feature) {
-                return Ok(None);
-            }
             if s.save {
-                "set_features with save".to_string()
+                Some("set_features with save".to_string())
+            } else if s.fid.fid().is_some_and(persistent_feature) {
+                Some("set_features of a persistent feature".to_string())
             } else {
-                "set_features of a persistent feature".to_string()
+                None
             }
         }
-        Action::IoRaw(raw) if !READ_ONLY_IO.contains(&raw.opcode) => {
-            format!("io_raw opcode {:#04x}", raw.opcode)
+        Action::IoRaw(raw) => {
+            (!READ_ONLY_IO.contains(&raw.opcode)).then(|| format!("io_raw opcode {:#04x}", raw.opcode))
         }
-        _ => return Ok(None),
-    };
-    Ok(Some(what))
+        // An NVM Subsystem Reset reaches every controller of the subsystem
+        // (the other port of a dual-port drive too); the other registers a
+        // plan may write hold controller state that a reset clears.
+        Action::Register(r) => (r.write.is_some() && r.field.0.split('.').next() == Some("nssr"))
+            .then(|| "register write to nssr (NVM Subsystem Reset)".to_string()),
+        // Resets and shutdowns change only controller state; the rest never
+        // reach the device.
+        Action::Reset(_)
+        | Action::Shutdown(_)
+        | Action::Sleep(_)
+        | Action::Log(_)
+        | Action::Assert(_)
+        | Action::Group(_)
+        | Action::Include(_)
+        | Action::Inject(_) => None,
+    })
 }
 
 /// Why the step must not run on this device, or `None` to run it.
@@ -144,6 +182,11 @@ mod tests {
         "sanitize: { action: block_erase }",
         "firmware_commit: { slot: 2, action: replace }",
         "namespace_delete: { nsid: 2 }",
+        "namespace_create: { nsze: 1024, ncap: 1024 }",
+        "namespace_attach: { nsid: 2, controllers: [1] }",
+        "namespace_detach: { nsid: 2, controllers: [1] }",
+        "self_test: { code: short }",
+        "register: { field: nssr, write: 0x4E564D65 }",
         "ioworker: { io_size: 8, read_percentage: 70, time: 1s }",
         "ioworker: { io_size: 8, read_percentage: \"${{ rp }}\", time: 1s }",
         "ioworker: { io_size: 8, op_percentage: { read: 90, trim: 10 }, time: 1s }",
@@ -156,6 +199,10 @@ mod tests {
 
     const READ_ONLY: &[&str] = &[
         "read: { slba: 0, nlb: 1, verify: true }",
+        "register: { field: cc.en, write: 0 }",
+        "register: { field: csts.rdy, expect: 1 }",
+        "async_event: {}",
+        "create_io_queues: { qid: 1, qsize: 16 }",
         "identify: { cns: controller }",
         "get_log_page: { lid: smart }",
         "flush: {}",
