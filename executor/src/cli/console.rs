@@ -1,5 +1,5 @@
-//! The run's console: one line per finished step, exactly as before, and
-//! on a terminal a live progress line (indicatif) with the running step
+//! The run's console: one line per finished step (the same on a terminal
+//! and in a log), and on a terminal a live progress line (indicatif) with the running step
 //! and the live IOPS of its IO workers. When stdout is not a terminal
 //! (tests, CI logs) only the plain lines are printed.
 
