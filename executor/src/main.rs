@@ -235,7 +235,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
     for (index, (path, plan, uri)) in plans.iter().enumerate() {
         let source =
             run::PlanSource::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let ctrl = match run::device::open_cancellable(uri, stop.clone()) {
+        let ctrl = match run::device::open_cancellable(uri.as_str(), stop.clone()) {
             Ok(ctrl) => ctrl,
             Err(e) => {
                 console.finish();
@@ -261,7 +261,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             },
         };
         console.line(&format!("plan {} ({}) on {uri}", plan.name, path.display()));
-        let ran = run::run_plan(plan, &source, ctrl, uri, &run_options, &mut |step| {
+        let ran = run::run_plan(plan, &source, ctrl, uri.as_str(), &run_options, &mut |step| {
             console.line(&run::console_line(step));
         });
         let result = match ran {

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use nvmeplan_driver::transport::vfio::PciAddress;
 use nvmeplan_driver::{Controller, ControllerOptions, DriverError, TransportError};
 use nvmeplan_spec::identify::{FieldValue, NamedFields};
 use nvmeplan_spec::registers::{self, Cap, Csts};
@@ -49,29 +48,6 @@ pub fn open_cancellable(uri: &str, cancel: Arc<AtomicBool>) -> Result<Controller
         .map_err(DriverError::from)
         .and_then(|t| Controller::open(t, options))
         .map_err(|source| OpenError { uri: uri.to_string(), source })
-}
-
-/// Checks a device URI before opening it: the scheme is known, for the
-/// simulator every `key=value` parses, and a PCI address (`pci:...` or
-/// bare, `0000:01:00.0` or `01:00.0`) is well formed. `Err` names the bad
-/// part (a usage error; a device that parses but cannot be opened is
-/// [`OpenError`]).
-pub fn check_uri(uri: &str) -> Result<(), String> {
-    let uri = uri.trim();
-    let (scheme, rest) = uri.split_once(':').unwrap_or((uri, ""));
-    let address = || PciAddress::from_uri(uri).map(|_| ()).map_err(|e| format!("device `{uri}`: {e}"));
-    match scheme {
-        "sim" => nvmeplan_sim::SimConfig::from_params(rest)
-            .and_then(|c| c.validate().map(|()| c))
-            .map(|_| ())
-            .map_err(|e| format!("device `{uri}`: {e}")),
-        "pci" => address(),
-        // A bare address starts with a hex domain or bus.
-        _ if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_hexdigit()) => address(),
-        _ => Err(format!(
-            "device `{uri}`: unknown scheme `{scheme}` (expected `sim`, `sim:key=value,...`, `pci:DDDD:BB:DD.F` or a PCI address such as 0000:01:00.0)"
-        )),
-    }
 }
 
 /// A field value as JSON: integers as numbers (as strings past `u64`),
@@ -381,22 +357,6 @@ mod tests {
         }
         assert_eq!(set_feature_field(6, 0, "wce", 1), Some(1));
         assert_eq!(set_feature_field(6, 0, "wce", 2), None);
-    }
-
-    #[test]
-    fn pci_addresses_bare_or_with_the_scheme_are_device_uris() {
-        for uri in ["pci:0000:01:00.0", "0000:01:00.0", "01:00.0", " 0000:af:1f.7 ", "sim", "sim:lba=4096"] {
-            assert_eq!(check_uri(uri), Ok(()), "{uri}");
-        }
-        for (uri, why) in [
-            ("0000:01:00", "missing `.function`"),
-            ("01:20.0", "device 0x20 is above 0x1f"),
-            ("pci:xyz", "`xyz` is not a PCI address"),
-            ("nvme:0", "unknown scheme `nvme`"),
-        ] {
-            let e = check_uri(uri).unwrap_err();
-            assert!(e.starts_with(&format!("device `{uri}`: ")) && e.contains(why), "{uri}: {e}");
-        }
     }
 
     #[test]
