@@ -235,7 +235,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
     for (index, (path, plan, uri)) in plans.iter().enumerate() {
         let source =
             run::PlanSource::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let ctrl = match run::device::open_cancellable(uri.as_str(), stop.clone()) {
+        let ctrl = match run::device::open_cancellable(uri, stop.clone()) {
             Ok(ctrl) => ctrl,
             Err(e) => {
                 console.finish();
