@@ -19,15 +19,20 @@
 //! `SUBMIT_BATCH=n` overrides the workers' doorbell batch (default
 //! `qdepth / 8`, i.e. 4 at QD 32).
 
+use nvmeplan_device::DeviceUri;
 use nvmeplan_driver::ioworker::{IoOp, IoSizeSpec, IoWorkerConfig, WorkerResult, run_workers};
-use nvmeplan_driver::{Controller, ControllerOptions, DmaBuffer, VerifyMap, open_transport, stamp_block};
+use nvmeplan_driver::{Controller, ControllerOptions, DmaBuffer, Transport, VerifyMap, stamp_block};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+fn open_transport(uri: &str) -> Arc<dyn Transport> {
+    let uri = DeviceUri::parse(uri).expect("device URI");
+    nvmeplan_device::open_transport(&uri).expect("open sim").transport
+}
+
 fn open(uri: &str) -> Controller {
-    let t = open_transport(uri).expect("open sim");
-    Controller::open(t, ControllerOptions::default()).expect("bring-up")
+    Controller::open(open_transport(uri), ControllerOptions::default()).expect("bring-up")
 }
 
 /// CPU time (user + system) of the whole process, exited threads included.
@@ -162,7 +167,7 @@ fn crc() {
     let blocks = LEN / BLOCK;
     // The memory IO data lands in: a DMA buffer of the simulator transport
     // (on 2 MiB pages where the kernel grants them, as VFIO's are).
-    let transport = open_transport("sim").expect("open sim");
+    let transport = open_transport("sim");
     let mut dma = DmaBuffer::new(&transport, LEN).expect("DMA buffer");
     let buf = dma.as_mut_slice();
     for (i, b) in buf.chunks_exact_mut(BLOCK).enumerate() {

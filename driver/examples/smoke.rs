@@ -5,7 +5,7 @@
 //! `cargo run --release -p nvmeplan-driver --example smoke -- [URI]`
 //! where URI defaults to `sim` (the simulated controller).
 
-use nvmeplan_driver::{Controller, ControllerOptions, Pattern, QueuePairOptions, VerifyMap, WriteOptions};
+use nvmeplan_driver::{ControllerOptions, Pattern, QueuePairOptions, VerifyMap, WriteOptions};
 use nvmeplan_spec::log::{SmartHealthLog, lid};
 use nvmeplan_spec::{NvmOpcode, Status};
 use std::process::ExitCode;
@@ -13,8 +13,8 @@ use std::sync::Arc;
 use zerocopy::FromBytes;
 
 fn run(uri: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let transport = nvmeplan_driver::open_transport(uri)?;
-    let ctrl = Controller::open(transport, ControllerOptions::default())?;
+    let uri_parsed = nvmeplan_device::DeviceUri::parse(uri)?;
+    let ctrl = nvmeplan_device::open(&uri_parsed, ControllerOptions::default())?.controller;
     let id = ctrl.identify()?;
     println!("device      {uri}");
     println!("model       {}", id.model());

@@ -294,11 +294,6 @@ impl Controller {
         Ok(ctrl)
     }
 
-    /// Opens the device at `uri` (see [`crate::open_transport`]) with default options.
-    pub fn open_uri(uri: &str) -> Result<Controller, DriverError> {
-        Controller::open(crate::open_transport(uri)?, ControllerOptions::default())
-    }
-
     fn ready_timeout(&self, cap: Cap) -> Duration {
         self.shared.options.ready_timeout.unwrap_or(Duration::from_millis(500 * u64::from(cap.to().max(1))))
     }

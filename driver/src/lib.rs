@@ -2,8 +2,8 @@
 //!
 //! The driver talks to a controller only through the [`Transport`] trait
 //! (BAR0 registers, PCI configuration space, DMA memory and MSI-X), so the
-//! same code drives the simulator ([`transport::sim::SimTransport`]) and,
-//! later, real hardware through VFIO.
+//! same code drives real hardware through VFIO ([`transport::vfio`]) and the
+//! simulator (whose backend lives in the `nvmeplan-device` crate).
 //!
 //! * [`Controller`] brings a controller up exactly as the NVMe specification
 //!   orders it, keeps identify data and namespaces, runs admin commands and
@@ -38,7 +38,7 @@ pub use error::DriverError;
 pub use io::{ReadOutcome, WriteOptions};
 pub use ioworker::{IoOp, IoWorkerConfig, IoWorkerResults, WorkerResult, run_workers};
 pub use queue_pair::{CANCEL_GRACE, QueuePair, QueuePairOptions};
-pub use transport::{DmaRegion, Transport, TransportError, open_transport};
+pub use transport::{DmaRegion, Transport, TransportError};
 pub use verify::{
     CheckCounts, Expectation, MapFormatError, Mismatch, MismatchKind, STAMP_BYTES, Stamp, VerifyMap,
     stamp_block, stamp_of,

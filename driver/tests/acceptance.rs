@@ -249,8 +249,7 @@ fn every_malformed_or_out_of_range_command_gets_the_spec_status() {
 
 #[test]
 fn a_dropped_completion_is_a_timeout_error_within_two_seconds() {
-    let ctrl = open_sim("");
-    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let (ctrl, sim) = open_sim_device("");
     let options = QueuePairOptions { timeout: Duration::from_millis(300), ..Default::default() };
     let mut qp = ctrl.create_qpair(16, options).unwrap();
     let rule = FaultRule::new(
@@ -384,8 +383,7 @@ fn format_to_4096_byte_blocks_changes_the_namespace_geometry() {
 
 #[test]
 fn abrupt_power_loss_drops_unflushed_cached_writes_and_keeps_flushed_ones() {
-    let ctrl = open_sim("vwc=on");
-    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let (ctrl, sim) = open_sim_device("vwc=on");
     let unsafe_before = smart(&ctrl).unsafe_shutdowns();
     let cycles_before = smart(&ctrl).power_cycles();
     let mut qp = qpair(&ctrl, 16);
@@ -488,8 +486,7 @@ fn csts(ctrl: &Controller) -> nvmeplan_spec::registers::Csts {
 
 #[test]
 fn injected_status_delay_and_corruption_reach_the_host() {
-    let ctrl = open_sim("");
-    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let (ctrl, sim) = open_sim_device("");
     let mut qp = qpair(&ctrl, 16);
     let map = Arc::new(VerifyMap::new());
     qp.attach_verify_map(1, map);
@@ -537,8 +534,7 @@ fn injected_status_delay_and_corruption_reach_the_host() {
 
 #[test]
 fn a_fatal_controller_and_a_hung_controller_recover_with_a_reset() {
-    let ctrl = open_sim("");
-    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let (ctrl, sim) = open_sim_device("");
     for action in [FaultAction::ControllerFatal, FaultAction::Hang] {
         let options = QueuePairOptions { timeout: Duration::from_millis(200), ..Default::default() };
         let mut qp = ctrl.create_qpair(16, options).unwrap();

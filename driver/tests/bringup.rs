@@ -44,13 +44,6 @@ fn features_and_logs() {
 }
 
 #[test]
-fn unknown_uri_scheme_is_rejected() {
-    let err = nvmeplan_driver::open_transport("nvme:0").err().unwrap();
-    let text = err.to_string();
-    assert!(text.contains("unsupported scheme `nvme`") && text.contains("sim"), "{text}");
-}
-
-#[test]
 fn reset_fails_old_qpairs_and_new_ones_work() {
     let ctrl = open_sim("");
     let lba = lba_size(&ctrl);
@@ -184,12 +177,11 @@ fn format_marks_the_verify_map_and_dropping_a_qpair_delivers_callbacks() {
 
 #[test]
 fn dropping_everything_unmaps_all_dma_memory() {
-    let transport = nvmeplan_driver::open_transport("sim").unwrap();
-    let ctrl = nvmeplan_driver::Controller::open(transport.clone(), Default::default()).unwrap();
+    let (ctrl, sim) = open_sim_device("");
     let qp = qpair(&ctrl, 16);
     let buf = buffer(&ctrl, 8192);
     assert!(ctrl.async_event_request(std::time::Duration::from_millis(1)).unwrap().is_none());
-    let dma = transport.sim().unwrap().dma();
+    let dma = sim.dma();
     assert!(dma.mapping_count() >= 6);
     drop((qp, buf, ctrl));
     assert_eq!(dma.mapping_count(), 0);

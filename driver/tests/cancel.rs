@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 /// A simulator sharing `cancel`, with every read on an I/O queue hanging
 /// the controller.
 fn hung_reads(cancel: &Arc<AtomicBool>) -> Controller {
-    let ctrl = open_sim_with("", ControllerOptions { cancel: Some(cancel.clone()), ..Default::default() });
-    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let (ctrl, sim) =
+        open_sim_device_with("", ControllerOptions { cancel: Some(cancel.clone()), ..Default::default() });
     sim.faults().add(FaultRule::new(
         FaultMatch { queue: QueueMatch::Io, opcode: Some(NvmOpcode::Read as u8), ..Default::default() },
         FaultAction::Hang,
@@ -105,8 +105,8 @@ fn an_async_event_wait_ends_when_the_flag_is_set() {
 #[test]
 fn an_io_worker_stuck_on_a_hung_command_stops_with_its_counts() {
     let cancel = Arc::new(AtomicBool::new(false));
-    let ctrl = open_sim_with("", ControllerOptions { cancel: Some(cancel.clone()), ..Default::default() });
-    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let (ctrl, sim) =
+        open_sim_device_with("", ControllerOptions { cancel: Some(cancel.clone()), ..Default::default() });
     // The 200th read hangs the controller; the worker waits on it.
     sim.faults().add(
         FaultRule::new(

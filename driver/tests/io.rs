@@ -171,8 +171,7 @@ fn callbacks_and_interrupt_waits() {
 
 #[test]
 fn dropped_completion_times_out_and_keeps_the_cid() {
-    let ctrl = open_sim("");
-    let sim = ctrl.transport().sim().unwrap().clone();
+    let (ctrl, sim) = open_sim_device("");
     let mut qp = qpair(&ctrl, 16);
     let rule = FaultRule::new(
         FaultMatch {

@@ -361,7 +361,7 @@ fn mixed_random_verify_for_a_minute() {
 
 #[test]
 fn corrupted_read_is_reported_with_its_lba() {
-    let ctrl = open_sim("latency=none");
+    let (ctrl, sim) = open_sim_device("latency=none");
     let map = Arc::new(VerifyMap::new());
     let mut fill = IoWorkerConfig::new(1);
     fill.op_mix = vec![(IoOp::Write, 100)];
@@ -370,7 +370,6 @@ fn corrupted_read_is_reported_with_its_lba() {
     fill.qdepth = 16;
     fill.verify = true;
     assert_eq!(run1(&ctrl, fill, Some(map.clone())).errors, 0);
-    let sim = ctrl.transport().sim().expect("simulator").clone();
     let rule = FaultRule::new(
         FaultMatch { queue: QueueMatch::Io, opcode: Some(0x02), nth: Some(37), ..Default::default() },
         FaultAction::CorruptData,
@@ -393,8 +392,7 @@ fn corrupted_read_is_reported_with_its_lba() {
 
 #[test]
 fn dropped_completion_times_out_with_the_cmdlog_tail() {
-    let ctrl = open_sim(NULL);
-    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let (ctrl, sim) = open_sim_device(NULL);
     let id = sim.faults().add(FaultRule::new(
         FaultMatch { queue: QueueMatch::Io, opcode: Some(0x02), nth: Some(5), ..Default::default() },
         FaultAction::DropCompletion,
@@ -418,8 +416,7 @@ fn dropped_completion_times_out_with_the_cmdlog_tail() {
 
 #[test]
 fn error_status_stops_the_worker_unless_continue_on_error() {
-    let ctrl = open_sim(NULL);
-    let sim = ctrl.transport().sim().expect("simulator").clone();
+    let (ctrl, sim) = open_sim_device(NULL);
     let rule = || {
         FaultRule::new(
             FaultMatch { queue: QueueMatch::Io, opcode: Some(0x02), nth: Some(10), ..Default::default() },

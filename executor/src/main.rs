@@ -261,7 +261,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
             },
         };
         console.line(&format!("plan {} ({}) on {uri}", plan.name, path.display()));
-        let ran = run::run_plan(plan, &source, ctrl, uri, &run_options, &mut |step| {
+        let ran = run::run_plan(plan, &source, ctrl, uri.as_str(), &run_options, &mut |step| {
             console.line(&run::console_line(step));
         });
         let result = match ran {

@@ -1,19 +1,16 @@
 //! The [`Transport`] trait: everything the driver needs from a PCI NVMe
 //! function (BAR0, configuration space, DMA memory, MSI-X, function reset),
-//! the [`DmaRegion`] handle of one DMA allocation, and [`open_transport`],
-//! which opens a transport from a device URI.
+//! and the [`DmaRegion`] handle of one DMA allocation.
 //!
-//! Backends: [`sim::SimTransport`] (the in-process simulator) and
-//! [`vfio::VfioTransport`] (a PCI function bound to vfio-pci).
+//! The driver's own backend is [`vfio::VfioTransport`] (a PCI function
+//! bound to vfio-pci). Other backends implement the trait outside the
+//! driver: the simulator's lives in the `nvmeplan-device` crate, which
+//! also parses device URIs.
 
-mod host_pages;
 pub mod iova;
-pub mod sim;
 pub mod vfio;
 
-use nvmeplan_sim::SimDevice;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// One DMA allocation: host memory the device can reach at `iova`.
@@ -71,14 +68,6 @@ pub enum TransportError {
         /// Why it failed.
         reason: String,
     },
-    /// A device URI was malformed or names an unsupported scheme.
-    #[error("cannot open device `{uri}`: {reason}")]
-    BadUri {
-        /// The URI given.
-        uri: String,
-        /// Why it was refused.
-        reason: String,
-    },
     /// Opening or creating the device failed.
     #[error("opening {what} failed: {reason}")]
     Open {
@@ -127,73 +116,4 @@ pub trait Transport: Send + Sync {
     /// Resets the PCI function (FLR). Configuration space returns to its
     /// reset state (bus mastering off, MSI-X disabled).
     fn function_reset(&self) -> Result<(), TransportError>;
-    /// The simulated device behind this transport, for simulator-only
-    /// controls (fault injection, power cycles).
-    fn sim(&self) -> Option<&Arc<SimDevice>> {
-        None
-    }
-}
-
-/// The URI schemes [`open_transport`] understands.
-pub const SUPPORTED_SCHEMES: &str =
-    "`sim`, `sim:key=value,...`, `pci:DDDD:BB:DD.F` or a bare PCI address such as 0000:01:00.0";
-
-/// Opens a transport from a device URI.
-///
-/// Accepts `sim` (the simulator with default parameters) and
-/// `sim:key=value,...` (parameters as `SimConfig::from_params` reads them),
-/// `pci:DDDD:BB:DD.F` and a bare PCI address (a function bound to vfio-pci,
-/// opened through [`vfio::VfioTransport`]).
-pub fn open_transport(uri: &str) -> Result<Arc<dyn Transport>, TransportError> {
-    let uri_trimmed = uri.trim();
-    let (scheme, rest) = match uri_trimmed.split_once(':') {
-        Some((scheme, rest)) => (scheme, Some(rest)),
-        None => (uri_trimmed, None),
-    };
-    match scheme {
-        "sim" => {
-            let transport = sim::SimTransport::open(rest.unwrap_or(""))?;
-            Ok(Arc::new(transport))
-        }
-        "pci" => {
-            let address = vfio::PciAddress::from_uri(uri_trimmed)
-                .map_err(|e| TransportError::BadUri { uri: uri.to_string(), reason: e.to_string() })?;
-            Ok(Arc::new(vfio::VfioTransport::open(address)?))
-        }
-        _ if let Ok(address) = uri_trimmed.parse::<vfio::PciAddress>() => {
-            Ok(Arc::new(vfio::VfioTransport::open(address)?))
-        }
-        _ => Err(TransportError::BadUri {
-            uri: uri.to_string(),
-            reason: format!("unsupported scheme `{scheme}`; supported: {SUPPORTED_SCHEMES}"),
-        }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn open_err(uri: &str) -> String {
-        match open_transport(uri) {
-            Ok(t) => panic!("{uri} opened {}", t.describe()),
-            Err(e) => e.to_string(),
-        }
-    }
-
-    #[test]
-    fn pci_uris_reach_the_vfio_backend() {
-        // Bus 0xfe device 0x1f function 7 does not exist on any test machine.
-        for uri in ["pci:0000:fe:1f.7", "0000:fe:1f.7", "fe:1f.7"] {
-            let e = open_err(uri);
-            assert!(
-                e.contains("opening pci:0000:fe:1f.7 failed: there is no PCI function 0000:fe:1f.7"),
-                "{uri}: {e}"
-            );
-        }
-        let e = open_err("pci:0000:fe:20.0");
-        assert!(e.contains("device 0x20 is above 0x1f"), "{e}");
-        let e = open_err("nvme:0");
-        assert!(e.contains("unsupported scheme `nvme`"), "{e}");
-    }
 }

@@ -2,6 +2,7 @@
 //! acceptance tests): open a simulated controller, allocate buffers.
 #![allow(dead_code)]
 
+use nvmeplan_device::{DeviceUri, SimHandle};
 use nvmeplan_driver::{Controller, ControllerOptions, DmaBuffer, QueuePair, QueuePairOptions};
 use std::time::Duration;
 
@@ -13,9 +14,22 @@ pub fn open_sim(params: &str) -> Controller {
 
 /// Like [`open_sim`] with explicit controller options.
 pub fn open_sim_with(params: &str, options: ControllerOptions) -> Controller {
+    open_sim_device_with(params, options).0
+}
+
+/// Like [`open_sim`], with the simulator's control handle (faults, power).
+pub fn open_sim_device(params: &str) -> (Controller, SimHandle) {
+    open_sim_device_with(params, ControllerOptions::default())
+}
+
+/// Like [`open_sim_device`] with explicit controller options.
+pub fn open_sim_device_with(params: &str, options: ControllerOptions) -> (Controller, SimHandle) {
     let uri = if params.is_empty() { "sim".to_string() } else { format!("sim:{params}") };
-    let transport = nvmeplan_driver::open_transport(&uri).unwrap_or_else(|e| panic!("open {uri}: {e}"));
-    Controller::open(transport, options).unwrap_or_else(|e| panic!("bring-up of {uri}: {e}"))
+    let parsed = DeviceUri::parse(&uri).unwrap_or_else(|e| panic!("{e}"));
+    let backing = nvmeplan_device::open_transport(&parsed).unwrap_or_else(|e| panic!("open {uri}: {e}"));
+    let ctrl =
+        Controller::open(backing.transport, options).unwrap_or_else(|e| panic!("bring-up of {uri}: {e}"));
+    (ctrl, backing.sim.expect("the simulator has a control handle"))
 }
 
 /// A polled I/O queue pair of `depth` entries with a short timeout.

@@ -1,5 +1,5 @@
-//! The state a run carries from step to step: the controller, the runner's
-//! I/O queue pair, one verify map per namespace, saved results, the
+//! The state a run carries from step to step: the controller (and the
+//! simulator's control handle), the runner's I/O queue pair, one verify map per namespace, saved results, the
 //! expression runtime (`ctrl`, `ns`, `env`) and injected faults.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use nvmeplan_device::{Device, SimHandle};
 use nvmeplan_driver::{
     CmdLog, CmdLogEntry, Controller, DmaBuffer, DriverError, QueuePair, QueuePairOptions, VerifyMap,
 };
@@ -169,6 +170,9 @@ pub struct CmdLogMark {
 pub struct RunContext {
     /// The controller under test.
     pub ctrl: Controller,
+    /// The simulator's controls (faults, power, its image set); `None` on
+    /// a real device.
+    pub sim: Option<SimHandle>,
     /// The device URI.
     pub uri: String,
     /// The expression engine.
@@ -200,21 +204,23 @@ pub struct RunContext {
 }
 
 impl RunContext {
-    /// A context for `ctrl`.
+    /// A context for `device`.
     pub fn new(
-        ctrl: Controller,
+        device: Device,
         uri: &str,
         seed: u64,
         stop: Arc<AtomicBool>,
         plan_dir: PathBuf,
         default_nsid: u32,
     ) -> Self {
-        if let Some(sim) = ctrl.transport().sim() {
+        let Device { controller: ctrl, sim } = device;
+        if let Some(sim) = &sim {
             sim.faults().set_seed(seed);
         }
         let env = crate::input::env::visible(&[]);
         let mut ctx = RunContext {
             ctrl,
+            sim,
             uri: uri.to_string(),
             engine: Engine::new(),
             seed,

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use nvmeplan_driver::transport::vfio::PciAddress;
-use nvmeplan_driver::{Controller, ControllerOptions, DriverError, TransportError};
+use nvmeplan_device::{Device, DeviceUri, UriError};
+use nvmeplan_driver::{Controller, ControllerOptions, DriverError};
 use nvmeplan_spec::identify::{FieldValue, NamedFields};
 use nvmeplan_spec::registers::{self, Cap, Csts};
 use serde_json::{Map, Value};
@@ -19,59 +19,47 @@ use crate::plan::capability::{Capability, CapabilitySource};
 pub struct OpenError {
     /// The URI given.
     pub uri: String,
-    /// The driver's error.
+    /// What failed.
     #[source]
-    pub source: DriverError,
+    pub source: OpenFailure,
 }
 
-/// Why opening failed, without what [`OpenError`] says already: the
-/// `transport:` tag, and the URI a malformed-URI error repeats.
-fn open_reason(source: &DriverError) -> String {
+/// What failed when a device was opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenFailure {
+    /// The URI does not parse.
+    #[error(transparent)]
+    Uri(#[from] UriError),
+    /// The transport or the controller's bring-up failed.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+}
+
+/// Why opening failed, without what [`OpenError`] says already: the URI a
+/// malformed-URI error repeats, and the `transport:` tag.
+fn open_reason(source: &OpenFailure) -> String {
     match source {
-        DriverError::Transport(TransportError::BadUri { reason, .. }) => reason.clone(),
-        DriverError::Transport(e) => e.to_string(),
-        e => e.to_string(),
+        OpenFailure::Uri(e) => e.problem.to_string(),
+        OpenFailure::Driver(DriverError::Transport(e)) => e.to_string(),
+        OpenFailure::Driver(e) => e.to_string(),
     }
 }
 
 /// Opens and initialises the device at `uri` (`sim`, `sim:key=value,...`,
 /// `pci:DDDD:BB:DD.F` or a bare PCI address).
-pub fn open(uri: &str) -> Result<Controller, OpenError> {
-    Controller::open_uri(uri).map_err(|source| OpenError { uri: uri.to_string(), source })
+pub fn open(uri: &str) -> Result<Device, OpenError> {
+    let fail = |source: OpenFailure| OpenError { uri: uri.to_string(), source };
+    let parsed = DeviceUri::parse(uri).map_err(|e| fail(e.into()))?;
+    nvmeplan_device::open(&parsed, ControllerOptions::default()).map_err(|e| fail(e.into()))
 }
 
-/// Opens the device like [`open`], its driver sharing `cancel`: once it is
+/// Opens the device `uri` names, its driver sharing `cancel`: once it is
 /// set (Ctrl-C), every wait of the driver ends promptly with
 /// `DriverError::Cancelled`.
-pub fn open_cancellable(uri: &str, cancel: Arc<AtomicBool>) -> Result<Controller, OpenError> {
+pub fn open_cancellable(uri: &DeviceUri, cancel: Arc<AtomicBool>) -> Result<Device, OpenError> {
     let options = ControllerOptions { cancel: Some(cancel), ..ControllerOptions::default() };
-    nvmeplan_driver::open_transport(uri)
-        .map_err(DriverError::from)
-        .and_then(|t| Controller::open(t, options))
-        .map_err(|source| OpenError { uri: uri.to_string(), source })
-}
-
-/// Checks a device URI before opening it: the scheme is known, for the
-/// simulator every `key=value` parses, and a PCI address (`pci:...` or
-/// bare, `0000:01:00.0` or `01:00.0`) is well formed. `Err` names the bad
-/// part (a usage error; a device that parses but cannot be opened is
-/// [`OpenError`]).
-pub fn check_uri(uri: &str) -> Result<(), String> {
-    let uri = uri.trim();
-    let (scheme, rest) = uri.split_once(':').unwrap_or((uri, ""));
-    let address = || PciAddress::from_uri(uri).map(|_| ()).map_err(|e| format!("device `{uri}`: {e}"));
-    match scheme {
-        "sim" => nvmeplan_sim::SimConfig::from_params(rest)
-            .and_then(|c| c.validate().map(|()| c))
-            .map(|_| ())
-            .map_err(|e| format!("device `{uri}`: {e}")),
-        "pci" => address(),
-        // A bare address starts with a hex domain or bus.
-        _ if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_hexdigit()) => address(),
-        _ => Err(format!(
-            "device `{uri}`: unknown scheme `{scheme}` (expected `sim`, `sim:key=value,...`, `pci:DDDD:BB:DD.F` or a PCI address such as 0000:01:00.0)"
-        )),
-    }
+    nvmeplan_device::open(uri, options)
+        .map_err(|e| OpenError { uri: uri.as_str().to_string(), source: e.into() })
 }
 
 /// A field value as JSON: integers as numbers (as strings past `u64`),
@@ -292,10 +280,11 @@ pub fn cap_text(ctrl: &Controller) -> String {
     format!("{raw:#018x} (mqes {}, to {}, nssrs {})", cap.mqes(), cap.to(), u8::from(cap.nssrs()))
 }
 
-/// Whether the device has `capability`; `Err` says why not.
-pub fn check_capability(ctrl: &Controller, capability: &Capability) -> Result<(), String> {
+/// Whether the device (`simulated` when it is the simulator) has
+/// `capability`; `Err` says why not.
+pub fn check_capability(ctrl: &Controller, simulated: bool, capability: &Capability) -> Result<(), String> {
     let have = match capability.source {
-        CapabilitySource::Simulator => ctrl.transport().sim().is_some(),
+        CapabilitySource::Simulator => simulated,
         CapabilitySource::Register(_) => {
             let cap = ctrl.transport().bar0_read64(registers::CAP);
             (cap >> capability.bit) & 1 == 1
@@ -359,6 +348,7 @@ pub fn describe(ctrl: &Controller, uri: &str) -> DeviceInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nvmeplan_driver::TransportError;
     use nvmeplan_spec::features::{AsyncEventConfiguration, NumberOfQueues, TemperatureThreshold};
 
     #[test]
@@ -384,37 +374,20 @@ mod tests {
     }
 
     #[test]
-    fn pci_addresses_bare_or_with_the_scheme_are_device_uris() {
-        for uri in ["pci:0000:01:00.0", "0000:01:00.0", "01:00.0", " 0000:af:1f.7 ", "sim", "sim:lba=4096"] {
-            assert_eq!(check_uri(uri), Ok(()), "{uri}");
-        }
-        for (uri, why) in [
-            ("0000:01:00", "missing `.function`"),
-            ("01:20.0", "device 0x20 is above 0x1f"),
-            ("pci:xyz", "`xyz` is not a PCI address"),
-            ("nvme:0", "unknown scheme `nvme`"),
-        ] {
-            let e = check_uri(uri).unwrap_err();
-            assert!(e.starts_with(&format!("device `{uri}`: ")) && e.contains(why), "{uri}: {e}");
-        }
-    }
-
-    #[test]
     fn an_open_error_names_the_device_once() {
-        let bad = |reason: &str| OpenError {
-            uri: "pci:xyz".into(),
-            source: DriverError::Transport(TransportError::BadUri {
-                uri: "pci:xyz".into(),
-                reason: reason.into(),
-            }),
-        };
-        assert_eq!(bad("not an address").to_string(), "cannot open device `pci:xyz`: not an address");
+        let bad = DeviceUri::parse("pci:xyz").unwrap_err();
+        let e = OpenError { uri: "pci:xyz".into(), source: OpenFailure::Uri(bad) };
+        assert_eq!(
+            e.to_string(),
+            "cannot open device `pci:xyz`: `xyz` is not a PCI address (missing `.function`); expected \
+             DDDD:BB:DD.F such as 0000:01:00.0, or BB:DD.F"
+        );
         let e = OpenError {
             uri: "pci:0000:fe:1f.7".into(),
-            source: DriverError::Transport(TransportError::Open {
+            source: OpenFailure::Driver(DriverError::Transport(TransportError::Open {
                 what: "pci:0000:fe:1f.7".into(),
                 reason: "there is no PCI function".into(),
-            }),
+            })),
         };
         assert_eq!(
             e.to_string(),

@@ -47,7 +47,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use nvmeplan_driver::Controller;
+use nvmeplan_device::Device;
 use sha2::{Digest, Sha256};
 
 pub use context::{RunContext, StepError};
@@ -155,8 +155,9 @@ pub fn device_uri(plan: &ValidatedPlan, cli: Option<&str>) -> String {
     cli.map(str::to_string).or_else(|| plan.device.clone()).unwrap_or_else(|| DEFAULT_DEVICE.to_string())
 }
 
-/// Opens the device (exit code [`EXIT_DEVICE`] when this fails).
-pub fn open_device(uri: &str) -> Result<Controller, OpenError> {
+/// Opens the device (exit code [`EXIT_DEVICE`] when this fails): its
+/// controller and, for the simulator, its control handle.
+pub fn open_device(uri: &str) -> Result<Device, OpenError> {
     device::open(uri)
 }
 
@@ -211,12 +212,12 @@ pub fn rfc3339(time: SystemTime) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// Runs `plan` on `ctrl` (opened from `uri`), calling `observer` with each
-/// step's result as it completes.
+/// Runs `plan` on `device` (opened from `uri`), calling `observer` with
+/// each step's result as it completes.
 pub fn run_plan(
     plan: &ValidatedPlan,
     source: &PlanSource,
-    ctrl: Controller,
+    device: Device,
     uri: &str,
     options: &RunOptions,
     observer: &mut dyn FnMut(&StepResult),
@@ -240,14 +241,14 @@ pub fn run_plan(
         started_at: rfc3339(SystemTime::now()),
         duration_ms: 0,
         host: host::describe(),
-        device: device::describe(&ctrl, uri),
+        device: device::describe(&device.controller, uri),
         summary: Summary::default(),
         steps: Vec::new(),
         complete: false,
         stopped: None,
         warnings: Vec::new(),
     };
-    let mut ctx = RunContext::new(ctrl, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
+    let mut ctx = RunContext::new(device, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
     ctx.progress = options.progress.clone();
     ctx.runtime.insert("env".into(), serde_json::Value::Object(crate::input::env::visible(&options.env)));
     ctx.paths = crate::input::paths::PathPolicy::for_plan(Path::new(&source.path), &options.allow_paths);
@@ -270,7 +271,7 @@ pub fn run_plan(
     runner.warn(warnings);
     tracing::info!(plan = %plan.name, path = %source.path, device = uri, seed, "run started");
     let ran = runner.run_steps(&plan.steps, &plan.tags).map_err(RunError::into_source);
-    if let Some(sim) = runner.ctx.ctrl.transport().sim() {
+    if let Some(sim) = &runner.ctx.sim {
         sim.faults().clear();
     }
     if let Err(e) = &ran {
@@ -409,7 +410,7 @@ impl Runner<'_> {
             return Ok(Some(format!("tags filtered: tagged {t}")));
         }
         for cap in &step.requires {
-            if let Err(reason) = device::check_capability(&self.ctx.ctrl, cap) {
+            if let Err(reason) = device::check_capability(&self.ctx.ctrl, self.ctx.sim.is_some(), cap) {
                 return Ok(Some(reason));
             }
         }
@@ -464,7 +465,7 @@ impl Runner<'_> {
         self.ctx.faults.push(Vec::new());
         let r = self.run_steps(children, tags);
         if let Some(ids) = self.ctx.faults.pop()
-            && let Some(sim) = self.ctx.ctrl.transport().sim()
+            && let Some(sim) = &self.ctx.sim
         {
             for id in ids {
                 sim.faults().remove(id);
@@ -510,7 +511,7 @@ impl Runner<'_> {
             limit,
         };
         // The simulator is never refused; only a real device's serial is looked up.
-        let is_sim = self.ctx.ctrl.transport().sim().is_some();
+        let is_sim = self.ctx.sim.is_some();
         let serial = if is_sim { None } else { self.ctx.ctrl.identify().ok().map(|id| id.serial()) };
         let refused = guard::refusal(
             &self.options.destructive,

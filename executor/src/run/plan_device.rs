@@ -9,13 +9,19 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use nvmeplan_device::DeviceUri;
+
 use crate::expand::ValidatedPlan;
 
 /// The device URI for running `plan` (read from `plan_path`): the command
 /// line's `cli`, else the plan's `device` with its image paths resolved
-/// against the plan's directory, else `sim`. The URI is checked
-/// ([`super::device::check_uri`]); `Err` is a usage error naming the problem.
-pub fn run_device_uri(plan: &ValidatedPlan, plan_path: &Path, cli: Option<&str>) -> Result<String, String> {
+/// against the plan's directory, else `sim`, parsed ([`DeviceUri`]); `Err`
+/// is a usage error naming the problem.
+pub fn run_device_uri(
+    plan: &ValidatedPlan,
+    plan_path: &Path,
+    cli: Option<&str>,
+) -> Result<DeviceUri, String> {
     let uri = match (cli, &plan.device) {
         (Some(uri), _) => uri.to_string(),
         (None, Some(uri)) => {
@@ -24,8 +30,7 @@ pub fn run_device_uri(plan: &ValidatedPlan, plan_path: &Path, cli: Option<&str>)
         }
         (None, None) => super::DEFAULT_DEVICE.to_string(),
     };
-    super::device::check_uri(&uri)?;
-    Ok(uri)
+    DeviceUri::parse(&uri).map_err(|e| e.to_string())
 }
 
 /// A plan's device URI with its `file=` and `dir=` paths resolved against

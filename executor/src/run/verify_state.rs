@@ -170,7 +170,7 @@ fn sync_dir(path: &Path) -> std::io::Result<()> {
 }
 
 fn storage(ctx: &RunContext) -> Option<Storage> {
-    ctx.ctrl.transport().sim().and_then(|sim| sim.config().storage.clone())
+    ctx.sim.as_ref().and_then(|sim| sim.storage().cloned())
 }
 
 /// Loads the verify state saved beside the image into `ctx`'s verify maps

@@ -23,7 +23,7 @@ pub fn reset(ctx: &mut RunContext, kind: plan::ResetKind) -> StepResult<ActionOu
         plan::ResetKind::Subsystem => ctx.ctrl.subsystem_reset(),
         plan::ResetKind::Function => ctx.ctrl.function_reset(),
         plan::ResetKind::PowerCycle => {
-            let Some(sim) = ctx.ctrl.transport().sim() else {
+            let Some(sim) = &ctx.sim else {
                 return Err(StepError::Invalid(format!(
                     "power_cycle needs the simulator; device `{}` is not one",
                     ctx.uri
@@ -124,7 +124,7 @@ fn queue_and_opcode(m: &plan::InjectMatch) -> StepResult<(QueueMatch, Option<u8>
 /// Adds a simulator fault rule for the following steps of the enclosing
 /// group (or plan), or removes every injected fault (`clear`).
 pub fn inject(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::Inject) -> StepResult<ActionOutput> {
-    let Some(sim) = ctx.ctrl.transport().sim().cloned() else {
+    let Some(sim) = ctx.sim.clone() else {
         return Err(StepError::Invalid(format!(
             "inject needs the simulator; device `{}` is not one",
             ctx.uri

@@ -1,5 +1,6 @@
-//! The simulator backend: [`SimTransport`] drives an in-process
-//! [`SimDevice`] through the same [`Transport`] trait as hardware.
+//! The simulator backend of the driver's [`Transport`] trait:
+//! [`SimTransport`] drives an in-process [`SimDevice`] the way the VFIO
+//! backend drives a PCI function.
 //!
 //! DMA memory is page-aligned, zeroed host memory from the global allocator,
 //! mapped into the device's DMA window at an IOVA from [`IovaAllocator`]
@@ -7,10 +8,10 @@
 //! guard page follows every allocation so a device overrun faults instead of
 //! reaching the next buffer).
 
-use super::host_pages;
-pub use super::iova::IovaAllocator;
-use super::{DmaRegion, Transport, TransportError};
-use crate::PAGE_SIZE;
+use crate::host_pages;
+use nvmeplan_driver::PAGE_SIZE;
+pub use nvmeplan_driver::transport::iova::IovaAllocator;
+use nvmeplan_driver::{DmaRegion, Transport, TransportError};
 use nvmeplan_sim::{SimConfig, SimDevice};
 use parking_lot::Mutex;
 use std::alloc::Layout;
@@ -35,17 +36,8 @@ impl SimTransport {
         SimTransport { device, iova: Mutex::new(IovaAllocator::new(IOVA_BASE, IOVA_END)) }
     }
 
-    /// Creates a simulated device from `key=value,...` parameters (empty
-    /// for the defaults) and wraps it.
-    pub fn open(params: &str) -> Result<Self, TransportError> {
-        let config = if params.trim().is_empty() {
-            SimConfig::default()
-        } else {
-            SimConfig::from_params(params).map_err(|e| TransportError::Open {
-                what: format!("simulator with parameters `{params}`"),
-                reason: e.to_string(),
-            })?
-        };
+    /// Powers on a simulated device built from `config` and wraps it.
+    pub fn open(config: SimConfig) -> Result<Self, TransportError> {
         let device = SimDevice::new(config).map_err(|e| TransportError::Open {
             what: "simulated device".to_string(),
             reason: e.to_string(),
@@ -205,10 +197,6 @@ impl Transport for SimTransport {
     fn function_reset(&self) -> Result<(), TransportError> {
         self.device.function_reset();
         Ok(())
-    }
-
-    fn sim(&self) -> Option<&Arc<SimDevice>> {
-        Some(&self.device)
     }
 }
 
