@@ -1,12 +1,17 @@
 //! Plans built to exhaust the machine, as a process: the step-expansion cap
 //! (matrix products, nested repeats, diamonds of includes) and expression
-//! memory bombs end in a clear error within a second, and plans under the
-//! cap with many shared includes validate quickly.
+//! memory bombs end in a clear error at once, and plans under the cap with
+//! many shared includes validate quickly.
 
 mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+/// A bound far above the well under a second these take, and far below
+/// the minutes an expansion that is not cut short would take: the tests
+/// stay meaningful on a loaded machine.
+const BOUND: Duration = Duration::from_secs(5);
 
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
@@ -63,7 +68,7 @@ fn a_thousand_by_thousand_matrix_is_refused_naming_the_count_and_the_limit() {
         "{text}"
     );
     assert!(text.contains("m.yaml:4:"), "the error points at the step: {text}");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(took < BOUND, "took {took:?}");
 }
 
 #[test]
@@ -81,7 +86,7 @@ fn nested_repeats_multiply() {
         text.contains("expands to 1001001 steps") && text.contains("step `soak` alone expands to 1001000"),
         "{text}"
     );
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(took < BOUND, "took {took:?}");
 }
 
 #[test]
@@ -96,7 +101,7 @@ fn a_diamond_of_includes_26_levels_deep_is_refused_in_under_a_second() {
         text.contains(&format!("the plan expands to {total} steps")) && text.contains("step `tree` alone"),
         "{text}"
     );
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(took < BOUND, "took {took:?}");
 }
 
 #[test]
