@@ -9,8 +9,10 @@
 #![forbid(unsafe_code)]
 
 pub mod command;
+pub mod dwords;
 pub mod features;
 pub mod identify;
+pub mod layout;
 pub mod log;
 pub mod names;
 pub mod opcodes;
