@@ -19,8 +19,8 @@ pub mod opcodes;
 pub mod registers;
 pub mod status;
 
-pub use command::{Command, Completion, CompletionStatus};
-pub use opcodes::{AdminOpcode, NvmOpcode};
+pub use command::{Cdw0, Command, Completion, CompletionStatus};
+pub use opcodes::{AdminOpcode, NvmOpcode, Opcode};
 pub use status::Status;
 
 /// Size in bytes of the identify data structures and of the memory page the
