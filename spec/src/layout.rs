@@ -71,6 +71,58 @@ pub const fn total_width(fields: &[BitField]) -> u32 {
     total
 }
 
+/// The bits covered by the named (not reserved) fields of a layout.
+pub const fn defined_mask(fields: &[BitField]) -> u64 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < fields.len() {
+        if !fields[i].is_reserved() {
+            mask |= fields[i].mask() << fields[i].offset;
+        }
+        i += 1;
+    }
+    mask
+}
+
+/// How many fields of a layout are named (not reserved).
+pub const fn named_count(fields: &[BitField]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < fields.len() {
+        if !fields[i].is_reserved() {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The names of the `N` named fields of a layout, low bits first (`N` is
+/// [`named_count`]).
+pub const fn names<const N: usize>(fields: &[BitField]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        if !fields[i].is_reserved() {
+            out[n] = fields[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The value of every named field of a layout in `raw`, low bits first.
+pub fn values(fields: &'static [BitField], raw: u64) -> impl Iterator<Item = (&'static str, u64)> {
+    named(fields).map(move |f| (f.name, f.get(raw)))
+}
+
+/// `raw` with the named field `name` replaced by `value`; `None` when the
+/// layout has no such field or `value` does not fit in it.
+pub fn set_by_name(fields: &'static [BitField], raw: u64, name: &str, value: u64) -> Option<u64> {
+    find(fields, name)?.set(raw, value)
+}
+
 /// The named (not reserved) fields of a layout, in bit order.
 pub fn named(fields: &'static [BitField]) -> impl Iterator<Item = &'static BitField> {
     fields.iter().filter(|f| !f.is_reserved())
@@ -109,6 +161,16 @@ macro_rules! bits {
             /// ones included, low bits first.
             pub const FIELDS: &'static [$crate::layout::BitField] =
                 &$crate::layout::place([$($crate::layout::BitField::new(stringify!($field), $width, $meaning)),*]);
+
+            /// The names of the named (not reserved) fields, low bits first.
+            pub const NAMES: &'static [&'static str] =
+                &$crate::layout::names::<{ $crate::layout::named_count($name::FIELDS) }>($name::FIELDS);
+
+            /// The value with every reserved bit cleared: what a controller
+            /// keeps of a dword the host wrote.
+            pub const fn without_reserved(self) -> Self {
+                Self::from_bits(self.into_bits() & ($crate::layout::defined_mask(Self::FIELDS) as $base))
+            }
         }
 
         const _: () = assert!($crate::layout::total_width($name::FIELDS) == $base::BITS);
@@ -145,5 +207,13 @@ mod tests {
         assert_eq!(find(Sample::FIELDS, "flag").unwrap().set(u64::from(raw), 0), Some(0x1234_000A));
         assert_eq!(high.meaning, "High half.");
         assert!(find(Sample::FIELDS, "__").is_none());
+        assert_eq!(defined_mask(Sample::FIELDS), 0xFFFF_010F);
+        assert_eq!(Sample::NAMES, ["low", "flag", "high"]);
+        let v: Vec<_> = values(Sample::FIELDS, u64::from(raw)).collect();
+        assert_eq!(v, [("low", 0xA), ("flag", 1), ("high", 0x1234)]);
+        assert_eq!(set_by_name(Sample::FIELDS, 0, "low", 3), Some(3));
+        assert_eq!(set_by_name(Sample::FIELDS, 0, "low", 16), None);
+        assert_eq!(set_by_name(Sample::FIELDS, 0, "nope", 1), None);
+        assert_eq!(Sample::from_bits(u32::MAX).without_reserved().into_bits(), 0xFFFF_010F);
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod command;
 pub mod dwords;
+pub mod effects;
 pub mod features;
 pub mod identify;
 pub mod layout;
