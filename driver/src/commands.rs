@@ -4,16 +4,29 @@
 //! set; CID and PRPs are filled in at submission. Plans and tests use these
 //! to send commands whose completion status they check themselves.
 
+use nvmeplan_spec::dwords::{
+    AbortCdw10, CreateIoCqCdw11, CreateIoQueueCdw10, CreateIoSqCdw11, DeleteIoQueueCdw10,
+    DeviceSelfTestCdw10, DsmCdw10, DsmCdw11, DsmRange, FirmwareCommitCdw10, FirmwareDownloadCdw10,
+    FirmwareDownloadCdw11, FormatNvmCdw10, GetLogPageCdw10, GetLogPageCdw11, IdentifyCdw10,
+    NamespaceAttachmentCdw10, NamespaceManagementCdw10, ReadWriteCdw12, SanitizeCdw10, WriteZeroesCdw12,
+    split_u64, truncate,
+};
 use nvmeplan_spec::features::{get_features_cdw10, set_features_cdw10};
 use nvmeplan_spec::{AdminOpcode, Command, NvmOpcode};
+use zerocopy::IntoBytes;
 
 /// The broadcast namespace id.
 pub const NSID_ALL: u32 = 0xFFFF_FFFF;
 
+/// The low `width` bits of a small argument, as the field keeps them.
+const fn low(value: u8, width: u32) -> u8 {
+    truncate(value as u32, width) as u8
+}
+
 /// Identify with CNS `cns` for `nsid` and controller id `cntid`.
 pub fn identify(cns: u8, nsid: u32, cntid: u16) -> Command {
     let mut c = Command::new(AdminOpcode::Identify as u8, nsid);
-    c.cdw10 = u32::from(cns) | (u32::from(cntid) << 16);
+    c.cdw10 = IdentifyCdw10::new().with_cns(cns).with_cntid(cntid).into();
     c
 }
 
@@ -21,10 +34,9 @@ pub fn identify(cns: u8, nsid: u32, cntid: u16) -> Command {
 pub fn get_log_page(lid: u8, nsid: u32, len: usize, offset: u64) -> Command {
     let numd = (len / 4).saturating_sub(1) as u32;
     let mut c = Command::new(AdminOpcode::GetLogPage as u8, nsid);
-    c.cdw10 = u32::from(lid) | ((numd & 0xFFFF) << 16);
-    c.cdw11 = numd >> 16;
-    c.cdw12 = offset as u32;
-    c.cdw13 = (offset >> 32) as u32;
+    c.cdw10 = GetLogPageCdw10::new().with_lid(lid).with_numd(numd).into();
+    c.cdw11 = GetLogPageCdw11::new().with_numd(numd).into();
+    (c.cdw12, c.cdw13) = split_u64(offset);
     c
 }
 
@@ -49,8 +61,9 @@ pub fn set_features(fid: u8, nsid: u32, cdw11: u32, save: bool) -> Command {
 pub fn create_io_cq(qid: u16, entries: u16, iova: u64, vector: Option<u16>) -> Command {
     let mut c = Command::new(AdminOpcode::CreateIoCq as u8, 0);
     c.prp1 = iova;
-    c.cdw10 = u32::from(qid) | (u32::from(entries.saturating_sub(1)) << 16);
-    c.cdw11 = 1 | vector.map_or(0, |v| 2 | (u32::from(v) << 16));
+    c.cdw10 = CreateIoQueueCdw10::new().with_qid(qid).with_qsize(entries.saturating_sub(1)).into();
+    let cdw11 = CreateIoCqCdw11::new().with_pc(true);
+    c.cdw11 = vector.map_or(cdw11, |v| cdw11.with_ien(true).with_iv(v)).into();
     c
 }
 
@@ -59,29 +72,29 @@ pub fn create_io_cq(qid: u16, entries: u16, iova: u64, vector: Option<u16>) -> C
 pub fn create_io_sq(qid: u16, entries: u16, iova: u64, cqid: u16, qprio: u8) -> Command {
     let mut c = Command::new(AdminOpcode::CreateIoSq as u8, 0);
     c.prp1 = iova;
-    c.cdw10 = u32::from(qid) | (u32::from(entries.saturating_sub(1)) << 16);
-    c.cdw11 = 1 | (u32::from(qprio & 0x3) << 1) | (u32::from(cqid) << 16);
+    c.cdw10 = CreateIoQueueCdw10::new().with_qid(qid).with_qsize(entries.saturating_sub(1)).into();
+    c.cdw11 = CreateIoSqCdw11::new().with_pc(true).with_qprio(low(qprio, 2)).with_cqid(cqid).into();
     c
 }
 
 /// Delete I/O Submission Queue `qid`.
 pub fn delete_io_sq(qid: u16) -> Command {
     let mut c = Command::new(AdminOpcode::DeleteIoSq as u8, 0);
-    c.cdw10 = u32::from(qid);
+    c.cdw10 = DeleteIoQueueCdw10::new().with_qid(qid).into();
     c
 }
 
 /// Delete I/O Completion Queue `qid`.
 pub fn delete_io_cq(qid: u16) -> Command {
     let mut c = Command::new(AdminOpcode::DeleteIoCq as u8, 0);
-    c.cdw10 = u32::from(qid);
+    c.cdw10 = DeleteIoQueueCdw10::new().with_qid(qid).into();
     c
 }
 
 /// Abort command `cid` on submission queue `sqid`.
 pub fn abort(sqid: u16, cid: u16) -> Command {
     let mut c = Command::new(AdminOpcode::Abort as u8, 0);
-    c.cdw10 = u32::from(sqid) | (u32::from(cid) << 16);
+    c.cdw10 = AbortCdw10::new().with_sqid(sqid).with_cid(cid).into();
     c
 }
 
@@ -94,12 +107,13 @@ pub fn async_event_request() -> Command {
 /// metadata settings `mset`, protection `pi` and `pil`.
 pub fn format_nvm(nsid: u32, lbaf: u8, ses: u8, mset: bool, pi: u8, pil: bool) -> Command {
     let mut c = Command::new(AdminOpcode::FormatNvm as u8, nsid);
-    c.cdw10 = u32::from(lbaf & 0xF)
-        | (u32::from(mset) << 4)
-        | (u32::from(pi & 0x7) << 5)
-        | (u32::from(pil) << 8)
-        | (u32::from(ses & 0x7) << 9)
-        | (u32::from((lbaf >> 4) & 0x3) << 12);
+    c.cdw10 = FormatNvmCdw10::new()
+        .with_lbaf(lbaf)
+        .with_mset(mset)
+        .with_pi(low(pi, 3))
+        .with_pil(pil)
+        .with_ses(low(ses, 3))
+        .into();
     c
 }
 
@@ -107,11 +121,13 @@ pub fn format_nvm(nsid: u32, lbaf: u8, ses: u8, mset: bool, pi: u8, pil: bool) -
 /// `nvmeplan_spec::log::sanitize`), overwrite pattern `ovrpat`.
 pub fn sanitize(sanact: u8, ause: bool, owpass: u8, oipbp: bool, ndas: bool, ovrpat: u32) -> Command {
     let mut c = Command::new(AdminOpcode::Sanitize as u8, 0);
-    c.cdw10 = u32::from(sanact & 0x7)
-        | (u32::from(ause) << 3)
-        | (u32::from(owpass & 0xF) << 4)
-        | (u32::from(oipbp) << 8)
-        | (u32::from(ndas) << 9);
+    c.cdw10 = SanitizeCdw10::new()
+        .with_sanact(low(sanact, 3))
+        .with_ause(ause)
+        .with_owpass(low(owpass, 4))
+        .with_oipbp(oipbp)
+        .with_ndas(ndas)
+        .into();
     c.cdw11 = ovrpat;
     c
 }
@@ -119,15 +135,15 @@ pub fn sanitize(sanact: u8, ause: bool, owpass: u8, oipbp: bool, ndas: bool, ovr
 /// Firmware Image Download of `len` bytes (multiple of 4) at byte `offset`.
 pub fn firmware_download(len: usize, offset: usize) -> Command {
     let mut c = Command::new(AdminOpcode::FirmwareImageDownload as u8, 0);
-    c.cdw10 = (len / 4).saturating_sub(1) as u32;
-    c.cdw11 = (offset / 4) as u32;
+    c.cdw10 = FirmwareDownloadCdw10::new().with_numd((len / 4).saturating_sub(1) as u32).into();
+    c.cdw11 = FirmwareDownloadCdw11::new().with_ofst((offset / 4) as u32).into();
     c
 }
 
 /// Firmware Commit to `slot` with commit action `action`.
 pub fn firmware_commit(slot: u8, action: u8) -> Command {
     let mut c = Command::new(AdminOpcode::FirmwareCommit as u8, 0);
-    c.cdw10 = u32::from(slot & 0x7) | (u32::from(action & 0x7) << 3);
+    c.cdw10 = FirmwareCommitCdw10::new().with_fs(low(slot, 3)).with_ca(low(action, 3)).into();
     c
 }
 
@@ -135,7 +151,7 @@ pub fn firmware_commit(slot: u8, action: u8) -> Command {
 /// Identify Namespace), 1 deletes `nsid`.
 pub fn namespace_management(sel: u8, nsid: u32) -> Command {
     let mut c = Command::new(AdminOpcode::NamespaceManagement as u8, nsid);
-    c.cdw10 = u32::from(sel & 0xF);
+    c.cdw10 = NamespaceManagementCdw10::new().with_sel(low(sel, 4)).into();
     c
 }
 
@@ -143,56 +159,52 @@ pub fn namespace_management(sel: u8, nsid: u32) -> Command {
 /// (data: a controller list).
 pub fn namespace_attachment(nsid: u32, detach: bool) -> Command {
     let mut c = Command::new(AdminOpcode::NamespaceAttachment as u8, nsid);
-    c.cdw10 = u32::from(detach);
+    c.cdw10 = NamespaceAttachmentCdw10::new().with_sel(u8::from(detach)).into();
     c
 }
 
 /// Device Self-test with self-test code `stc` (1 short, 2 extended, 0xF abort).
 pub fn device_self_test(nsid: u32, stc: u8) -> Command {
     let mut c = Command::new(AdminOpcode::DeviceSelfTest as u8, nsid);
-    c.cdw10 = u32::from(stc & 0xF);
+    c.cdw10 = DeviceSelfTestCdw10::new().with_stc(low(stc, 4)).into();
     c
 }
 
-fn rw(opcode: NvmOpcode, nsid: u32, slba: u64, nlb: u32) -> Command {
+fn rw(opcode: NvmOpcode, nsid: u32, slba: u64, cdw12: u32) -> Command {
     let mut c = Command::new(opcode as u8, nsid);
     c.set_slba(slba);
-    c.cdw12 = nlb.saturating_sub(1) & 0xFFFF;
+    c.cdw12 = cdw12;
     c
 }
 
 /// Read `nlb` (1 to 65536) blocks from `slba`.
 pub fn read(nsid: u32, slba: u64, nlb: u32) -> Command {
-    rw(NvmOpcode::Read, nsid, slba, nlb)
+    rw(NvmOpcode::Read, nsid, slba, ReadWriteCdw12::from_blocks(nlb).into())
 }
 
 /// Write `nlb` blocks at `slba`; `fua` sets Force Unit Access.
 pub fn write(nsid: u32, slba: u64, nlb: u32, fua: bool) -> Command {
-    let mut c = rw(NvmOpcode::Write, nsid, slba, nlb);
-    c.cdw12 |= u32::from(fua) << 30;
-    c
+    rw(NvmOpcode::Write, nsid, slba, ReadWriteCdw12::from_blocks(nlb).with_fua(fua).into())
 }
 
 /// Compare `nlb` blocks at `slba` with the data sent.
 pub fn compare(nsid: u32, slba: u64, nlb: u32) -> Command {
-    rw(NvmOpcode::Compare, nsid, slba, nlb)
+    rw(NvmOpcode::Compare, nsid, slba, ReadWriteCdw12::from_blocks(nlb).into())
 }
 
 /// Write Zeroes over `nlb` blocks at `slba`; `deallocate` sets DEAC.
 pub fn write_zeroes(nsid: u32, slba: u64, nlb: u32, deallocate: bool) -> Command {
-    let mut c = rw(NvmOpcode::WriteZeroes, nsid, slba, nlb);
-    c.cdw12 |= u32::from(deallocate) << 25;
-    c
+    rw(NvmOpcode::WriteZeroes, nsid, slba, WriteZeroesCdw12::from_blocks(nlb).with_deac(deallocate).into())
 }
 
 /// Write Uncorrectable over `nlb` blocks at `slba`.
 pub fn write_uncorrectable(nsid: u32, slba: u64, nlb: u32) -> Command {
-    rw(NvmOpcode::WriteUncorrectable, nsid, slba, nlb)
+    rw(NvmOpcode::WriteUncorrectable, nsid, slba, ReadWriteCdw12::from_blocks(nlb).into())
 }
 
 /// Verify `nlb` blocks at `slba`.
 pub fn verify(nsid: u32, slba: u64, nlb: u32) -> Command {
-    rw(NvmOpcode::Verify, nsid, slba, nlb)
+    rw(NvmOpcode::Verify, nsid, slba, ReadWriteCdw12::from_blocks(nlb).into())
 }
 
 /// Flush.
@@ -204,8 +216,8 @@ pub fn flush(nsid: u32) -> Command {
 /// data buffer and attributes: `deallocate` sets AD.
 pub fn dataset_management(nsid: u32, ranges: usize, deallocate: bool) -> Command {
     let mut c = Command::new(NvmOpcode::DatasetManagement as u8, nsid);
-    c.cdw10 = (ranges.clamp(1, 256) - 1) as u32;
-    c.cdw11 = u32::from(deallocate) << 2;
+    c.cdw10 = DsmCdw10::from_ranges(ranges).into();
+    c.cdw11 = DsmCdw11::new().with_ad(deallocate).into();
     c
 }
 
@@ -213,8 +225,7 @@ pub fn dataset_management(nsid: u32, ranges: usize, deallocate: bool) -> Command
 /// blocks, starting LBA.
 pub fn dsm_range(slba: u64, nlb: u32) -> [u8; 16] {
     let mut r = [0u8; 16];
-    r[4..8].copy_from_slice(&nlb.to_le_bytes());
-    r[8..16].copy_from_slice(&slba.to_le_bytes());
+    r.copy_from_slice(DsmRange { cattr: 0, nlb, slba }.as_bytes());
     r
 }
 

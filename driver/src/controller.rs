@@ -28,7 +28,7 @@ use crate::error::DriverError;
 use crate::queue_pair::{DEFAULT_MAX_TRANSFER, QueuePair, QueuePairOptions, QueueSetup};
 use crate::transport::Transport;
 use crate::{PAGE_SIZE, commands};
-use nvmeplan_spec::identify::{IdentifyController, IdentifyNamespace, NamespaceList, cns};
+use nvmeplan_spec::identify::{IdentifyController, IdentifyNamespace, NamespaceList, cns, dlfeat};
 use nvmeplan_spec::registers::{self, Aqa, Cap, Cc, Csts, SHN_ABRUPT, SHN_NORMAL, SHST_COMPLETE, Vs};
 use nvmeplan_spec::{AdminOpcode, Command, Completion};
 use parking_lot::{Mutex, RwLock};
@@ -129,7 +129,7 @@ impl Namespace {
 
     /// Whether deallocated blocks read as zeroes (DLFEAT bits 2:0 = 001b).
     pub fn reads_zeroes_after_deallocate(&self) -> bool {
-        self.identify.dlfeat & 0x7 == 1
+        dlfeat::read_behavior(self.identify.dlfeat) == dlfeat::READ_ZEROES
     }
 }
 

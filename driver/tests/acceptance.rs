@@ -133,7 +133,7 @@ fn every_malformed_or_out_of_range_command_gets_the_spec_status() {
         "data-transfer-error",
     );
     let mut sgl = with_data(commands::read(1, 0, 1), iova);
-    sgl.cdw0 |= 1 << 14;
+    sgl.cdw0.set_psdt(1);
     check("SGL requested (PSDT=1)", io_status(&mut qp, sgl), "invalid-field-in-command");
 
     // Media errors and compare.

@@ -64,7 +64,8 @@ fn random_command() -> impl Strategy<Value = RandomCommand> {
             .prop_map(move |(op, nsid, (slba, nlb), dws, (prp1, prp2, flags), data)| {
                 let mut cmd = Command::new(op, nsid);
                 // Fuse and PSDT bits set now and then.
-                cmd.cdw0 |= u32::from(flags & 1) << 8 | u32::from(flags >> 1) << 14;
+                cmd.cdw0.set_fuse(flags & 1);
+                cmd.cdw0.set_psdt(flags >> 1);
                 cmd.prp1 = prp1;
                 cmd.prp2 = prp2;
                 cmd.set_slba(slba);

@@ -1,7 +1,6 @@
 //! Names of the fields `expect.fields` can compare, taken from the spec
 //! crate's [`NamedFields`] layouts, plus the dword fields of features.
 
-use nvmeplan_spec::features::fid;
 use nvmeplan_spec::identify::{IdentifyController, IdentifyNamespace, NamedFields};
 use nvmeplan_spec::log::{self, lid};
 
@@ -32,30 +31,15 @@ pub fn log_page(id: u8) -> Option<Vec<&'static str>> {
 }
 
 /// Field names of a feature's dword (completion dword 0 of Get Features,
-/// command dword 11 of Set Features).
+/// command dword 11 of Set Features), from the spec crate's layouts.
 pub fn feature_fields(id: u8) -> &'static [&'static str] {
-    match id {
-        fid::ARBITRATION => &["ab", "lpw", "mpw", "hpw"],
-        fid::POWER_MANAGEMENT => &["ps", "wh"],
-        fid::TEMPERATURE_THRESHOLD => &["tmpth", "tmpsel", "thsel"],
-        fid::ERROR_RECOVERY => &["tler", "dulbe"],
-        fid::VOLATILE_WRITE_CACHE => &["wce"],
-        fid::NUMBER_OF_QUEUES => &["nsqr", "ncqr"],
-        fid::INTERRUPT_COALESCING => &["thr", "time"],
-        fid::INTERRUPT_VECTOR_CONFIGURATION => &["iv", "cd"],
-        fid::WRITE_ATOMICITY_NORMAL => &["dn"],
-        fid::ASYNC_EVENT_CONFIGURATION => {
-            &["shcw", "nans", "fans", "tlns", "anacns", "pleacns", "lsins", "egealcns"]
-        }
-        fid::AUTONOMOUS_POWER_STATE_TRANSITION => &["apste"],
-        fid::HOST_MEMORY_BUFFER => &["ehm", "mr"],
-        _ => &[],
-    }
+    nvmeplan_spec::features::feature_field_names(id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nvmeplan_spec::features::fid;
 
     #[test]
     fn known_names() {

@@ -26,9 +26,9 @@ use crate::latency::Timer;
 use crate::msix::InterruptController;
 use crate::queues::{Cq, Outcome, Padded, Sq};
 use crate::storage::NamespaceStore;
-use nvmeplan_spec::features::async_event;
+use nvmeplan_spec::features::{InterruptCoalescing, async_event};
 use nvmeplan_spec::registers::{self as reg, Aqa, Cap, Cc, Csts};
-use nvmeplan_spec::{Command, NvmOpcode, Status};
+use nvmeplan_spec::{Command, NvmOpcode, Status, dwords::join_u64, dwords::split_u64};
 use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
@@ -276,13 +276,13 @@ impl Controller {
         if self.vector_cd.get(usize::from(vector)).is_none_or(|cd| cd.load(Ordering::Relaxed)) {
             return (0, 0);
         }
-        let v = self.coalesce.load(Ordering::Relaxed);
-        (v as u8, (v >> 8) as u8)
+        let v = InterruptCoalescing::from_bits(self.coalesce.load(Ordering::Relaxed));
+        (v.thr(), v.time())
     }
 
-    /// Publishes coalescing settings for the completion path.
+    /// Publishes coalescing settings (the dword Set Features kept) for the completion path.
     pub fn set_coalescing(&self, value: u32, vector_cd: &[bool]) {
-        self.coalesce.store(value & 0xFFFF, Ordering::Relaxed);
+        self.coalesce.store(value, Ordering::Relaxed);
         for (slot, &cd) in self.vector_cd.iter().zip(vector_cd) {
             slot.store(cd, Ordering::Relaxed);
         }
@@ -302,17 +302,17 @@ impl Controller {
     pub fn read32(&self, offset: u64) -> u32 {
         let regs = *self.regs.lock();
         match offset {
-            0x00 => self.cap() as u32,
-            0x04 => (self.cap() >> 32) as u32,
+            0x00 => split_u64(self.cap()).0,
+            0x04 => split_u64(self.cap()).1,
             reg::VS => 0x0002_0000,
             reg::INTMS | reg::INTMC => regs.intms,
             reg::CC => regs.cc,
             reg::CSTS => regs.csts,
             reg::AQA => regs.aqa,
-            reg::ASQ => regs.asq as u32,
-            0x2C => (regs.asq >> 32) as u32,
-            reg::ACQ => regs.acq as u32,
-            0x34 => (regs.acq >> 32) as u32,
+            reg::ASQ => split_u64(regs.asq).0,
+            0x2C => split_u64(regs.asq).1,
+            reg::ACQ => split_u64(regs.acq).0,
+            0x34 => split_u64(regs.acq).1,
             _ => 0,
         }
     }
@@ -323,7 +323,7 @@ impl Controller {
             reg::CAP => self.cap(),
             reg::ASQ => self.regs.lock().asq,
             reg::ACQ => self.regs.lock().acq,
-            _ => u64::from(self.read32(offset)) | (u64::from(self.read32(offset + 4)) << 32),
+            _ => join_u64(self.read32(offset), self.read32(offset + 4)),
         }
     }
 
@@ -333,8 +333,8 @@ impl Controller {
             reg::ASQ => self.regs.lock().asq = value,
             reg::ACQ => self.regs.lock().acq = value,
             _ => {
-                self.write32(offset, value as u32);
-                self.write32(offset + 4, (value >> 32) as u32);
+                self.write32(offset, split_u64(value).0);
+                self.write32(offset + 4, split_u64(value).1);
             }
         }
     }
@@ -354,7 +354,7 @@ impl Controller {
                 regs.csts = u32::from(Csts::from(regs.csts).with_nssro(false));
             }
             reg::NSSR if value == reg::NSSR_RESET_VALUE && self.cfg.nssr_supported => self.subsystem_reset(),
-            reg::AQA => self.regs.lock().aqa = value & 0x0FFF_0FFF,
+            reg::AQA => self.regs.lock().aqa = Aqa::from(value).without_reserved().into(),
             reg::ASQ => set_low(&mut self.regs.lock().asq, value),
             0x2C => set_high(&mut self.regs.lock().asq, value),
             reg::ACQ => set_low(&mut self.regs.lock().acq, value),
@@ -736,11 +736,11 @@ fn restore_firmware(cfg: &SimConfig, saved: &FirmwareSlots) -> FirmwareSlots {
 }
 
 fn set_low(reg: &mut u64, value: u32) {
-    *reg = (*reg & !0xFFFF_FFFF) | u64::from(value);
+    *reg = join_u64(value, split_u64(*reg).1);
 }
 
 fn set_high(reg: &mut u64, value: u32) {
-    *reg = (*reg & 0xFFFF_FFFF) | (u64::from(value) << 32);
+    *reg = join_u64(split_u64(*reg).0, value);
 }
 
 #[cfg(test)]

@@ -10,17 +10,13 @@
 use crate::dma::DmaSpace;
 use crate::prp;
 use crate::storage::{DataMode, MediaError, NamespaceStore, Shape};
-use nvmeplan_spec::{Command, NvmOpcode, Status};
+use nvmeplan_spec::dwords::{DsmCdw10, DsmCdw11, DsmRange, ReadWriteCdw12, WriteZeroesCdw12};
+use nvmeplan_spec::{Command, NvmOpcode, Opcode, Status};
 use std::sync::atomic::{AtomicU64, Ordering};
+use zerocopy::FromBytes;
 
-/// Write command: Force Unit Access (CDW12 bit 30).
-const FUA: u32 = 1 << 30;
-/// Write Zeroes: deallocate (CDW12 bit 25).
-const DEAC: u32 = 1 << 25;
-/// Dataset Management: attribute deallocate (CDW11 bit 2).
-const ATTR_DEALLOCATE: u32 = 1 << 2;
 /// Size of one Dataset Management range descriptor.
-const DSM_RANGE_BYTES: usize = 16;
+const DSM_RANGE_BYTES: usize = size_of::<DsmRange>();
 
 /// IO statistics of a controller, the raw material of the SMART log.
 ///
@@ -107,7 +103,7 @@ impl IoResult {
 /// Never panics on host input: every field is range-checked and every host
 /// address goes through the DMA window.
 pub fn execute(ctx: &IoContext, cmd: &Command) -> IoResult {
-    let Some(opcode) = NvmOpcode::from_u8(cmd.opcode()) else {
+    let Opcode::Known(opcode) = cmd.nvm_opcode() else {
         return IoResult::error(Status::INVALID_COMMAND_OPCODE);
     };
     // Only PRPs are supported, and no fused operations.
@@ -151,7 +147,7 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
                 ns.clear_uncorrectable(slba, nlb);
             } else {
                 let data = prp::read_from_host(ctx.dma, cmd, len, ctx.page_size).map_err(IoResult::error)?;
-                if let Err(e) = ns.try_write(slba, &data, cmd.cdw12 & FUA != 0) {
+                if let Err(e) = ns.try_write(slba, &data, ReadWriteCdw12::from(cmd.cdw12).fua()) {
                     tracing::error!("write of LBA {slba}+{nlb} failed: {e}");
                     ctx.counters.media_errors.fetch_add(1, Ordering::Relaxed);
                     return Err(IoResult::error_at(Status::WRITE_FAULT, slba));
@@ -179,7 +175,7 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
         }
         NvmOpcode::WriteZeroes => {
             let (slba, nlb) = lba_range(shape, cmd)?;
-            if cmd.cdw12 & DEAC != 0 {
+            if WriteZeroesCdw12::from(cmd.cdw12).deac() {
                 ns.deallocate(slba, nlb);
             } else {
                 ns.write_zeroes(slba, nlb);
@@ -257,22 +253,20 @@ fn dataset_management(ctx: &IoContext, cmd: &Command) -> Result<IoResult, IoResu
         // No PRP walking in null mode; nothing is stored to deallocate.
         return Ok(IoResult::success());
     }
-    let ranges = (cmd.cdw10 & 0xFF) as usize + 1;
+    let ranges = DsmCdw10::from(cmd.cdw10).ranges();
     let buffer = prp::read_from_host(ctx.dma, cmd, ranges * DSM_RANGE_BYTES, ctx.page_size)
         .map_err(IoResult::error)?;
     let capacity = ns.nlb();
     let mut parsed = [(0u64, 0u64); 256];
     for (slot, raw) in parsed.iter_mut().zip(buffer.chunks_exact(DSM_RANGE_BYTES)) {
-        let len = u64::from(u32::from_le_bytes([raw[4], raw[5], raw[6], raw[7]]));
-        let mut slba_bytes = [0u8; 8];
-        slba_bytes.copy_from_slice(&raw[8..16]);
-        let slba = u64::from_le_bytes(slba_bytes);
+        let range = DsmRange::read_from_bytes(raw).map_err(|_| IoResult::error(Status::INTERNAL_ERROR))?;
+        let (slba, len) = (range.slba, u64::from(range.nlb));
         match slba.checked_add(len) {
             Some(end) if end <= capacity => *slot = (slba, len),
             _ => return Err(IoResult::error_at(Status::LBA_OUT_OF_RANGE, slba)),
         }
     }
-    if cmd.cdw11 & ATTR_DEALLOCATE != 0 {
+    if DsmCdw11::from(cmd.cdw11).ad() {
         for &(slba, len) in &parsed[..ranges] {
             if len > 0 {
                 ns.deallocate(slba, len);

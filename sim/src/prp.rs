@@ -232,7 +232,7 @@ mod tests {
         assert!(m[1024..PAGE] == data[..3072], "first segment");
         assert!(m[3 * PAGE..4 * PAGE] == data[3072..3072 + PAGE], "second segment");
         assert!(m[6 * PAGE..6 * PAGE + 2048] == data[3072 + PAGE..], "third segment");
-        cmd.cdw0 |= 1 << 14;
+        cmd.cdw0.set_psdt(1);
         assert_eq!(read_from_host(&host.space, &cmd, 16, PAGE), Err(Status::INVALID_FIELD_IN_COMMAND));
     }
 }

@@ -102,7 +102,7 @@ fn random_admin_commands_never_kill_the_controller() {
         c.cdw13 = if rng.random_bool(0.8) { 0 } else { rng.random() };
         c.cdw14 = rng.random();
         c.cdw15 = rng.random();
-        c.cdw0 |= u32::from(rng.random_bool(0.05)) << 14;
+        c.cdw0.set_psdt(u8::from(rng.random_bool(0.05)));
         c.prp1 = if rng.random_bool(0.8) { buf } else { rng.random() };
         c.prp2 = if rng.random_bool(0.8) { buf + 4096 } else { rng.random() };
         if c.opcode() == 0x84 && rng.random_bool(0.8) {

@@ -1,8 +1,21 @@
 //! Submission queue entries (64 bytes) and completion queue entries (16 bytes).
 
+use crate::dwords::{join_u64, split_u64};
+use crate::layout::bits;
+use crate::opcodes::{AdminOpcode, NvmOpcode, Opcode};
 use crate::status::Status;
-use bitfield_struct::bitfield;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+bits! {
+    /// Command dword 0, common to every command.
+    pub struct Cdw0: u32 [derive(FromBytes, IntoBytes, Immutable, KnownLayout)] {
+        pub opcode: u8 [8] "Opcode.",
+        pub fuse: u8 [2] "Fused Operation: 0 normal, 1 first, 2 second command.",
+        __: u32 [4] "",
+        pub psdt: u8 [2] "PRP or SGL for Data Transfer: 0 means PRPs.",
+        pub cid: u16 [16] "Command Identifier.",
+    }
+}
 
 /// A submission queue entry (NVMe Base Specification, figure "Common Command Format").
 ///
@@ -12,7 +25,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct Command {
     /// Command dword 0: opcode, fuse, PSDT and CID.
-    pub cdw0: u32,
+    pub cdw0: Cdw0,
     /// Namespace identifier.
     pub nsid: u32,
     /// Command dword 2.
@@ -45,7 +58,7 @@ impl Command {
     /// A command with the given opcode and namespace, every other field zero.
     pub const fn new(opcode: u8, nsid: u32) -> Self {
         Command {
-            cdw0: opcode as u32,
+            cdw0: Cdw0::new().with_opcode(opcode),
             nsid,
             cdw2: 0,
             cdw3: 0,
@@ -63,44 +76,53 @@ impl Command {
 
     /// The opcode (CDW0 bits 7:0).
     pub const fn opcode(&self) -> u8 {
-        self.cdw0 as u8
+        self.cdw0.opcode()
+    }
+
+    /// The opcode read as an admin command's.
+    pub const fn admin_opcode(&self) -> Opcode<AdminOpcode> {
+        AdminOpcode::open(self.cdw0.opcode())
+    }
+
+    /// The opcode read as an NVM command set command's.
+    pub const fn nvm_opcode(&self) -> Opcode<NvmOpcode> {
+        NvmOpcode::open(self.cdw0.opcode())
     }
 
     /// Fused operation (CDW0 bits 9:8).
     pub const fn fuse(&self) -> u8 {
-        ((self.cdw0 >> 8) & 0x3) as u8
+        self.cdw0.fuse()
     }
 
     /// PRP or SGL for data transfer (CDW0 bits 15:14; 0 means PRPs).
     pub const fn psdt(&self) -> u8 {
-        ((self.cdw0 >> 14) & 0x3) as u8
+        self.cdw0.psdt()
     }
 
     /// The command identifier (CDW0 bits 31:16).
     pub const fn cid(&self) -> u16 {
-        (self.cdw0 >> 16) as u16
+        self.cdw0.cid()
     }
 
     /// Replaces the command identifier.
     pub fn set_cid(&mut self, cid: u16) {
-        self.cdw0 = (self.cdw0 & 0xFFFF) | ((cid as u32) << 16);
+        self.cdw0.set_cid(cid);
     }
 
     /// The starting LBA of an NVM read/write-style command (CDW11:CDW10).
     pub const fn slba(&self) -> u64 {
-        ((self.cdw11 as u64) << 32) | self.cdw10 as u64
+        join_u64(self.cdw10, self.cdw11)
     }
 
     /// Sets the starting LBA of an NVM read/write-style command.
     pub fn set_slba(&mut self, slba: u64) {
-        self.cdw10 = slba as u32;
-        self.cdw11 = (slba >> 32) as u32;
+        (self.cdw10, self.cdw11) = split_u64(slba);
     }
 
     /// The number of logical blocks of an NVM read/write-style command,
     /// one-based (CDW12 bits 15:0 hold it zero-based).
     pub const fn nlb(&self) -> u32 {
-        (self.cdw12 & 0xFFFF) + 1
+        crate::dwords::ReadWriteCdw12::from_bits(self.cdw12).blocks()
     }
 
     /// Command dwords 10 to 15 as an array.
@@ -109,25 +131,17 @@ impl Command {
     }
 }
 
-/// The status field of a completion queue entry, with the phase tag in bit 0
-/// (completion dword 3 bits 31:16).
-#[bitfield(u16)]
-#[derive(PartialEq, Eq)]
-pub struct CompletionStatus {
-    /// Phase tag.
-    pub phase: bool,
-    /// Status code.
-    pub sc: u8,
-    /// Status code type.
-    #[bits(3)]
-    pub sct: u8,
-    /// Command retry delay.
-    #[bits(2)]
-    pub crd: u8,
-    /// More: further information is in the Error Information log page.
-    pub more: bool,
-    /// Do Not Retry.
-    pub dnr: bool,
+bits! {
+    /// The status field of a completion queue entry, with the phase tag in
+    /// bit 0 (completion dword 3 bits 31:16).
+    pub struct CompletionStatus: u16 [derive(FromBytes, IntoBytes, Immutable, KnownLayout)] {
+        pub phase: bool [1] "Phase Tag.",
+        pub sc: u8 [8] "Status Code.",
+        pub sct: u8 [3] "Status Code Type.",
+        pub crd: u8 [2] "Command Retry Delay.",
+        pub more: bool [1] "More: further information is in the Error Information log page.",
+        pub dnr: bool [1] "Do Not Retry.",
+    }
 }
 
 impl CompletionStatus {
@@ -156,16 +170,16 @@ pub struct Completion {
     pub sqid: u16,
     /// Command identifier.
     pub cid: u16,
-    /// Status field and phase tag (see [`CompletionStatus`]).
-    pub status: u16,
+    /// Status field and phase tag.
+    pub status: CompletionStatus,
 }
 
 const _: () = assert!(size_of::<Completion>() == 16);
 
 impl Completion {
-    /// The decoded status field.
+    /// The status field with the phase tag.
     pub fn status_field(&self) -> CompletionStatus {
-        CompletionStatus::from(self.status)
+        self.status
     }
 
     /// The status code type and code.
@@ -175,7 +189,7 @@ impl Completion {
 
     /// The phase tag.
     pub fn phase(&self) -> bool {
-        self.status & 1 == 1
+        self.status.phase()
     }
 
     /// The Do Not Retry bit.
@@ -210,11 +224,26 @@ mod tests {
     }
 
     #[test]
+    fn cdw0_fields() {
+        // Read, second command of a fused pair, SGL, CID 0x1234.
+        let cdw0 = Cdw0::new().with_opcode(0x02).with_fuse(2).with_psdt(1).with_cid(0x1234);
+        assert_eq!(cdw0.into_bits(), 0x1234_4202);
+        let back = Cdw0::from_bits(0x1234_4202);
+        assert_eq!((back.opcode(), back.fuse(), back.psdt(), back.cid()), (2, 2, 1, 0x1234));
+        let mut cmd = Command::new(0xC1, 0);
+        assert_eq!(cmd.admin_opcode(), Opcode::Unknown(0xC1));
+        cmd.cdw0.set_psdt(2);
+        assert_eq!(cmd.as_bytes()[1], 0x80);
+        let names: Vec<_> = crate::layout::named(Cdw0::FIELDS).map(|f| (f.name, f.offset)).collect();
+        assert_eq!(names, [("opcode", 0), ("fuse", 8), ("psdt", 14), ("cid", 16)]);
+    }
+
+    #[test]
     fn completion_status_bits() {
         let st = CompletionStatus::from_status(Status::new(0, 0x80), true).with_phase(true);
         let raw: u16 = st.into();
         assert_eq!(raw, 1 | (0x80 << 1) | (1 << 15));
-        let cqe = Completion { status: raw, ..Default::default() };
+        let cqe = Completion { status: st, ..Default::default() };
         assert!(cqe.phase());
         assert!(cqe.dnr());
         assert_eq!(cqe.status(), Status::new(0, 0x80));

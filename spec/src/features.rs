@@ -3,7 +3,8 @@
 //! completion dword 0 of Asynchronous Event Requests (NVMe Base
 //! Specification 2.0).
 
-use bitfield_struct::bitfield;
+use crate::dwords::{GetFeaturesCdw10, SetFeaturesCdw10};
+use crate::layout::{BitField, bits};
 
 /// Feature identifiers (CDW10 bits 7:0).
 pub mod fid {
@@ -89,76 +90,63 @@ pub mod select {
     pub const CAP_CHANGEABLE: u32 = 1 << 2;
 }
 
-/// Get Features CDW10: the feature identifier and select field.
+/// Get Features CDW10: the feature identifier and select field (the low
+/// three bits of `select`).
 pub const fn get_features_cdw10(fid: u8, select: u8) -> u32 {
-    fid as u32 | (((select & 0x7) as u32) << 8)
+    GetFeaturesCdw10::new()
+        .with_fid(fid)
+        .with_sel(crate::dwords::truncate(select as u32, 3) as u8)
+        .into_bits()
 }
 
 /// Set Features CDW10: the feature identifier and the Save bit (bit 31).
 pub const fn set_features_cdw10(fid: u8, save: bool) -> u32 {
-    fid as u32 | ((save as u32) << 31)
+    SetFeaturesCdw10::new().with_fid(fid).with_sv(save).into_bits()
 }
 
 /// The feature identifier of a Get or Set Features CDW10.
 pub const fn cdw10_fid(cdw10: u32) -> u8 {
-    cdw10 as u8
+    GetFeaturesCdw10::from_bits(cdw10).fid()
 }
 
 /// The Select field of a Get Features CDW10.
 pub const fn cdw10_select(cdw10: u32) -> u8 {
-    ((cdw10 >> 8) & 0x7) as u8
+    GetFeaturesCdw10::from_bits(cdw10).sel()
 }
 
 /// The Save bit of a Set Features CDW10.
 pub const fn cdw10_save(cdw10: u32) -> bool {
-    cdw10 >> 31 == 1
+    SetFeaturesCdw10::from_bits(cdw10).sv()
 }
 
-/// Arbitration (FID 01h).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct Arbitration {
-    /// Arbitration Burst, as a power of two; 7 means no limit.
-    #[bits(3)]
-    pub ab: u8,
-    #[bits(5)]
-    __: u8,
-    /// Low Priority Weight, zero-based.
-    pub lpw: u8,
-    /// Medium Priority Weight, zero-based.
-    pub mpw: u8,
-    /// High Priority Weight, zero-based.
-    pub hpw: u8,
+bits! {
+    /// Arbitration (FID 01h).
+    pub struct Arbitration: u32 {
+        pub ab: u8 [3] "Arbitration Burst, as a power of two; 7 means no limit.",
+        __: u32 [5] "",
+        pub lpw: u8 [8] "Low Priority Weight, zero-based.",
+        pub mpw: u8 [8] "Medium Priority Weight, zero-based.",
+        pub hpw: u8 [8] "High Priority Weight, zero-based.",
+    }
 }
 
-/// Power Management (FID 02h).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct PowerManagement {
-    /// Power State.
-    #[bits(5)]
-    pub ps: u8,
-    /// Workload Hint.
-    #[bits(3)]
-    pub wh: u8,
-    #[bits(24)]
-    __: u32,
+bits! {
+    /// Power Management (FID 02h).
+    pub struct PowerManagement: u32 {
+        pub ps: u8 [5] "Power State.",
+        pub wh: u8 [3] "Workload Hint.",
+        __: u32 [24] "",
+    }
 }
 
-/// Temperature Threshold (FID 04h).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct TemperatureThreshold {
-    /// Temperature Threshold, in Kelvin.
-    pub tmpth: u16,
-    /// Threshold Temperature Select: 0 composite, 1 to 8 sensors, Fh all.
-    #[bits(4)]
-    pub tmpsel: u8,
-    /// Threshold Type Select, see [`TemperatureThreshold::THSEL_OVER`].
-    #[bits(2)]
-    pub thsel: u8,
-    #[bits(10)]
-    __: u16,
+bits! {
+    /// Temperature Threshold (FID 04h).
+    pub struct TemperatureThreshold: u32 {
+        pub tmpth: u16 [16] "Temperature Threshold, in Kelvin.",
+        pub tmpsel: u8 [4] "Threshold Temperature Select: 0 composite, 1 to 8 sensors, Fh all.",
+        pub thsel: u8 [2] "Threshold Type Select: 0 over, 1 under.",
+        __: u32 [10] "",
+    }
 }
 
 impl TemperatureThreshold {
@@ -170,36 +158,29 @@ impl TemperatureThreshold {
     pub const TMPSEL_COMPOSITE: u8 = 0;
 }
 
-/// Error Recovery (FID 05h).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct ErrorRecovery {
-    /// Time Limited Error Recovery, in 100 ms units; 0 means no limit.
-    pub tler: u16,
-    /// Deallocated or Unwritten Logical Block Error Enable.
-    pub dulbe: bool,
-    #[bits(15)]
-    __: u16,
+bits! {
+    /// Error Recovery (FID 05h).
+    pub struct ErrorRecovery: u32 {
+        pub tler: u16 [16] "Time Limited Error Recovery, in 100 ms units; 0 means no limit.",
+        pub dulbe: bool [1] "Deallocated or Unwritten Logical Block Error Enable.",
+        __: u32 [15] "",
+    }
 }
 
-/// Volatile Write Cache (FID 06h).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct VolatileWriteCache {
-    /// Volatile Write Cache Enable.
-    pub wce: bool,
-    #[bits(31)]
-    __: u32,
+bits! {
+    /// Volatile Write Cache (FID 06h).
+    pub struct VolatileWriteCache: u32 {
+        pub wce: bool [1] "Volatile Write Cache Enable.",
+        __: u32 [31] "",
+    }
 }
 
-/// Number of Queues (FID 07h): requested in CDW11, allocated in CDW0.
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct NumberOfQueues {
-    /// Number of I/O Submission Queues, zero-based.
-    pub nsqr: u16,
-    /// Number of I/O Completion Queues, zero-based.
-    pub ncqr: u16,
+bits! {
+    /// Number of Queues (FID 07h): requested in CDW11, allocated in CDW0.
+    pub struct NumberOfQueues: u32 {
+        pub nsqr: u16 [16] "Number of I/O Submission Queues, zero-based.",
+        pub ncqr: u16 [16] "Number of I/O Completion Queues, zero-based.",
+    }
 }
 
 impl NumberOfQueues {
@@ -226,84 +207,103 @@ impl NumberOfQueues {
     }
 }
 
-/// Interrupt Coalescing (FID 08h).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct InterruptCoalescing {
-    /// Aggregation Threshold, zero-based completion entries.
-    pub thr: u8,
-    /// Aggregation Time, in 100 microsecond units.
-    pub time: u8,
-    __: u16,
+bits! {
+    /// Interrupt Coalescing (FID 08h).
+    pub struct InterruptCoalescing: u32 {
+        pub thr: u8 [8] "Aggregation Threshold, zero-based completion entries.",
+        pub time: u8 [8] "Aggregation Time, in 100 microsecond units.",
+        __: u32 [16] "",
+    }
 }
 
-/// Interrupt Vector Configuration (FID 09h).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct InterruptVectorConfiguration {
-    /// Interrupt Vector.
-    pub iv: u16,
-    /// Coalescing Disable.
-    pub cd: bool,
-    #[bits(15)]
-    __: u16,
+bits! {
+    /// Interrupt Vector Configuration (FID 09h).
+    pub struct InterruptVectorConfiguration: u32 {
+        pub iv: u16 [16] "Interrupt Vector.",
+        pub cd: bool [1] "Coalescing Disable.",
+        __: u32 [15] "",
+    }
 }
 
-/// Write Atomicity Normal (FID 0Ah).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct WriteAtomicityNormal {
-    /// Disable Normal: only AWUPF / NAWUPF atomicity applies.
-    pub dn: bool,
-    #[bits(31)]
-    __: u32,
+bits! {
+    /// Write Atomicity Normal (FID 0Ah).
+    pub struct WriteAtomicityNormal: u32 {
+        pub dn: bool [1] "Disable Normal: only AWUPF / NAWUPF atomicity applies.",
+        __: u32 [31] "",
+    }
 }
 
-/// Asynchronous Event Configuration (FID 0Bh).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct AsyncEventConfiguration {
-    /// SMART / Health Critical Warnings that generate events (bits as in the
-    /// Critical Warning field).
-    pub shcw: u8,
-    /// Namespace Attribute Notices.
-    pub nans: bool,
-    /// Firmware Activation Notices.
-    pub fans: bool,
-    /// Telemetry Log Notices.
-    pub tlns: bool,
-    /// Asymmetric Namespace Access Change Notices.
-    pub anacns: bool,
-    /// Predictable Latency Event Aggregate Log Change Notices.
-    pub pleacns: bool,
-    /// LBA Status Information Notices.
-    pub lsins: bool,
-    /// Endurance Group Event Aggregate Log Change Notices.
-    pub egealcns: bool,
-    #[bits(17)]
-    __: u32,
+bits! {
+    /// Asynchronous Event Configuration (FID 0Bh).
+    pub struct AsyncEventConfiguration: u32 {
+        pub shcw: u8 [8] "SMART / Health Critical Warnings that generate events (bits as in the Critical Warning field).",
+        pub nans: bool [1] "Namespace Attribute Notices.",
+        pub fans: bool [1] "Firmware Activation Notices.",
+        pub tlns: bool [1] "Telemetry Log Notices.",
+        pub anacns: bool [1] "Asymmetric Namespace Access Change Notices.",
+        pub pleacns: bool [1] "Predictable Latency Event Aggregate Log Change Notices.",
+        pub lsins: bool [1] "LBA Status Information Notices.",
+        pub egealcns: bool [1] "Endurance Group Event Aggregate Log Change Notices.",
+        __: u32 [17] "",
+    }
 }
 
-/// Autonomous Power State Transition (FID 0Ch).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct AutonomousPowerStateTransition {
-    /// Autonomous Power State Transition Enable.
-    pub apste: bool,
-    #[bits(31)]
-    __: u32,
+bits! {
+    /// Autonomous Power State Transition (FID 0Ch).
+    pub struct AutonomousPowerStateTransition: u32 {
+        pub apste: bool [1] "Autonomous Power State Transition Enable.",
+        __: u32 [31] "",
+    }
 }
 
-/// Host Memory Buffer (FID 0Dh) CDW11.
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct HostMemoryBuffer {
-    /// Enable Host Memory.
-    pub ehm: bool,
-    /// Memory Return.
-    pub mr: bool,
-    #[bits(30)]
-    __: u32,
+bits! {
+    /// Host Memory Buffer (FID 0Dh) CDW11.
+    pub struct HostMemoryBuffer: u32 {
+        pub ehm: bool [1] "Enable Host Memory.",
+        pub mr: bool [1] "Memory Return.",
+        __: u32 [30] "",
+    }
+}
+
+/// The names of the fields of a feature's dword, low bits first; empty for
+/// features without a layout here.
+pub fn feature_field_names(fid: u8) -> &'static [&'static str] {
+    match fid {
+        fid::ARBITRATION => Arbitration::NAMES,
+        fid::POWER_MANAGEMENT => PowerManagement::NAMES,
+        fid::TEMPERATURE_THRESHOLD => TemperatureThreshold::NAMES,
+        fid::ERROR_RECOVERY => ErrorRecovery::NAMES,
+        fid::VOLATILE_WRITE_CACHE => VolatileWriteCache::NAMES,
+        fid::NUMBER_OF_QUEUES => NumberOfQueues::NAMES,
+        fid::INTERRUPT_COALESCING => InterruptCoalescing::NAMES,
+        fid::INTERRUPT_VECTOR_CONFIGURATION => InterruptVectorConfiguration::NAMES,
+        fid::WRITE_ATOMICITY_NORMAL => WriteAtomicityNormal::NAMES,
+        fid::ASYNC_EVENT_CONFIGURATION => AsyncEventConfiguration::NAMES,
+        fid::AUTONOMOUS_POWER_STATE_TRANSITION => AutonomousPowerStateTransition::NAMES,
+        fid::HOST_MEMORY_BUFFER => HostMemoryBuffer::NAMES,
+        _ => &[],
+    }
+}
+
+/// The field table of a feature's dword (command dword 11 of Set Features,
+/// completion dword 0 of Get Features); empty for features without a
+/// layout here.
+pub fn feature_fields(fid: u8) -> &'static [BitField] {
+    match fid {
+        fid::ARBITRATION => Arbitration::FIELDS,
+        fid::POWER_MANAGEMENT => PowerManagement::FIELDS,
+        fid::TEMPERATURE_THRESHOLD => TemperatureThreshold::FIELDS,
+        fid::ERROR_RECOVERY => ErrorRecovery::FIELDS,
+        fid::VOLATILE_WRITE_CACHE => VolatileWriteCache::FIELDS,
+        fid::NUMBER_OF_QUEUES => NumberOfQueues::FIELDS,
+        fid::INTERRUPT_COALESCING => InterruptCoalescing::FIELDS,
+        fid::INTERRUPT_VECTOR_CONFIGURATION => InterruptVectorConfiguration::FIELDS,
+        fid::WRITE_ATOMICITY_NORMAL => WriteAtomicityNormal::FIELDS,
+        fid::ASYNC_EVENT_CONFIGURATION => AsyncEventConfiguration::FIELDS,
+        fid::AUTONOMOUS_POWER_STATE_TRANSITION => AutonomousPowerStateTransition::FIELDS,
+        fid::HOST_MEMORY_BUFFER => HostMemoryBuffer::FIELDS,
+        _ => &[],
+    }
 }
 
 /// Asynchronous Event Request completion dword 0: event types, event
@@ -351,15 +351,23 @@ pub mod async_event {
     /// Notice info: telemetry log changed.
     pub const TELEMETRY_LOG_CHANGED: u8 = 2;
 
+    use crate::dwords::AsyncEventDw0;
+
     /// Completion dword 0 for an event: type in bits 2:0, information in
-    /// bits 15:8, the associated log page in bits 23:16.
+    /// bits 15:8, the associated log page in bits 23:16 (bits of
+    /// `event_type` above the three the field holds are dropped).
     pub const fn encode_dw0(event_type: u8, info: u8, log_page: u8) -> u32 {
-        (event_type & 0x7) as u32 | ((info as u32) << 8) | ((log_page as u32) << 16)
+        AsyncEventDw0::new()
+            .with_event_type(crate::dwords::truncate(event_type as u32, 3) as u8)
+            .with_event_info(info)
+            .with_log_page(log_page)
+            .into_bits()
     }
 
     /// Splits completion dword 0 into `(event_type, info, log_page)`.
     pub const fn decode_dw0(dw0: u32) -> (u8, u8, u8) {
-        ((dw0 & 0x7) as u8, (dw0 >> 8) as u8, (dw0 >> 16) as u8)
+        let d = AsyncEventDw0::from_bits(dw0);
+        (d.event_type(), d.event_info(), d.log_page())
     }
 }
 
@@ -410,6 +418,15 @@ mod tests {
         assert_eq!(InterruptVectorConfiguration::new().with_iv(2).with_cd(true).into_bits(), 0x1_0002);
         let aec = AsyncEventConfiguration::new().with_shcw(0x1F).with_nans(true).with_fans(true);
         assert_eq!(aec.into_bits(), 0x31F);
+        let names: Vec<_> = crate::layout::named(feature_fields(fid::TEMPERATURE_THRESHOLD))
+            .map(|f| (f.name, f.offset, f.width))
+            .collect();
+        assert_eq!(names, [("tmpth", 0, 16), ("tmpsel", 16, 4), ("thsel", 20, 2)]);
+        assert!(feature_fields(fid::TIMESTAMP).is_empty());
+        for f in 0..=255u8 {
+            let named: Vec<_> = crate::layout::named(feature_fields(f)).map(|x| x.name).collect();
+            assert_eq!(named, feature_field_names(f), "fid {f:#x}");
+        }
     }
 
     #[test]

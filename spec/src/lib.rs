@@ -9,16 +9,19 @@
 #![forbid(unsafe_code)]
 
 pub mod command;
+pub mod dwords;
+pub mod effects;
 pub mod features;
 pub mod identify;
+pub mod layout;
 pub mod log;
 pub mod names;
 pub mod opcodes;
 pub mod registers;
 pub mod status;
 
-pub use command::{Command, Completion, CompletionStatus};
-pub use opcodes::{AdminOpcode, NvmOpcode};
+pub use command::{Cdw0, Command, Completion, CompletionStatus};
+pub use opcodes::{AdminOpcode, NvmOpcode, Opcode};
 pub use status::Status;
 
 /// Size in bytes of the identify data structures and of the memory page the

@@ -28,12 +28,26 @@ macro_rules! opcodes {
                 }
             }
 
+            /// The opcode for a raw value, unknown values included.
+            pub const fn open(value: u8) -> Opcode<Self> {
+                match Self::from_u8(value) {
+                    Some(op) => Opcode::Known(op),
+                    None => Opcode::Unknown(value),
+                }
+            }
+
             /// The opcode for a snake_case name.
             pub fn from_name(name: &str) -> Option<Self> {
                 match name {
                     $($text => Some($name::$variant),)*
                     _ => None,
                 }
+            }
+        }
+
+        impl From<$name> for u8 {
+            fn from(op: $name) -> u8 {
+                op as u8
             }
         }
 
@@ -109,6 +123,44 @@ opcodes! {
     }
 }
 
+/// An opcode as a controller receives it: one of the set `T` names, or any
+/// other value, kept so that it can be reported and answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Opcode<T> {
+    /// An opcode the set defines.
+    Known(T),
+    /// A value the set does not define.
+    Unknown(u8),
+}
+
+impl<T: Copy + Into<u8>> Opcode<T> {
+    /// The raw opcode value.
+    pub fn value(self) -> u8 {
+        match self {
+            Opcode::Known(op) => op.into(),
+            Opcode::Unknown(v) => v,
+        }
+    }
+
+    /// The known opcode, if it is one.
+    pub fn known(self) -> Option<T> {
+        match self {
+            Opcode::Known(op) => Some(op),
+            Opcode::Unknown(_) => None,
+        }
+    }
+}
+
+impl<T: std::fmt::Display> std::fmt::Display for Opcode<T> {
+    /// The snake_case name, or the value in hex when the set does not name it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Opcode::Known(op) => op.fmt(f),
+            Opcode::Unknown(v) => write!(f, "{v:#04x}"),
+        }
+    }
+}
+
 impl AdminOpcode {
     /// Whether the command transfers data from the host to the controller
     /// (opcode bits 1:0 = 01b) or the other way (10b).
@@ -164,6 +216,12 @@ mod tests {
             assert_eq!(NvmOpcode::from_u8(*op as u8), Some(*op));
         }
         assert_eq!(NvmOpcode::Write.data_direction(), DataDirection::HostToController);
+        assert_eq!(AdminOpcode::open(0x06), Opcode::Known(AdminOpcode::Identify));
+        assert_eq!(AdminOpcode::open(0xC1), Opcode::Unknown(0xC1));
+        assert_eq!(AdminOpcode::open(0xC1).value(), 0xC1);
+        assert_eq!(NvmOpcode::open(0x02).value(), 0x02);
+        assert_eq!(NvmOpcode::open(0x02).to_string(), "read");
+        assert_eq!(NvmOpcode::open(0x7E).to_string(), "0x7e");
         assert_eq!(AdminOpcode::Identify.data_direction(), DataDirection::ControllerToHost);
     }
 }

@@ -1,6 +1,6 @@
 //! Controller registers in BAR0 (NVMe Base Specification, section 3.1).
 
-use bitfield_struct::bitfield;
+use crate::layout::{BitField, bits};
 
 /// Controller Capabilities (64-bit, read-only).
 pub const CAP: u64 = 0x00;
@@ -58,94 +58,52 @@ pub const fn decode_doorbell(offset: u64, dstrd: u8) -> Option<(u16, bool)> {
     Some((qid as u16, index % 2 == 1))
 }
 
-/// Controller Capabilities (CAP).
-#[bitfield(u64)]
-#[derive(PartialEq, Eq)]
-pub struct Cap {
-    /// Maximum Queue Entries Supported, zero-based.
-    pub mqes: u16,
-    /// Contiguous Queues Required.
-    pub cqr: bool,
-    /// Arbitration Mechanism Supported.
-    #[bits(2)]
-    pub ams: u8,
-    #[bits(5)]
-    __: u8,
-    /// Timeout, in 500 ms units: the worst-case time to wait for CSTS.RDY.
-    pub to: u8,
-    /// Doorbell Stride: doorbells are `4 << dstrd` bytes apart.
-    #[bits(4)]
-    pub dstrd: u8,
-    /// NVM Subsystem Reset Supported.
-    pub nssrs: bool,
-    /// Command Sets Supported (bit 0: NVM command set).
-    pub css: u8,
-    /// Boot Partition Support.
-    pub bps: bool,
-    /// Controller Power Scope.
-    #[bits(2)]
-    pub cps: u8,
-    /// Memory Page Size Minimum (2 ^ (12 + mpsmin)).
-    #[bits(4)]
-    pub mpsmin: u8,
-    /// Memory Page Size Maximum (2 ^ (12 + mpsmax)).
-    #[bits(4)]
-    pub mpsmax: u8,
-    /// Persistent Memory Region Supported.
-    pub pmrs: bool,
-    /// Controller Memory Buffer Supported.
-    pub cmbs: bool,
-    /// NVM Subsystem Shutdown Supported.
-    pub nsss: bool,
-    /// Controller Ready Modes Supported.
-    #[bits(2)]
-    pub crms: u8,
-    #[bits(3)]
-    __: u8,
+bits! {
+    /// Controller Capabilities (CAP).
+    pub struct Cap: u64 {
+        pub mqes: u16 [16] "Maximum Queue Entries Supported, zero-based.",
+        pub cqr: bool [1] "Contiguous Queues Required.",
+        pub ams: u8 [2] "Arbitration Mechanism Supported.",
+        __: u64 [5] "",
+        pub to: u8 [8] "Timeout, in 500 ms units: the worst-case time to wait for CSTS.RDY.",
+        pub dstrd: u8 [4] "Doorbell Stride: doorbells are 4 << DSTRD bytes apart.",
+        pub nssrs: bool [1] "NVM Subsystem Reset Supported.",
+        pub css: u8 [8] "Command Sets Supported (bit 0: NVM command set).",
+        pub bps: bool [1] "Boot Partition Support.",
+        pub cps: u8 [2] "Controller Power Scope.",
+        pub mpsmin: u8 [4] "Memory Page Size Minimum (2 ^ (12 + MPSMIN)).",
+        pub mpsmax: u8 [4] "Memory Page Size Maximum (2 ^ (12 + MPSMAX)).",
+        pub pmrs: bool [1] "Persistent Memory Region Supported.",
+        pub cmbs: bool [1] "Controller Memory Buffer Supported.",
+        pub nsss: bool [1] "NVM Subsystem Shutdown Supported.",
+        pub crms: u8 [2] "Controller Ready Modes Supported.",
+        __: u64 [3] "",
+    }
 }
 
-/// Version (VS).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct Vs {
-    /// Tertiary version number.
-    pub ter: u8,
-    /// Minor version number.
-    pub mnr: u8,
-    /// Major version number.
-    pub mjr: u16,
+bits! {
+    /// Version (VS).
+    pub struct Vs: u32 {
+        pub ter: u8 [8] "Tertiary version number.",
+        pub mnr: u8 [8] "Minor version number.",
+        pub mjr: u16 [16] "Major version number.",
+    }
 }
 
-/// Controller Configuration (CC).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct Cc {
-    /// Enable.
-    pub en: bool,
-    #[bits(3)]
-    __: u8,
-    /// I/O Command Set Selected (0: NVM command set).
-    #[bits(3)]
-    pub css: u8,
-    /// Memory Page Size (2 ^ (12 + mps)).
-    #[bits(4)]
-    pub mps: u8,
-    /// Arbitration Mechanism Selected.
-    #[bits(3)]
-    pub ams: u8,
-    /// Shutdown Notification (see [`SHN_NORMAL`], [`SHN_ABRUPT`]).
-    #[bits(2)]
-    pub shn: u8,
-    /// I/O Submission Queue Entry Size (2 ^ iosqes; must be 6).
-    #[bits(4)]
-    pub iosqes: u8,
-    /// I/O Completion Queue Entry Size (2 ^ iocqes; must be 4).
-    #[bits(4)]
-    pub iocqes: u8,
-    /// Controller Ready Independent of Media Enable.
-    pub crime: bool,
-    #[bits(7)]
-    __: u8,
+bits! {
+    /// Controller Configuration (CC).
+    pub struct Cc: u32 {
+        pub en: bool [1] "Enable.",
+        __: u32 [3] "",
+        pub css: u8 [3] "I/O Command Set Selected (0: NVM command set).",
+        pub mps: u8 [4] "Memory Page Size (2 ^ (12 + MPS)).",
+        pub ams: u8 [3] "Arbitration Mechanism Selected.",
+        pub shn: u8 [2] "Shutdown Notification: 0 none, 1 normal, 2 abrupt.",
+        pub iosqes: u8 [4] "I/O Submission Queue Entry Size (2 ^ IOSQES; must be 6).",
+        pub iocqes: u8 [4] "I/O Completion Queue Entry Size (2 ^ IOCQES; must be 4).",
+        pub crime: bool [1] "Controller Ready Independent of Media Enable.",
+        __: u32 [7] "",
+    }
 }
 
 /// CC.SHN: no notification.
@@ -155,25 +113,17 @@ pub const SHN_NORMAL: u8 = 1;
 /// CC.SHN: abrupt shutdown notification.
 pub const SHN_ABRUPT: u8 = 2;
 
-/// Controller Status (CSTS).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct Csts {
-    /// Ready.
-    pub rdy: bool,
-    /// Controller Fatal Status.
-    pub cfs: bool,
-    /// Shutdown Status (see [`SHST_NORMAL`], [`SHST_OCCURRING`], [`SHST_COMPLETE`]).
-    #[bits(2)]
-    pub shst: u8,
-    /// NVM Subsystem Reset Occurred.
-    pub nssro: bool,
-    /// Processing Paused.
-    pub pp: bool,
-    /// Shutdown Type.
-    pub st: bool,
-    #[bits(25)]
-    __: u32,
+bits! {
+    /// Controller Status (CSTS).
+    pub struct Csts: u32 {
+        pub rdy: bool [1] "Ready.",
+        pub cfs: bool [1] "Controller Fatal Status.",
+        pub shst: u8 [2] "Shutdown Status: 0 normal, 1 occurring, 2 complete.",
+        pub nssro: bool [1] "NVM Subsystem Reset Occurred.",
+        pub pp: bool [1] "Processing Paused.",
+        pub st: bool [1] "Shutdown Type.",
+        __: u32 [25] "",
+    }
 }
 
 /// CSTS.SHST: normal operation.
@@ -183,20 +133,14 @@ pub const SHST_OCCURRING: u8 = 1;
 /// CSTS.SHST: shutdown processing complete.
 pub const SHST_COMPLETE: u8 = 2;
 
-/// Admin Queue Attributes (AQA).
-#[bitfield(u32)]
-#[derive(PartialEq, Eq)]
-pub struct Aqa {
-    /// Admin Submission Queue Size, zero-based.
-    #[bits(12)]
-    pub asqs: u16,
-    #[bits(4)]
-    __: u8,
-    /// Admin Completion Queue Size, zero-based.
-    #[bits(12)]
-    pub acqs: u16,
-    #[bits(4)]
-    __: u8,
+bits! {
+    /// Admin Queue Attributes (AQA).
+    pub struct Aqa: u32 {
+        pub asqs: u16 [12] "Admin Submission Queue Size, zero-based.",
+        __: u32 [4] "",
+        pub acqs: u16 [12] "Admin Completion Queue Size, zero-based.",
+        __: u32 [4] "",
+    }
 }
 
 /// Names of the registers, for diagnostics and plans (`register: cc.en`).
@@ -212,6 +156,19 @@ pub const REGISTER_NAMES: &[(&str, u64, u8)] = &[
     ("asq", ASQ, 8),
     ("acq", ACQ, 8),
 ];
+
+/// The field table of the register `name` (`cap`, `vs`, `cc`, `csts`,
+/// `aqa`); empty for registers without fields and for unknown names.
+pub fn register_fields(name: &str) -> &'static [BitField] {
+    match name {
+        "cap" => Cap::FIELDS,
+        "vs" => Vs::FIELDS,
+        "cc" => Cc::FIELDS,
+        "csts" => Csts::FIELDS,
+        "aqa" => Aqa::FIELDS,
+        _ => &[],
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -249,5 +206,10 @@ mod tests {
         let aqa = Aqa::new().with_asqs(31).with_acqs(63);
         assert_eq!(u32::from(aqa), 31 | (63 << 16));
         assert_eq!(u32::from(Vs::new().with_mjr(2).with_mnr(1)), 0x0002_0100);
+        let shst = crate::layout::find(register_fields("csts"), "shst").unwrap();
+        assert_eq!((shst.offset, shst.width), (2, 2));
+        let to = crate::layout::find(register_fields("cap"), "to").unwrap();
+        assert_eq!(to.get(u64::from(cap)), 20);
+        assert!(register_fields("asq").is_empty());
     }
 }

@@ -425,13 +425,14 @@ impl QueuePair {
     /// The CQE at the head if its phase tag is current.
     fn peek(&self) -> Option<Completion> {
         // SAFETY: `cq_head < depth`, so the entry is inside the CQ ring
-        // (depth * 16 bytes of DMA memory owned by this queue). The device
+        // (depth * 16 bytes of DMA memory owned by this queue), and its
+        // status field is the aligned u16 at byte 14 (index 7). The device
         // writes the status dword last (after a release), so once the phase
         // matches, the acquire fence makes the whole entry visible.
         unsafe {
             let entry = self.cq.add(usize::from(self.cq_head));
-            let dw3 = (entry.as_ptr() as *const u32).add(3).read_volatile();
-            if ((dw3 >> 16) & 1 == 1) != self.phase {
+            let status = CompletionStatus::from_bits((entry.as_ptr() as *const u16).add(7).read_volatile());
+            if status.phase() != self.phase {
                 return None;
             }
             fence(Ordering::Acquire);
@@ -593,14 +594,8 @@ impl QueuePair {
                 continue;
             }
             let status = CompletionStatus::from_status(SYNTHESIZED_STATUS, true).with_phase(self.phase);
-            let cqe = Completion {
-                dw0: 0,
-                dw1: SYNTHESIZED_MARK,
-                sqhd: self.sq_head,
-                sqid: self.qid,
-                cid,
-                status: status.into(),
-            };
+            let cqe =
+                Completion { dw0: 0, dw1: SYNTHESIZED_MARK, sqhd: self.sq_head, sqid: self.qid, cid, status };
             let latency = now.saturating_sub(t.submit_ns);
             self.cmdlog.record_completion(t.log_index, &cqe, now);
             self.stats.synthesized += 1;

@@ -6,7 +6,9 @@ use std::sync::atomic::AtomicBool;
 
 use nvmeplan_device::{Device, DeviceUri, UriError};
 use nvmeplan_driver::{Controller, ControllerOptions, DriverError};
+use nvmeplan_spec::features;
 use nvmeplan_spec::identify::{FieldValue, NamedFields};
+use nvmeplan_spec::layout::{self, BitField};
 use nvmeplan_spec::registers::{self, Cap, Csts};
 use serde_json::{Map, Value};
 
@@ -80,106 +82,26 @@ pub fn fields_json(fields: &dyn NamedFields) -> Map<String, Value> {
     fields.fields().into_iter().map(|(name, v)| (name.to_string(), field_json(&v))).collect()
 }
 
-/// Fields of a feature's dword: `(name, lowest bit, width)`. The names are
-/// those of [`crate::fields::feature_fields`].
-pub fn feature_layout(fid: u8) -> &'static [(&'static str, u32, u32)] {
-    use nvmeplan_spec::features::fid;
-    match fid {
-        fid::ARBITRATION => &[("ab", 0, 3), ("lpw", 8, 8), ("mpw", 16, 8), ("hpw", 24, 8)],
-        fid::POWER_MANAGEMENT => &[("ps", 0, 5), ("wh", 5, 3)],
-        fid::TEMPERATURE_THRESHOLD => &[("tmpth", 0, 16), ("tmpsel", 16, 4), ("thsel", 20, 2)],
-        fid::ERROR_RECOVERY => &[("tler", 0, 16), ("dulbe", 16, 1)],
-        fid::VOLATILE_WRITE_CACHE => &[("wce", 0, 1)],
-        fid::NUMBER_OF_QUEUES => &[("nsqr", 0, 16), ("ncqr", 16, 16)],
-        fid::INTERRUPT_COALESCING => &[("thr", 0, 8), ("time", 8, 8)],
-        fid::INTERRUPT_VECTOR_CONFIGURATION => &[("iv", 0, 16), ("cd", 16, 1)],
-        fid::WRITE_ATOMICITY_NORMAL => &[("dn", 0, 1)],
-        fid::ASYNC_EVENT_CONFIGURATION => &[
-            ("shcw", 0, 8),
-            ("nans", 8, 1),
-            ("fans", 9, 1),
-            ("tlns", 10, 1),
-            ("anacns", 11, 1),
-            ("pleacns", 12, 1),
-            ("lsins", 13, 1),
-            ("egealcns", 14, 1),
-        ],
-        fid::AUTONOMOUS_POWER_STATE_TRANSITION => &[("apste", 0, 1)],
-        fid::HOST_MEMORY_BUFFER => &[("ehm", 0, 1), ("mr", 1, 1)],
-        _ => &[],
-    }
-}
-
-fn mask(width: u32) -> u64 {
-    if width >= 64 { u64::MAX } else { (1u64 << width) - 1 }
-}
-
-/// The fields of `raw` laid out as `(name, lowest bit, width)`, by name.
-fn fields_of(layout: &[(&str, u32, u32)], raw: u64) -> Map<String, Value> {
-    layout
-        .iter()
-        .map(|&(name, shift, width)| (name.to_string(), Value::from((raw >> shift) & mask(width))))
-        .collect()
+/// The fields of `raw` laid out as `fields`, by name.
+fn fields_of(fields: &'static [BitField], raw: u64) -> Map<String, Value> {
+    layout::values(fields, raw).map(|(name, value)| (name.to_string(), Value::from(value))).collect()
 }
 
 /// The named fields of a feature dword.
 pub fn feature_fields(fid: u8, dword: u32) -> Map<String, Value> {
-    fields_of(feature_layout(fid), u64::from(dword))
+    fields_of(features::feature_fields(fid), u64::from(dword))
 }
 
 /// Sets the field `name` of a feature dword; `None` if the feature has no
 /// such field or the value does not fit.
 pub fn set_feature_field(fid: u8, dword: u32, name: &str, value: u32) -> Option<u32> {
-    let &(_, shift, width) = feature_layout(fid).iter().find(|(n, _, _)| *n == name)?;
-    let m = mask(width) as u32;
-    if value & !m != 0 {
-        return None;
-    }
-    Some((dword & !(m << shift)) | (value << shift))
-}
-
-/// Fields of a register: `(name, lowest bit, width)`.
-pub fn register_layout(register: &str) -> &'static [(&'static str, u32, u32)] {
-    match register {
-        "cap" => &[
-            ("mqes", 0, 16),
-            ("cqr", 16, 1),
-            ("ams", 17, 2),
-            ("to", 24, 8),
-            ("dstrd", 32, 4),
-            ("nssrs", 36, 1),
-            ("css", 37, 8),
-            ("bps", 45, 1),
-            ("cps", 46, 2),
-            ("mpsmin", 48, 4),
-            ("mpsmax", 52, 4),
-            ("pmrs", 56, 1),
-            ("cmbs", 57, 1),
-            ("nsss", 58, 1),
-            ("crms", 59, 2),
-        ],
-        "vs" => &[("ter", 0, 8), ("mnr", 8, 8), ("mjr", 16, 16)],
-        "cc" => &[
-            ("en", 0, 1),
-            ("css", 4, 3),
-            ("mps", 7, 4),
-            ("ams", 11, 3),
-            ("shn", 14, 2),
-            ("iosqes", 16, 4),
-            ("iocqes", 20, 4),
-            ("crime", 24, 1),
-        ],
-        "csts" => {
-            &[("rdy", 0, 1), ("cfs", 1, 1), ("shst", 2, 2), ("nssro", 4, 1), ("pp", 5, 1), ("st", 6, 1)]
-        }
-        "aqa" => &[("asqs", 0, 12), ("acqs", 16, 12)],
-        _ => &[],
-    }
+    let raw = layout::set_by_name(features::feature_fields(fid), u64::from(dword), name, u64::from(value))?;
+    u32::try_from(raw).ok()
 }
 
 /// The named fields of register `register` holding `raw`.
 pub fn register_json(register: &str, raw: u64) -> Map<String, Value> {
-    fields_of(register_layout(register), raw)
+    fields_of(registers::register_fields(register), raw)
 }
 
 /// Why a register access was refused.
@@ -213,10 +135,8 @@ impl RegisterField {
             .ok_or_else(|| RegisterError(format!("unknown register `{reg}`")))?;
         let (shift, width) = match field {
             None => (0, u32::from(size) * 8),
-            Some(f) => register_layout(reg)
-                .iter()
-                .find(|(n, _, _)| *n == f)
-                .map(|&(_, s, w)| (s, w))
+            Some(f) => layout::find(registers::register_fields(reg), f)
+                .map(|b| (b.offset, b.width))
                 .ok_or_else(|| RegisterError(format!("register `{reg}` has no field `{f}`")))?,
         };
         Ok(RegisterField { offset, size, shift, width })
@@ -228,22 +148,23 @@ impl RegisterField {
         if self.size == 8 { t.bar0_read64(self.offset) } else { u64::from(t.bar0_read32(self.offset)) }
     }
 
+    /// The field's bits within the register.
+    fn bits(&self) -> BitField {
+        BitField { name: "", offset: self.shift, width: self.width, meaning: "" }
+    }
+
     /// Reads the field.
     pub fn read(&self, ctrl: &Controller) -> u64 {
-        (self.read_raw(ctrl) >> self.shift) & mask(self.width)
+        self.bits().get(self.read_raw(ctrl))
     }
 
     /// Writes the field (read-modify-write for a field of a register).
     pub fn write(&self, ctrl: &Controller, value: u64) -> Result<(), RegisterError> {
-        if value & !mask(self.width) != 0 {
-            return Err(RegisterError(format!("value {value:#x} does not fit in {} bits", self.width)));
-        }
+        let misfit = || RegisterError(format!("value {value:#x} does not fit in {} bits", self.width));
+        self.bits().set(0, value).ok_or_else(misfit)?;
         let whole = u32::from(self.size) * 8 == self.width;
-        let raw = if whole {
-            value
-        } else {
-            (self.read_raw(ctrl) & !(mask(self.width) << self.shift)) | (value << self.shift)
-        };
+        let current = if whole { 0 } else { self.read_raw(ctrl) };
+        let raw = self.bits().set(current, value).ok_or_else(misfit)?;
         let t = ctrl.transport();
         if self.size == 8 {
             t.bar0_write64(self.offset, raw);
@@ -366,7 +287,7 @@ mod tests {
         let f = feature_fields(nvmeplan_spec::features::fid::ASYNC_EVENT_CONFIGURATION, ae);
         assert_eq!(f["fans"].as_u64(), Some(1));
         for fid in 0..=255u8 {
-            let names: Vec<&str> = feature_layout(fid).iter().map(|(n, _, _)| *n).collect();
+            let names: Vec<&str> = layout::named(features::feature_fields(fid)).map(|f| f.name).collect();
             assert_eq!(names, crate::fields::feature_fields(fid), "fid {fid:#x}");
         }
         assert_eq!(set_feature_field(6, 0, "wce", 1), Some(1));

@@ -15,7 +15,8 @@ use crate::config::SimConfig;
 use crate::controller::Controller;
 use crate::health::{COMPOSITE_TEMPERATURE, WCTEMP};
 use nvmeplan_spec::features::{
-    self as f, InterruptVectorConfiguration, NumberOfQueues, TemperatureThreshold, async_event, fid, select,
+    self as f, AsyncEventConfiguration, InterruptCoalescing, InterruptVectorConfiguration, NumberOfQueues,
+    TemperatureThreshold, WriteAtomicityNormal, async_event, fid, select,
 };
 use nvmeplan_spec::log::{critical_warning, lid};
 use nvmeplan_spec::{Command, Status};
@@ -53,7 +54,7 @@ pub(crate) struct Features {
 impl Features {
     /// The default values for `cfg`.
     pub fn defaults(cfg: &SimConfig) -> Features {
-        let max = u32::from(cfg.max_io_queues - 1);
+        let max = cfg.max_io_queues - 1;
         Features {
             arbitration: 0,
             power: 0,
@@ -61,7 +62,7 @@ impl Features {
             temp_under: [0, 0],
             error_recovery: 0,
             write_cache: cfg.volatile_write_cache,
-            queues: max | (max << 16),
+            queues: NumberOfQueues::new().with_nsqr(max).with_ncqr(max).into_bits(),
             coalescing: 0,
             vector_cd: vec![false; usize::from(cfg.msix_vectors)],
             write_atomicity: 0,
@@ -122,7 +123,12 @@ fn value_of(ctrl: &Controller, features: &Features, id: u8, cdw11: u32) -> Resul
         fid::TEMPERATURE_THRESHOLD => {
             let (sensor, over) = threshold_slot(cdw11)?;
             let t = if over { features.temp_over[sensor] } else { features.temp_under[sensor] };
-            TemperatureThreshold::from_bits(cdw11 & 0x003F_0000).with_tmpth(t).into_bits()
+            let asked = TemperatureThreshold::from_bits(cdw11);
+            TemperatureThreshold::new()
+                .with_tmpsel(asked.tmpsel())
+                .with_thsel(asked.thsel())
+                .with_tmpth(t)
+                .into_bits()
         }
         fid::ERROR_RECOVERY => features.error_recovery,
         fid::VOLATILE_WRITE_CACHE => u32::from(features.write_cache),
@@ -182,7 +188,7 @@ pub(crate) fn set(ctrl: &Controller, cmd: &Command) -> AdminResult {
             if f::PowerManagement::from_bits(v).ps() != 0 {
                 return Err(Status::INVALID_FIELD_IN_COMMAND);
             }
-            features.power = v & 0xFF;
+            features.power = f::PowerManagement::from_bits(v).without_reserved().into_bits();
         }
         fid::TEMPERATURE_THRESHOLD => {
             let (sensor, over) = threshold_slot(v)?;
@@ -197,7 +203,7 @@ pub(crate) fn set(ctrl: &Controller, cmd: &Command) -> AdminResult {
             if f::ErrorRecovery::from_bits(v).dulbe() {
                 return Err(Status::INVALID_FIELD_IN_COMMAND);
             }
-            features.error_recovery = v & 0xFFFF;
+            features.error_recovery = f::ErrorRecovery::from_bits(v).without_reserved().into_bits();
         }
         fid::VOLATILE_WRITE_CACHE => features.write_cache = f::VolatileWriteCache::from_bits(v).wce(),
         fid::NUMBER_OF_QUEUES => {
@@ -213,15 +219,28 @@ pub(crate) fn set(ctrl: &Controller, cmd: &Command) -> AdminResult {
             features.queues = alloc.into_bits();
             dw0 = features.queues;
         }
-        fid::INTERRUPT_COALESCING => features.coalescing = v & 0xFFFF,
+        fid::INTERRUPT_COALESCING => {
+            features.coalescing = InterruptCoalescing::from_bits(v).without_reserved().into_bits()
+        }
         fid::INTERRUPT_VECTOR_CONFIGURATION => {
             let ivc = InterruptVectorConfiguration::from_bits(v);
             let slot =
                 features.vector_cd.get_mut(usize::from(ivc.iv())).ok_or(Status::INVALID_FIELD_IN_COMMAND)?;
             *slot = ivc.cd();
         }
-        fid::WRITE_ATOMICITY_NORMAL => features.write_atomicity = v & 1,
-        fid::ASYNC_EVENT_CONFIGURATION => features.aec = v & 0x0000_03FF,
+        fid::WRITE_ATOMICITY_NORMAL => {
+            features.write_atomicity = WriteAtomicityNormal::from_bits(v).without_reserved().into_bits()
+        }
+        fid::ASYNC_EVENT_CONFIGURATION => {
+            // The notices this controller can raise: SMART / Health, namespace
+            // attribute and firmware activation.
+            let asked = AsyncEventConfiguration::from_bits(v);
+            features.aec = AsyncEventConfiguration::new()
+                .with_shcw(asked.shcw())
+                .with_nans(asked.nans())
+                .with_fans(asked.fans())
+                .into_bits()
+        }
         _ => return Err(Status::INVALID_FIELD_IN_COMMAND),
     }
     let warning_after = features.temperature_warning();

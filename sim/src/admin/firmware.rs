@@ -15,12 +15,13 @@
 use super::AdminResult;
 use crate::controller::Controller;
 use crate::firmware::{MAX_IMAGE_LEN, parse_image};
+use nvmeplan_spec::dwords::{FirmwareCommitCdw10, FirmwareDownloadCdw10, FirmwareDownloadCdw11};
 use nvmeplan_spec::{Command, Status};
 
 /// Firmware Image Download.
 pub(crate) fn download(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let len = (u64::from(cmd.cdw10) + 1) * 4;
-    let offset = u64::from(cmd.cdw11) * 4;
+    let len = (u64::from(FirmwareDownloadCdw10::from(cmd.cdw10).numd()) + 1) * 4;
+    let offset = u64::from(FirmwareDownloadCdw11::from(cmd.cdw11).ofst()) * 4;
     let limit = ctrl.cfg.mdts_bytes().map_or(u64::MAX, |m| m as u64);
     if len > limit || offset + len > MAX_IMAGE_LEN as u64 {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
@@ -49,8 +50,8 @@ pub(crate) fn download(ctrl: &Controller, cmd: &Command) -> AdminResult {
 
 /// Firmware Commit.
 pub(crate) fn commit(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let fs = (cmd.cdw10 & 0x7) as u8;
-    let action = ((cmd.cdw10 >> 3) & 0x7) as u8;
+    let cdw10 = FirmwareCommitCdw10::from(cmd.cdw10);
+    let (fs, action) = (cdw10.fs(), cdw10.ca());
     if action > 3 {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }

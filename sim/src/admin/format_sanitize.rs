@@ -18,6 +18,7 @@
 
 use super::{AdminResult, NSID_ALL};
 use crate::controller::Controller;
+use nvmeplan_spec::dwords::{FormatNvmCdw10, SanitizeCdw10};
 use nvmeplan_spec::log::{SanitizeStatusLog, sanitize, self_test};
 use nvmeplan_spec::{Command, Status};
 use std::sync::Arc;
@@ -36,9 +37,10 @@ pub(crate) struct SanitizeState {
 
 /// Format NVM.
 pub(crate) fn format(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let index = ((cmd.cdw10 & 0xF) | ((cmd.cdw10 >> 12) & 0x3) << 4) as usize;
-    let pi = (cmd.cdw10 >> 5) & 0x7;
-    let ses = (cmd.cdw10 >> 9) & 0x7;
+    let cdw10 = FormatNvmCdw10::from(cmd.cdw10);
+    let index = usize::from(cdw10.lbaf());
+    let pi = cdw10.pi();
+    let ses = cdw10.ses();
     if cmd.nsid == 0 {
         return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
     }
@@ -81,7 +83,8 @@ pub(crate) fn format(ctrl: &Controller, cmd: &Command) -> AdminResult {
 
 /// Sanitize.
 pub(crate) fn sanitize(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let action = (cmd.cdw10 & sanitize::CDW10_SANACT_MASK) as u8;
+    let cdw10 = SanitizeCdw10::from(cmd.cdw10);
+    let action = cdw10.sanact();
     let mut st = ctrl.sanitize.lock();
     if st.running.is_some() {
         return Err(Status::SANITIZE_IN_PROGRESS);
@@ -94,15 +97,14 @@ pub(crate) fn sanitize(ctrl: &Controller, cmd: &Command) -> AdminResult {
         sanitize::BLOCK_ERASE | sanitize::OVERWRITE | sanitize::CRYPTO_ERASE => {}
         _ => return Err(Status::INVALID_FIELD_IN_COMMAND),
     }
-    if st.failed && cmd.cdw10 & sanitize::CDW10_AUSE == 0 {
+    if st.failed && !cdw10.ause() {
         return Err(Status::SANITIZE_FAILED);
     }
-    let passes = match (cmd.cdw10 >> sanitize::CDW10_OWPASS_SHIFT) & 0xF {
+    let passes = match cdw10.owpass() {
         0 => 16,
-        n => n as u8,
+        n => n,
     };
-    let fill = (action == sanitize::OVERWRITE)
-        .then(|| overwrite_result(cmd.cdw11, passes, cmd.cdw10 & sanitize::CDW10_OIPBP != 0));
+    let fill = (action == sanitize::OVERWRITE).then(|| overwrite_result(cmd.cdw11, passes, cdw10.oipbp()));
     let duration = ctrl.cfg.sanitize_duration;
     st.running = Some((Instant::now(), duration));
     st.last_status = sanitize::STATUS_IN_PROGRESS;

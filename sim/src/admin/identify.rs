@@ -12,9 +12,10 @@ use super::{AdminResult, NSID_ALL};
 use crate::config::SimConfig;
 use crate::controller::{CNTLID, Controller};
 use crate::health::{CCTEMP, WCTEMP};
+use nvmeplan_spec::dwords::IdentifyCdw10;
 use nvmeplan_spec::identify::{
-    IdentifyController, NamespaceList, cns, encode_ns_descriptors, frmw, lpa, nidt, oacs, oncs, sanicap,
-    set_le_uint, vwc,
+    IdentifyController, NamespaceList, cns, encode_ns_descriptors, fna, frmw, lpa, nidt, oacs, oaes, oncs,
+    sanicap, set_le_uint, vwc,
 };
 use nvmeplan_spec::{Command, Status};
 use zerocopy::IntoBytes;
@@ -33,7 +34,7 @@ pub(crate) fn controller_data(ctrl: &Controller) -> IdentifyController {
     id.mdts = cfg.mdts;
     id.cntlid = CNTLID;
     id.ver = 0x0002_0000;
-    id.oaes = 1 << 8;
+    id.oaes = oaes::NAMESPACE_ATTRIBUTE_NOTICES;
     id.cntrltype = 1;
     id.oacs = oacs::FORMAT_NVM | oacs::FIRMWARE | oacs::NS_MANAGEMENT | oacs::SELF_TEST;
     id.acl = 3;
@@ -61,7 +62,7 @@ pub(crate) fn controller_data(ctrl: &Controller) -> IdentifyController {
         | oncs::WRITE_ZEROES
         | oncs::SAVE_SELECT
         | oncs::VERIFY;
-    id.fna = 1 << 2;
+    id.fna = fna::CRYPTO_ERASE_SUPPORTED;
     id.vwc = if cfg.volatile_write_cache { vwc::PRESENT | vwc::FLUSH_BROADCAST_SUPPORTED } else { 0 };
     id.mnan = 0;
     id.set_subsystem_nqn(&format!("nqn.2024-01.invalid.nvmeplan:sim:{}", cfg.serial));
@@ -84,8 +85,8 @@ fn controller_list(ids: &[u16]) -> [u8; 4096] {
 
 /// Identify.
 pub(crate) fn identify(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let cns = cmd.cdw10 as u8;
-    let cntid = (cmd.cdw10 >> 16) as u16;
+    let cdw10 = IdentifyCdw10::from(cmd.cdw10);
+    let (cns, cntid) = (cdw10.cns(), cdw10.cntid());
     let nsid = cmd.nsid;
     let valid_nsid = nsid != 0 && nsid <= ctrl.cfg.max_namespaces;
     let table = ctrl.ns.read();

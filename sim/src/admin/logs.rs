@@ -10,6 +10,8 @@
 use super::AdminResult;
 use crate::controller::Controller;
 use crate::health::{COMPOSITE_TEMPERATURE, data_units};
+use nvmeplan_spec::dwords::{GetLogPageCdw10, GetLogPageCdw11, GetLogPageCdw14, get_log_page_numd, join_u64};
+use nvmeplan_spec::effects::CommandEffects;
 use nvmeplan_spec::log::{ErrorInformationEntry, FirmwareSlotLog, SmartHealthLog, critical_warning, lid};
 use nvmeplan_spec::{AdminOpcode, Command, CompletionStatus, NvmOpcode, Status};
 use std::collections::VecDeque;
@@ -115,42 +117,46 @@ fn effects() -> Vec<u8> {
     let mut page = vec![0u8; 4096];
     let mut set =
         |index: usize, bits: u32| page[index * 4..index * 4 + 4].copy_from_slice(&bits.to_le_bytes());
-    const CSUPP: u32 = 1;
-    const LBCC: u32 = 1 << 1;
-    const NCC: u32 = 1 << 2;
-    const NIC: u32 = 1 << 3;
-    const CCC: u32 = 1 << 4;
-    const CSE_SINGLE: u32 = 1 << 16;
+    let supported = CommandEffects::new().with_csupp(true);
     for op in AdminOpcode::ALL {
         let bits = match op {
-            AdminOpcode::FormatNvm | AdminOpcode::Sanitize => CSUPP | LBCC | NCC | NIC | CSE_SINGLE,
-            AdminOpcode::NamespaceManagement | AdminOpcode::NamespaceAttachment => CSUPP | NCC | NIC,
-            AdminOpcode::FirmwareCommit => CSUPP | CCC,
-            _ => CSUPP,
+            AdminOpcode::FormatNvm | AdminOpcode::Sanitize => supported
+                .with_lbcc(true)
+                .with_ncc(true)
+                .with_nic(true)
+                .with_cse(CommandEffects::CSE_SINGLE_PER_NAMESPACE),
+            AdminOpcode::NamespaceManagement | AdminOpcode::NamespaceAttachment => {
+                supported.with_ncc(true).with_nic(true)
+            }
+            AdminOpcode::FirmwareCommit => supported.with_ccc(true),
+            _ => supported,
         };
-        set(*op as usize, bits);
+        set(*op as usize, bits.into());
     }
     for op in NvmOpcode::ALL {
         let bits = match op {
-            NvmOpcode::Write | NvmOpcode::WriteZeroes | NvmOpcode::WriteUncorrectable => CSUPP | LBCC,
-            NvmOpcode::DatasetManagement => CSUPP | LBCC,
-            _ => CSUPP,
+            NvmOpcode::Write | NvmOpcode::WriteZeroes | NvmOpcode::WriteUncorrectable => {
+                supported.with_lbcc(true)
+            }
+            NvmOpcode::DatasetManagement => supported.with_lbcc(true),
+            _ => supported,
         };
-        set(256 + *op as usize, bits);
+        set(256 + *op as usize, bits.into());
     }
     page
 }
 
 /// Get Log Page.
 pub(crate) fn get_log_page(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let id = cmd.cdw10 as u8;
-    let retain = cmd.cdw10 & (1 << 15) != 0;
-    let numd = u64::from(cmd.cdw10 >> 16) | (u64::from(cmd.cdw11 & 0xFFFF) << 16);
+    let cdw10 = GetLogPageCdw10::from(cmd.cdw10);
+    let id = cdw10.lid();
+    let retain = cdw10.rae();
+    let numd = u64::from(get_log_page_numd(cdw10, GetLogPageCdw11::from(cmd.cdw11)));
     let len = (numd + 1) * 4;
-    let offset = u64::from(cmd.cdw12) | (u64::from(cmd.cdw13) << 32);
-    let offset_type_index = cmd.cdw14 & (1 << 23) != 0;
+    let offset = join_u64(cmd.cdw12, cmd.cdw13);
+    let offset_type_index = GetLogPageCdw14::from(cmd.cdw14).ot();
     let limit = ctrl.cfg.mdts_bytes().unwrap_or(16 << 20) as u64;
-    if len > limit || offset % 4 != 0 || offset_type_index {
+    if len > limit || !offset.is_multiple_of(4) || offset_type_index {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
     let page: Vec<u8> = match id {
@@ -195,9 +201,9 @@ mod tests {
         assert_eq!(u64::from_le_bytes(page[0..8].try_into().unwrap()), 70);
         assert_eq!(u64::from_le_bytes(page[64..72].try_into().unwrap()), 69);
         assert_eq!(u64::from_le_bytes(page[63 * 64..63 * 64 + 8].try_into().unwrap()), 7);
-        let status = u16::from_le_bytes([page[12], page[13]]);
-        assert_eq!((status >> 1) & 0xFF, 0x02);
-        assert_ne!(status & 0x8000, 0, "DNR recorded");
+        let status = CompletionStatus::from_bits(u16::from_le_bytes([page[12], page[13]]));
+        assert_eq!(status.sc(), 0x02);
+        assert!(status.dnr(), "DNR recorded");
     }
 
     #[test]

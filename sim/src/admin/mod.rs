@@ -19,7 +19,7 @@ pub(crate) mod self_test;
 
 use crate::controller::Controller;
 use crate::queues::{Outcome, Sq};
-use nvmeplan_spec::{AdminOpcode, Command, Status};
+use nvmeplan_spec::{AdminOpcode, Command, Opcode, Status};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -77,7 +77,7 @@ fn nsid_reserved(op: AdminOpcode) -> bool {
 
 /// Executes one admin command.
 pub(crate) fn execute(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: &Command) -> Option<Outcome> {
-    let Some(op) = AdminOpcode::from_u8(cmd.opcode()) else {
+    let Opcode::Known(op) = cmd.admin_opcode() else {
         tracing::debug!(opcode = cmd.opcode(), "unknown admin opcode");
         return outcome(Err(Status::INVALID_COMMAND_OPCODE));
     };

@@ -14,6 +14,7 @@ use crate::config::SimConfig;
 use crate::controller::{CNTLID, Controller};
 use crate::health::{PersistedState, SavedNamespace};
 use crate::storage::NamespaceStore;
+use nvmeplan_spec::dwords::{NamespaceAttachmentCdw10, NamespaceManagementCdw10, NamespaceManagementCdw11};
 use nvmeplan_spec::features::async_event;
 use nvmeplan_spec::identify::{IdentifyNamespace, LbaFormat, flbas, set_le_uint};
 use nvmeplan_spec::log::lid;
@@ -233,8 +234,8 @@ fn changed(ctrl: &Controller, nsid: u32) {
 
 /// Namespace Management (create, delete).
 pub(crate) fn management(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let sel = cmd.cdw10 & 0xF;
-    let csi = cmd.cdw11 >> 24;
+    let sel = NamespaceManagementCdw10::from(cmd.cdw10).sel();
+    let csi = NamespaceManagementCdw11::from(cmd.cdw11).csi();
     match sel {
         0 => {
             if cmd.nsid != 0 || csi != 0 {
@@ -319,7 +320,7 @@ fn delete(ctrl: &Controller, nsid: u32) -> AdminResult {
 
 /// Namespace Attachment (attach, detach).
 pub(crate) fn attachment(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let sel = cmd.cdw10 & 0xF;
+    let sel = NamespaceAttachmentCdw10::from(cmd.cdw10).sel();
     if sel > 1 {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }

@@ -16,6 +16,9 @@
 use super::AdminResult;
 use crate::controller::Controller;
 use crate::queues::{Cq, Sq};
+use nvmeplan_spec::dwords::{
+    AbortCdw10, CreateIoCqCdw11, CreateIoQueueCdw10, CreateIoSqCdw11, DeleteIoQueueCdw10,
+};
 use nvmeplan_spec::registers::Cc;
 use nvmeplan_spec::{Command, Status};
 use std::sync::Arc;
@@ -30,8 +33,9 @@ struct QueueArgs {
 }
 
 fn common_checks(ctrl: &Controller, cmd: &Command, allocated: u32, is_sq: bool) -> Result<QueueArgs, Status> {
-    let qid = cmd.cdw10 as u16;
-    let qsize = cmd.cdw10 >> 16;
+    let cdw10 = CreateIoQueueCdw10::from(cmd.cdw10);
+    let qid = cdw10.qid();
+    let qsize = u32::from(cdw10.qsize());
     let exists = {
         let q = ctrl.queues.read();
         if is_sq { q.sq(qid).is_some() } else { q.cq(qid).is_some() }
@@ -47,7 +51,8 @@ fn common_checks(ctrl: &Controller, cmd: &Command, allocated: u32, is_sq: bool) 
     if !entry_ok {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
-    let contiguous = cmd.cdw11 & 1 != 0;
+    // PC is bit 0 of both CDW11 layouts.
+    let contiguous = CreateIoCqCdw11::from(cmd.cdw11).pc();
     if !contiguous {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
@@ -62,8 +67,8 @@ fn common_checks(ctrl: &Controller, cmd: &Command, allocated: u32, is_sq: bool) 
 pub(crate) fn create_cq(ctrl: &Controller, admin: &Sq, cmd: &Command) -> AdminResult {
     let (_, ncqa) = ctrl.features.lock().queue_counts();
     let args = common_checks(ctrl, cmd, ncqa, false)?;
-    let ien = cmd.cdw11 & 2 != 0;
-    let iv = (cmd.cdw11 >> 16) as u16;
+    let cdw11 = CreateIoCqCdw11::from(cmd.cdw11);
+    let (ien, iv) = (cdw11.ien(), cdw11.iv());
     if ien && (iv >= ctrl.cfg.msix_vectors || (iv != 0 && !ctrl.irq.enabled())) {
         return Err(Status::INVALID_INTERRUPT_VECTOR);
     }
@@ -86,7 +91,7 @@ pub(crate) fn create_cq(ctrl: &Controller, admin: &Sq, cmd: &Command) -> AdminRe
 pub(crate) fn create_sq(ctrl: &Arc<Controller>, admin: &Sq, cmd: &Command) -> AdminResult {
     let (nsqa, _) = ctrl.features.lock().queue_counts();
     let args = common_checks(ctrl, cmd, nsqa, true)?;
-    let cqid = (cmd.cdw11 >> 16) as u16;
+    let cqid = CreateIoSqCdw11::from(cmd.cdw11).cqid();
     let sq = {
         let mut q = ctrl.queues.write();
         if admin.stop.load(Ordering::SeqCst) {
@@ -116,7 +121,7 @@ pub(crate) fn create_sq(ctrl: &Arc<Controller>, admin: &Sq, cmd: &Command) -> Ad
 
 /// Delete I/O Submission Queue.
 pub(crate) fn delete_sq(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let qid = cmd.cdw10 as u16;
+    let qid = DeleteIoQueueCdw10::from(cmd.cdw10).qid();
     if qid == 0 {
         return Err(Status::INVALID_QUEUE_IDENTIFIER);
     }
@@ -137,7 +142,7 @@ pub(crate) fn delete_sq(ctrl: &Controller, cmd: &Command) -> AdminResult {
 
 /// Delete I/O Completion Queue.
 pub(crate) fn delete_cq(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let qid = cmd.cdw10 as u16;
+    let qid = DeleteIoQueueCdw10::from(cmd.cdw10).qid();
     if qid == 0 {
         return Err(Status::INVALID_QUEUE_IDENTIFIER);
     }
@@ -159,8 +164,8 @@ pub(crate) fn delete_cq(ctrl: &Controller, cmd: &Command) -> AdminResult {
 /// with command-abort-requested and dword 0 bit 0 is 0; otherwise bit 0 is
 /// 1 (not aborted).
 pub(crate) fn abort(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let sqid = cmd.cdw10 as u16;
-    let cid = (cmd.cdw10 >> 16) as u16;
+    let cdw10 = AbortCdw10::from(cmd.cdw10);
+    let (sqid, cid) = (cdw10.sqid(), cdw10.cid());
     let Some(sq) = ctrl.queues.read().sq(sqid).cloned() else {
         return Ok(1);
     };

@@ -10,6 +10,7 @@
 
 use super::{AdminResult, NSID_ALL};
 use crate::controller::{Controller, ResetKind};
+use nvmeplan_spec::dwords::DeviceSelfTestCdw10;
 use nvmeplan_spec::log::{SelfTestLog, SelfTestResult, self_test};
 use nvmeplan_spec::{Command, Status};
 use std::time::{Duration, Instant};
@@ -50,7 +51,7 @@ fn finish(ctrl: &Controller, st: &mut SelfTestState, result: u8) {
 
 /// Device Self-test.
 pub(crate) fn start(ctrl: &Controller, cmd: &Command) -> AdminResult {
-    let code = (cmd.cdw10 & 0xF) as u8;
+    let code = DeviceSelfTestCdw10::from(cmd.cdw10).stc();
     if code == self_test::ABORT {
         let mut st = ctrl.self_test.lock();
         finish(ctrl, &mut st, self_test::ABORTED_BY_COMMAND);

@@ -129,10 +129,10 @@ fn field_checks_come_in_controller_order() {
     assert!(rig.run(&bad_opcode).dnr);
     // PSDT (SGLs) before the LBA range.
     let mut sgl = io(NvmOpcode::Read, u64::MAX, 1);
-    sgl.cdw0 |= 1 << 14;
+    sgl.cdw0.set_psdt(1);
     assert_eq!(rig.run(&sgl).status, Status::INVALID_FIELD_IN_COMMAND);
     let mut fused = io(NvmOpcode::Compare, 0, 1);
-    fused.cdw0 |= 1 << 8;
+    fused.cdw0.set_fuse(1);
     assert_eq!(rig.run(&fused).status, Status::INVALID_FIELD_IN_COMMAND);
     // The LBA range before MDTS.
     let out_of_range = rig.run(&io(NvmOpcode::Read, 999, 2));

@@ -152,8 +152,7 @@ impl Cq {
             let mut entries = [[0u8; 16]; BURST];
             for (bytes, d) in entries.iter_mut().zip(&done[..n]) {
                 let field = CompletionStatus::from_status(d.status, d.dnr).with_phase(st.phase);
-                let cqe =
-                    Completion { dw0: d.dw0, dw1: 0, sqhd, sqid: sq.id, cid: d.cid, status: field.into() };
+                let cqe = Completion { dw0: d.dw0, dw1: 0, sqhd, sqid: sq.id, cid: d.cid, status: field };
                 bytes.copy_from_slice(cqe.as_bytes());
             }
             let addr = self.base + u64::from(st.tail) * CQE_SIZE;

@@ -1,5 +1,6 @@
-//! Reading data structures by field name: [`FieldValue`], [`NamedFields`]
-//! and helpers for little-endian and ASCII fields.
+//! Reading data structures by field name: [`FieldValue`], [`NamedFields`],
+//! the [`ByteField`] tables that name, place and describe the fields of
+//! identify data, and helpers for little-endian and ASCII fields.
 
 use super::*;
 
@@ -143,3 +144,76 @@ pub fn set_nul_terminated(field: &mut [u8], text: &str) {
         *b = if i < max { src.get(i).copied().unwrap_or(0) } else { 0 };
     }
 }
+
+/// How a named field of a data structure reads as a [`FieldValue`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A little-endian unsigned integer of up to 16 bytes.
+    Int,
+    /// Space- or NUL-padded ASCII text.
+    Text,
+    /// Opaque bytes.
+    Bytes,
+}
+
+/// One named field of a byte layout (identify data): name, byte offset,
+/// length, how it reads and what it means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteField {
+    /// The field's name as the specification abbreviates it, in lowercase.
+    pub name: &'static str,
+    /// Offset of the first byte.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+    /// How the bytes read.
+    pub kind: FieldKind,
+    /// What the field means, in the specification's words.
+    pub meaning: &'static str,
+}
+
+impl ByteField {
+    /// The field's value in the structure's bytes `data`, or `None` when
+    /// `data` is too short to hold it.
+    pub fn read(&self, data: &[u8]) -> Option<FieldValue> {
+        let bytes = data.get(self.offset..self.offset + self.len)?;
+        Some(match self.kind {
+            FieldKind::Int => FieldValue::Int(le_uint(bytes)),
+            FieldKind::Text => FieldValue::Text(ascii_field(bytes)),
+            FieldKind::Bytes => FieldValue::Bytes(bytes.to_vec()),
+        })
+    }
+}
+
+/// The size of the field a projection points to; lets a field table take a
+/// field's length from the struct definition.
+pub const fn field_len<T, F>(_: fn(&T) -> &F) -> usize {
+    size_of::<F>()
+}
+
+/// Every field of `fields` with its value in `data`, in table order.
+pub fn read_fields(fields: &'static [ByteField], data: &[u8]) -> Vec<(&'static str, FieldValue)> {
+    fields.iter().filter_map(|f| Some((f.name, f.read(data)?))).collect()
+}
+
+/// Defines the `BYTE_FIELDS` table of a `repr(C)` structure from a list of
+/// `field: Kind "meaning"`: the name is the struct field's, the offset and
+/// length are taken from the struct, so the table cannot drift from the
+/// layout.
+macro_rules! byte_fields {
+    ($ty:ident { $($field:ident : $kind:ident $meaning:literal),* $(,)? }) => {
+        impl $ty {
+            /// Name, byte offset, length, kind and meaning of every named
+            /// field, in layout order.
+            pub const BYTE_FIELDS: &'static [ByteField] = &[$(ByteField {
+                name: stringify!($field),
+                offset: std::mem::offset_of!($ty, $field),
+                len: field_len(|s: &$ty| &s.$field),
+                kind: FieldKind::$kind,
+                meaning: $meaning,
+            }),*];
+        }
+    };
+}
+
+pub(crate) use byte_fields;

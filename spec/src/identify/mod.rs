@@ -172,3 +172,33 @@ pub mod flbas {
         (flbas & !0x6F) | (index & 0x0F) | ((index >> 4) << 5)
     }
 }
+
+/// Optional Asynchronous Events Supported (OAES, Identify Controller bytes
+/// 95:92).
+pub mod oaes {
+    /// Namespace Attribute Notices.
+    pub const NAMESPACE_ATTRIBUTE_NOTICES: u32 = 1 << 8;
+    /// Firmware Activation Notices.
+    pub const FIRMWARE_ACTIVATION_NOTICES: u32 = 1 << 9;
+}
+
+/// Format NVM Attributes (FNA, Identify Controller byte 522).
+pub mod fna {
+    /// Format NVM applies to every namespace.
+    pub const FORMAT_ALL_NAMESPACES: u8 = 1 << 0;
+    /// A secure erase applies to every namespace.
+    pub const SECURE_ERASE_ALL_NAMESPACES: u8 = 1 << 1;
+    /// Cryptographic erase is supported.
+    pub const CRYPTO_ERASE_SUPPORTED: u8 = 1 << 2;
+}
+
+/// Deallocate Logical Block Features (DLFEAT, Identify Namespace byte 33).
+pub mod dlfeat {
+    /// Read behaviour (bits 2:0): deallocated blocks read as all zeroes.
+    pub const READ_ZEROES: u8 = 0b001;
+
+    /// The read behaviour of deallocated blocks (bits 2:0).
+    pub const fn read_behavior(dlfeat: u8) -> u8 {
+        dlfeat & 0x7
+    }
+}

@@ -175,50 +175,54 @@ impl IdentifyNamespace {
     }
 }
 
+byte_fields!(IdentifyNamespace {
+        nsze: Int "Namespace Size, in logical blocks.",
+        ncap: Int "Namespace Capacity, in logical blocks.",
+        nuse: Int "Namespace Utilization, in logical blocks.",
+        nsfeat: Int "Namespace Features.",
+        nlbaf: Int "Number of LBA Formats, zero-based.",
+        flbas: Int "Formatted LBA Size: the active LBA format and metadata placement.",
+        mc: Int "Metadata Capabilities.",
+        dpc: Int "End-to-end Data Protection Capabilities.",
+        dps: Int "End-to-end Data Protection Type Settings.",
+        nmic: Int "Namespace Multi-path I/O and Namespace Sharing Capabilities.",
+        rescap: Int "Reservation Capabilities.",
+        fpi: Int "Format Progress Indicator.",
+        dlfeat: Int "Deallocate Logical Block Features.",
+        nawun: Int "Namespace Atomic Write Unit Normal, zero-based.",
+        nawupf: Int "Namespace Atomic Write Unit Power Fail, zero-based.",
+        nacwu: Int "Namespace Atomic Compare & Write Unit, zero-based.",
+        nabsn: Int "Namespace Atomic Boundary Size Normal, zero-based.",
+        nabo: Int "Namespace Atomic Boundary Offset.",
+        nabspf: Int "Namespace Atomic Boundary Size Power Fail, zero-based.",
+        noiob: Int "Namespace Optimal I/O Boundary, in logical blocks.",
+        nvmcap: Int "NVM Capacity, in bytes.",
+        npwg: Int "Namespace Preferred Write Granularity, zero-based.",
+        npwa: Int "Namespace Preferred Write Alignment, zero-based.",
+        npdg: Int "Namespace Preferred Deallocate Granularity, zero-based.",
+        npda: Int "Namespace Preferred Deallocate Alignment, zero-based.",
+        nows: Int "Namespace Optimal Write Size, zero-based.",
+        mssrl: Int "Maximum Single Source Range Length (Copy), in logical blocks.",
+        mcl: Int "Maximum Copy Length, in logical blocks.",
+        msrc: Int "Maximum Source Range Count (Copy), zero-based.",
+        nulbaf: Int "Number of Unique Capability LBA Formats.",
+        anagrpid: Int "ANA Group Identifier.",
+        nsattr: Int "Namespace Attributes.",
+        nvmsetid: Int "NVM Set Identifier.",
+        endgid: Int "Endurance Group Identifier.",
+        nguid: Bytes "Namespace Globally Unique Identifier.",
+        eui64: Bytes "IEEE Extended Unique Identifier.",
+});
+
 impl NamedFields for IdentifyNamespace {
+    /// The fields of [`IdentifyNamespace::BYTE_FIELDS`], then the active LBA
+    /// format's index, data size and metadata size.
     fn fields(&self) -> Vec<(&'static str, FieldValue)> {
-        use FieldValue::{Bytes, Int};
-        vec![
-            ("nsze", self.nsze.into()),
-            ("ncap", self.ncap.into()),
-            ("nuse", self.nuse.into()),
-            ("nsfeat", self.nsfeat.into()),
-            ("nlbaf", self.nlbaf.into()),
-            ("flbas", self.flbas.into()),
-            ("mc", self.mc.into()),
-            ("dpc", self.dpc.into()),
-            ("dps", self.dps.into()),
-            ("nmic", self.nmic.into()),
-            ("rescap", self.rescap.into()),
-            ("fpi", self.fpi.into()),
-            ("dlfeat", self.dlfeat.into()),
-            ("nawun", self.nawun.into()),
-            ("nawupf", self.nawupf.into()),
-            ("nacwu", self.nacwu.into()),
-            ("nabsn", self.nabsn.into()),
-            ("nabo", self.nabo.into()),
-            ("nabspf", self.nabspf.into()),
-            ("noiob", self.noiob.into()),
-            ("nvmcap", Int(le_uint(&self.nvmcap))),
-            ("npwg", self.npwg.into()),
-            ("npwa", self.npwa.into()),
-            ("npdg", self.npdg.into()),
-            ("npda", self.npda.into()),
-            ("nows", self.nows.into()),
-            ("mssrl", self.mssrl.into()),
-            ("mcl", self.mcl.into()),
-            ("msrc", self.msrc.into()),
-            ("nulbaf", self.nulbaf.into()),
-            ("anagrpid", self.anagrpid.into()),
-            ("nsattr", self.nsattr.into()),
-            ("nvmsetid", self.nvmsetid.into()),
-            ("endgid", self.endgid.into()),
-            ("nguid", Bytes(self.nguid.to_vec())),
-            ("eui64", Bytes(self.eui64.to_vec())),
-            ("lba_format", (self.active_lba_format_index() as u64).into()),
-            ("lba_size", self.lba_size().into()),
-            ("ms", self.metadata_size().into()),
-        ]
+        let mut fields = read_fields(Self::BYTE_FIELDS, self.as_bytes());
+        fields.push(("lba_format", (self.active_lba_format_index() as u64).into()));
+        fields.push(("lba_size", self.lba_size().into()));
+        fields.push(("ms", self.metadata_size().into()));
+        fields
     }
 }
 

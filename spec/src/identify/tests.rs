@@ -244,3 +244,46 @@ fn field_value_display() {
     assert_eq!(FieldValue::Text("x".into()).to_string(), "x");
     assert_eq!(FieldValue::Bytes(vec![0xAB, 1]).to_string(), "ab01");
 }
+
+#[test]
+fn byte_field_tables_place_fields_at_spec_offsets() {
+    let at = |fields: &'static [ByteField], name: &str| {
+        let f = fields.iter().find(|f| f.name == name).unwrap();
+        (f.offset, f.len, f.kind)
+    };
+    let c = IdentifyController::BYTE_FIELDS;
+    assert_eq!(at(c, "vid"), (0, 2, FieldKind::Int));
+    assert_eq!(at(c, "sn"), (4, 20, FieldKind::Text));
+    assert_eq!(at(c, "mdts"), (77, 1, FieldKind::Int));
+    assert_eq!(at(c, "oacs"), (256, 2, FieldKind::Int));
+    assert_eq!(at(c, "tnvmcap"), (280, 16, FieldKind::Int));
+    assert_eq!(at(c, "nn"), (516, 4, FieldKind::Int));
+    assert_eq!(at(c, "subnqn"), (768, 256, FieldKind::Text));
+    let n = IdentifyNamespace::BYTE_FIELDS;
+    assert_eq!(at(n, "nsze"), (0, 8, FieldKind::Int));
+    assert_eq!(at(n, "flbas"), (26, 1, FieldKind::Int));
+    assert_eq!(at(n, "mssrl"), (74, 2, FieldKind::Int));
+    assert_eq!(at(n, "nguid"), (104, 16, FieldKind::Bytes));
+    for table in [c, n] {
+        for pair in table.windows(2) {
+            assert!(
+                pair[0].offset + pair[0].len <= pair[1].offset,
+                "{} overlaps {}",
+                pair[0].name,
+                pair[1].name
+            );
+        }
+        assert!(table.iter().all(|f| !f.meaning.is_empty() && f.offset + f.len <= 4096));
+    }
+    let mut id = IdentifyController::zeroed();
+    id.nn = 7;
+    set_ascii(&mut id.sn, "SN1");
+    assert_eq!(at(c, "nn").0, 516);
+    let nn = c.iter().find(|f| f.name == "nn").unwrap();
+    assert_eq!(nn.read(id.as_bytes()), Some(FieldValue::Int(7)));
+    assert_eq!(id.field("sn"), Some(FieldValue::Text("SN1".into())));
+    assert_eq!(nn.read(&[0u8; 8]), None);
+    let names: Vec<_> = IdentifyNamespace::zeroed().fields().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), n.len() + 3);
+    assert_eq!(&names[n.len()..], ["lba_format", "lba_size", "ms"]);
+}

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 
 use nvmeplan_driver::commands::{self, NSID_ALL};
 use nvmeplan_driver::{DmaBuffer, PAGE_SIZE};
+use nvmeplan_spec::dwords::{AsyncEventDw0, CreateIoCqCdw11, CreateIoSqCdw11, GetLogPageCdw10, truncate};
 use nvmeplan_spec::identify::{IdentifyController, IdentifyNamespace, NamedFields, NamespaceList};
 use nvmeplan_spec::log::{self, lid};
-use nvmeplan_spec::{Command, Completion};
+use nvmeplan_spec::{Command, Completion, layout};
 use serde_json::{Map, Value};
 use zerocopy::FromBytes;
 
@@ -125,7 +126,8 @@ pub(crate) fn read_log(
     let total = len.next_multiple_of(4).max(4);
     let buf = ctx.ctrl.alloc_buffer(total)?;
     let mut cmd = commands::get_log_page(id, nsid, total, offset);
-    cmd.cdw10 |= (u32::from(lsp & 0x7F) << 8) | (u32::from(rae) << 15);
+    let lsp = truncate(u32::from(lsp), 7) as u8;
+    cmd.cdw10 = GetLogPageCdw10::from(cmd.cdw10).with_lsp(lsp).with_rae(rae).into();
     let cqe = send(ctx, env, cmd, Some((&buf, total)))?;
     Ok((cqe, buf.as_slice()[..len.min(total)].to_vec()))
 }
@@ -444,9 +446,7 @@ fn create_cq(
 ) -> StepResult<Completion> {
     let buf = ctx.ctrl.alloc_buffer(usize::from(size) * 16)?;
     let mut cmd = commands::create_io_cq(qid, size, buf.iova(), vector);
-    if !pc {
-        cmd.cdw11 &= !1;
-    }
+    cmd.cdw11 = CreateIoCqCdw11::from(cmd.cdw11).with_pc(pc).into();
     let cqe = send(ctx, env, cmd, None)?;
     if cqe.status().is_success() {
         ctx.raw_queues.insert((qid, true), buf);
@@ -465,9 +465,7 @@ fn create_sq(
 ) -> StepResult<Completion> {
     let buf = ctx.ctrl.alloc_buffer(usize::from(size) * 64)?;
     let mut cmd = commands::create_io_sq(qid, size, buf.iova(), cqid, prio);
-    if !pc {
-        cmd.cdw11 &= !1;
-    }
+    cmd.cdw11 = CreateIoSqCdw11::from(cmd.cdw11).with_pc(pc).into();
     let cqe = send(ctx, env, cmd, None)?;
     if cqe.status().is_success() {
         ctx.raw_queues.insert((qid, false), buf);
@@ -569,11 +567,9 @@ pub fn async_event(ctx: &mut RunContext, env: StepEnv<'_>, a: &plan::AsyncEvent)
     }
     let mut out = ActionOutput { completion: event, ..ActionOutput::default() };
     if let Some(cqe) = event {
-        let mut fields = Map::new();
-        fields.insert("event_type".into(), (cqe.dw0 & 0x7).into());
-        fields.insert("event_info".into(), ((cqe.dw0 >> 8) & 0xFF).into());
-        fields.insert("log_page".into(), ((cqe.dw0 >> 16) & 0xFF).into());
-        out.fields = Some(fields);
+        let dw0 = u64::from(cqe.dw0);
+        let fields = layout::named(AsyncEventDw0::FIELDS).map(|f| (f.name.to_string(), f.get(dw0).into()));
+        out.fields = Some(fields.collect());
     } else if a.wait.is_some() {
         out.checks.push(crate::run::expect::check(
             "event",

@@ -338,8 +338,7 @@ fn forget_raw_writes(ctx: &mut RunContext, cmd: &Command, admin: bool) {
     let map = ctx.verify_map(cmd.nsid);
     match opcode {
         0x01 | 0x04 | 0x08 => {
-            let slba = u64::from(cmd.cdw10) | (u64::from(cmd.cdw11) << 32);
-            map.mark_unknown(slba, u64::from(cmd.cdw12 & 0xFFFF) + 1);
+            map.mark_unknown(cmd.slba(), u64::from(cmd.nlb()));
         }
         _ => map.clear_all(),
     }

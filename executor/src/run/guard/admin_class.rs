@@ -105,7 +105,8 @@ pub const fn persistent_feature(fid: u8) -> bool {
 /// Whether a Set Features with these dwords is destructive: it saves the
 /// value (SV, dword 10 bit 31) or sets a [`persistent_feature`].
 pub const fn set_features_destructive(cdw10: u32) -> bool {
-    cdw10 & (1 << 31) != 0 || persistent_feature((cdw10 & 0xFF) as u8)
+    let cdw10 = nvmeplan_spec::dwords::SetFeaturesCdw10::from_bits(cdw10);
+    cdw10.sv() || persistent_feature(cdw10.fid())
 }
 
 #[cfg(test)]
