@@ -91,7 +91,7 @@ pub struct Report {
     pub complete: bool,
     /// Why the run stopped early, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped: Option<String>,
+    pub stopped: Option<StopReason>,
     /// Warnings of the run that belong to no step (verify state of an
     /// earlier run discarded or not saved).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -107,15 +107,53 @@ impl Report {
         self.steps.iter().find(|s| s.id == id)
     }
 
-    /// The overall verdict: `incomplete`, `failed` or `passed`.
-    pub fn verdict(&self) -> &'static str {
+    /// The overall verdict: failed when a step failed or errored, else
+    /// incomplete when the run did not get to its end, else passed.
+    pub fn verdict(&self) -> RunVerdict {
         if !self.summary.all_passed() {
-            "failed"
+            RunVerdict::Failed
         } else if !self.complete {
-            "incomplete"
+            RunVerdict::Incomplete
         } else {
-            "passed"
+            RunVerdict::Passed
         }
+    }
+}
+
+/// The overall verdict of a run ([`Report::verdict`]), serialized and
+/// shown as `passed`, `failed` or `incomplete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunVerdict {
+    /// Every step passed or was skipped, and the run got to its end.
+    Passed,
+    /// A step failed or errored.
+    Failed,
+    /// No step failed, but the run did not get to its end.
+    Incomplete,
+}
+
+impl RunVerdict {
+    /// `passed`, `failed` or `incomplete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunVerdict::Passed => "passed",
+            RunVerdict::Failed => "failed",
+            RunVerdict::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl std::fmt::Display for RunVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A verdict equals its name.
+impl PartialEq<&str> for RunVerdict {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
     }
 }
 
@@ -508,7 +546,7 @@ pub struct Forensic {
 /// `nvmeplan-results`, stored as they were measured. The names here are
 /// the report's for them.
 pub use nvmeplan_results::{
-    CqeFields as CompletionFields, FirstError as WorkerError, IoOp, IoWorkerResults as IoWorkerStats,
-    LatencySummary as LatencyStats, Mismatch as VerifyMismatch, MismatchKind, OpCounts, TraceEntry,
-    WorkerResult as WorkerStats,
+    CqeFields as CompletionFields, FirstError as WorkerError, INTERRUPTED_AGAIN, IoOp,
+    IoWorkerResults as IoWorkerStats, LatencySummary as LatencyStats, Mismatch as VerifyMismatch,
+    MismatchKind, OpCounts, StopReason, TraceEntry, WorkerResult as WorkerStats,
 };

@@ -12,15 +12,18 @@
 //!
 //! * [`op`]: the IO operations a worker issues ([`IoOp`]) and their counts
 //!   ([`OpCounts`]).
+//! * [`stop`]: why a run or its workers stopped early ([`StopReason`]).
 //! * [`verify`]: data that did not read back as expected ([`Mismatch`]).
 //! * [`worker`]: one worker's results ([`WorkerResult`]) and a whole call's
 //!   ([`IoWorkerResults`]).
 
 pub mod op;
+pub mod stop;
 pub mod verify;
 pub mod worker;
 
 pub use op::{IoOp, OpCounts};
+pub use stop::{INTERRUPTED_AGAIN, StopReason};
 pub use verify::{Mismatch, MismatchKind};
 pub use worker::{
     CqeFields, FirstError, IoWorkerResults, LatencySummary, MAX_MISMATCHES, TraceEntry, WorkerResult,

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::op::{IoOp, OpCounts};
+use crate::stop::StopReason;
 use crate::verify::Mismatch;
 
 /// Most mismatches a worker keeps (the count goes on in
@@ -250,7 +251,7 @@ pub struct IoWorkerResults {
     /// `timed out after 500ms`); the statistics are what they measured
     /// until then. Absent when they ran to their end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped: Option<String>,
+    pub stopped: Option<StopReason>,
 }
 
 #[cfg(test)]

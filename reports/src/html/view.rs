@@ -9,16 +9,18 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::charts::{self, BarChart, LineChart, Series};
-use crate::model::{IoWorkerStats, LatencyStats, Outcome, Report, StepResult, Verdict, WorkerStats};
+use crate::model::{
+    IoWorkerStats, LatencyStats, Outcome, Report, RunVerdict, StepResult, StopReason, Verdict, WorkerStats,
+};
 
 /// The top of the page and everything below it.
 #[derive(Debug, Serialize)]
 pub(crate) struct ReportView {
     pub title: String,
-    pub verdict: &'static str,
+    pub verdict: RunVerdict,
     pub counts: Counts,
     pub complete: bool,
-    pub stopped: Option<String>,
+    pub stopped: Option<StopReason>,
     pub tool: String,
     pub started_at: String,
     pub duration: String,

@@ -18,6 +18,7 @@ use crate::plan::Pattern;
 use crate::plan::control::ResetKind;
 use crate::plan::ioworker::{IoSize, IoWorker, IoWorkers, LbaRandom};
 use crate::run::context::{RunContext, StepError, StepResult};
+use crate::run::result::StopReason;
 
 /// The driver pattern for a plan pattern (`incrementing` repeats bytes 0 to 3).
 pub fn driver_pattern(pattern: &Pattern, seed: u64) -> DriverPattern {
@@ -221,7 +222,11 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
             Ok(out)
         }
         Some(error) => {
-            results.stopped = Some(error.to_string());
+            results.stopped = Some(match &error {
+                StepError::Interrupted => StopReason::Interrupted,
+                StepError::TimedOut { .. } => StopReason::TimedOut(error.to_string()),
+                other => StopReason::Other(other.to_string()),
+            });
             out.ioworker = Some(results);
             Err(StepError::Partial { error: Box::new(error), output: Box::new(out) })
         }
