@@ -1,11 +1,14 @@
-//! The ioworker's results reach report.json as the driver measured them:
-//! the busy time per IO and every latency percentile by name.
+//! The ioworker's results reach report.json as the driver measured them
+//! (the busy time per IO, every latency percentile by name), and a report
+//! written before they were shared still loads for `report` and `diff`.
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::{nvmeplan, text, valid_report};
+use nvmeplan_reports::{RunVerdict, StopReason};
 
 const PLAN: &str = r#"plan_version: 1
 name: results model
@@ -65,4 +68,44 @@ fn ioworker_results_keep_busy_time_and_named_percentiles() {
     .collect();
     assert_eq!(checked, expected);
     assert_eq!(report["steps"][2]["outcome"], "pass");
+}
+
+/// A report written by nvmeplan before the ioworker results moved to their
+/// own crate (commit f23358c), from `plan.yaml` beside it run with
+/// `--fail-fast`: no `busy_ns_per_io`, mismatch kinds and stop reasons as
+/// plain strings.
+const OLD_DIR: &str = "executor/tests/fixtures/report-before-results-crate";
+
+#[test]
+fn a_report_written_before_the_results_crate_still_loads() {
+    let old = format!("{OLD_DIR}/report.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(&old);
+    let report = nvmeplan_reports::json::read(&path).expect("the old report loads");
+    assert_eq!(report.stopped, Some(StopReason::FailFast));
+    assert_eq!(report.verdict(), RunVerdict::Failed);
+    let readers = report.step("readers").unwrap().ioworker.as_ref().unwrap();
+    assert_eq!(readers.workers.len(), 2);
+    assert_eq!(readers.total.busy_ns_per_io, 0.0);
+    assert!(readers.total.latency.unwrap().p99_ns > 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("old.md");
+    let html = dir.path().join("old.html");
+    let o = nvmeplan(&["report", &old, "--markdown", md.to_str().unwrap(), "--html", html.to_str().unwrap()]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("--fail-fast: a step failed"), "{md}");
+
+    // The same plan run now, diffed against the old report.
+    let out = dir.path().join("new");
+    let plan = format!("{OLD_DIR}/plan.yaml");
+    let o = nvmeplan(&["run", &plan, "--device", "sim", "--out", out.to_str().unwrap(), "--fail-fast"]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    let new = valid_report(&out.join("report.json"));
+    assert!(new["steps"][2]["ioworker"]["total"]["busy_ns_per_io"].as_f64().unwrap() > 0.0);
+    let o = nvmeplan(&["diff", &old, out.join("report.json").to_str().unwrap(), "--fail-on", "status"]);
+    let (stdout, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("no regression"), "{stdout}");
 }
