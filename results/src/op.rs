@@ -148,6 +148,21 @@ impl OpCounts {
             + self.raw
     }
 
+    /// Every counter with its operation's name (`read`, `write`, `trim`,
+    /// `write_zeroes`, `flush`, `compare`, `verify`, `raw`), in that order.
+    pub fn by_name(&self) -> [(&'static str, u64); 8] {
+        [
+            ("read", self.read),
+            ("write", self.write),
+            ("trim", self.trim),
+            ("write_zeroes", self.write_zeroes),
+            ("flush", self.flush),
+            ("compare", self.compare),
+            ("verify", self.verify),
+            ("raw", self.raw),
+        ]
+    }
+
     /// Adds the counts of `other`, operation by operation.
     pub fn add(&mut self, other: &OpCounts) {
         self.read += other.read;
@@ -191,5 +206,8 @@ mod tests {
         let mut b = a;
         b.add(&a);
         assert_eq!((b.read, b.raw, b.total()), (6, 2, 8));
+        let named = b.by_name();
+        assert_eq!(named.iter().map(|(_, n)| n).sum::<u64>(), b.total());
+        assert_eq!((named[0], named[7]), (("read", 6), ("raw", 2)));
     }
 }

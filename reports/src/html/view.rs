@@ -368,21 +368,13 @@ fn lat(l: Option<&LatencyStats>, f: impl Fn(&LatencyStats) -> u64) -> String {
 }
 
 fn worker_row(label: String, w: &WorkerStats) -> WorkerRow {
-    let o = &w.ios;
-    let ops: Vec<String> = [
-        ("read", o.read),
-        ("write", o.write),
-        ("trim", o.trim),
-        ("write_zeroes", o.write_zeroes),
-        ("flush", o.flush),
-        ("compare", o.compare),
-        ("verify", o.verify),
-        ("raw", o.raw),
-    ]
-    .iter()
-    .filter(|(_, n)| *n > 0)
-    .map(|(name, n)| format!("{name} {}", thousands(*n)))
-    .collect();
+    let ops: Vec<String> = w
+        .ios
+        .by_name()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name} {}", thousands(*n)))
+        .collect();
     let l = w.latency.as_ref();
     WorkerRow {
         label,
