@@ -96,6 +96,8 @@ fn a_report_written_before_the_results_crate_still_loads() {
     assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
     let md = std::fs::read_to_string(&md).unwrap();
     assert!(md.contains("--fail-fast: a step failed"), "{md}");
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("verdict-failed") && html.contains("--fail-fast: a step failed"));
 
     // The same plan run now, diffed against the old report.
     let out = dir.path().join("new");
