@@ -24,6 +24,7 @@
 
 mod persist;
 
+pub use nvmeplan_results::{Mismatch, MismatchKind};
 pub use persist::MapFormatError;
 
 use parking_lot::RwLock;
@@ -170,55 +171,6 @@ impl Expectation {
             ZEROES => Expectation::Zeroes,
             UNCORRECTABLE => Expectation::Uncorrectable,
             _ => Expectation::Unknown,
-        }
-    }
-}
-
-/// What kind of mismatch a check found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MismatchKind {
-    /// The block's stamp names another LBA (data from another LBA).
-    /// `expected` is the LBA, `found` the stamped value.
-    Stamp,
-    /// The CRC32 differs from the one recorded at the write. `expected` and
-    /// `found` are CRCs.
-    Crc,
-    /// Zeroes were expected but the block holds data. `expected` is 0,
-    /// `found` the offset of the first non-zero byte.
-    UnexpectedData,
-    /// The LBA was made uncorrectable, yet the read succeeded. `expected`
-    /// and `found` are 0.
-    ReadSucceeded,
-}
-
-/// A block that did not hold what the map expected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mismatch {
-    /// The LBA.
-    pub lba: u64,
-    /// What differed.
-    pub kind: MismatchKind,
-    /// Expected value (see [`MismatchKind`]).
-    pub expected: u64,
-    /// Found value (see [`MismatchKind`]).
-    pub found: u64,
-}
-
-impl fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            MismatchKind::Stamp => {
-                write!(f, "lba {}: stamp holds lba {} ({:#x})", self.lba, self.found, self.found)
-            }
-            MismatchKind::Crc => {
-                write!(f, "lba {}: crc {:#010x}, expected {:#010x}", self.lba, self.found, self.expected)
-            }
-            MismatchKind::UnexpectedData => {
-                write!(f, "lba {}: expected zeroes, non-zero byte at offset {}", self.lba, self.found)
-            }
-            MismatchKind::ReadSucceeded => {
-                write!(f, "lba {}: expected unrecovered-read-error, but the read succeeded", self.lba)
-            }
         }
     }
 }

@@ -81,6 +81,7 @@ fn redact(value: &mut serde_json::Value) {
         "consistency",
         "cpu_percent",
         "cpu_ns_per_io",
+        "busy_ns_per_io",
         "version",
     ];
     match value {

@@ -91,7 +91,7 @@ pub struct Report {
     pub complete: bool,
     /// Why the run stopped early, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped: Option<String>,
+    pub stopped: Option<StopReason>,
     /// Warnings of the run that belong to no step (verify state of an
     /// earlier run discarded or not saved).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -107,15 +107,53 @@ impl Report {
         self.steps.iter().find(|s| s.id == id)
     }
 
-    /// The overall verdict: `incomplete`, `failed` or `passed`.
-    pub fn verdict(&self) -> &'static str {
+    /// The overall verdict: failed when a step failed or errored, else
+    /// incomplete when the run did not get to its end, else passed.
+    pub fn verdict(&self) -> RunVerdict {
         if !self.summary.all_passed() {
-            "failed"
+            RunVerdict::Failed
         } else if !self.complete {
-            "incomplete"
+            RunVerdict::Incomplete
         } else {
-            "passed"
+            RunVerdict::Passed
         }
+    }
+}
+
+/// The overall verdict of a run ([`Report::verdict`]), serialized and
+/// shown as `passed`, `failed` or `incomplete`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunVerdict {
+    /// Every step passed or was skipped, and the run got to its end.
+    Passed,
+    /// A step failed or errored.
+    Failed,
+    /// No step failed, but the run did not get to its end.
+    Incomplete,
+}
+
+impl RunVerdict {
+    /// `passed`, `failed` or `incomplete`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunVerdict::Passed => "passed",
+            RunVerdict::Failed => "failed",
+            RunVerdict::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl std::fmt::Display for RunVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A verdict equals its name.
+impl PartialEq<&str> for RunVerdict {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
     }
 }
 
@@ -504,158 +542,11 @@ pub struct Forensic {
     pub cap: String,
 }
 
-/// The statistics of an `ioworker` step: one entry per worker and their total.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct IoWorkerStats {
-    /// One per worker, in the plan's order.
-    pub workers: Vec<WorkerStats>,
-    /// All workers together: counts add up, latency comes from the merged
-    /// histogram, IOPS per second add up second by second.
-    pub total: WorkerStats,
-    /// Why the workers were stopped before their end (`interrupted`,
-    /// `timed out after 500ms`); the statistics are what they measured
-    /// until then. Absent when they ran to their end.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped: Option<String>,
-}
-
-/// IOs completed per operation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct OpCounts {
-    /// Reads.
-    pub read: u64,
-    /// Writes.
-    pub write: u64,
-    /// Trims (deallocate).
-    pub trim: u64,
-    /// Write zeroes.
-    pub write_zeroes: u64,
-    /// Flushes.
-    pub flush: u64,
-    /// Compares.
-    pub compare: u64,
-    /// Verifies.
-    pub verify: u64,
-    /// Raw opcodes.
-    pub raw: u64,
-}
-
-/// Latency statistics in nanoseconds, from an HDR histogram (3 significant digits).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct LatencyStats {
-    /// Smallest.
-    pub min_ns: u64,
-    /// Mean.
-    pub avg_ns: u64,
-    /// Largest.
-    pub max_ns: u64,
-    /// Median.
-    pub p50_ns: u64,
-    /// 90th percentile.
-    pub p90_ns: u64,
-    /// 99th percentile.
-    pub p99_ns: u64,
-    /// 99.9th percentile.
-    pub p999_ns: u64,
-    /// 99.99th percentile.
-    pub p9999_ns: u64,
-}
-
-/// The first error of a worker: a failed command, a timeout or a driver error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct WorkerError {
-    /// The command, decoded (`read nsid 1 slba 8 nlb 8`).
-    pub command: String,
-    /// The status by spec name, or `timeout` / the driver error.
-    pub status: String,
-    /// The completion, when the device posted one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cqe: Option<CompletionFields>,
-    /// The most recent commands of the worker's queue, oldest first.
-    #[serde(default)]
-    pub cmdlog_tail: Vec<String>,
-}
-
-/// A completion queue entry, field by field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct CompletionFields {
-    /// Dword 0 (command specific).
-    pub dw0: u32,
-    /// Dword 1 (command specific).
-    pub dw1: u32,
-    /// Submission queue head pointer.
-    pub sqhd: u16,
-    /// Submission queue id.
-    pub sqid: u16,
-    /// Command id.
-    pub cid: u16,
-    /// The status by spec name (or `SCT/SC`).
-    pub status: String,
-    /// Do Not Retry.
-    pub dnr: bool,
-}
-
-/// A block that did not read back as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct VerifyMismatch {
-    /// The LBA.
-    pub lba: u64,
-    /// `stamp`, `crc`, `unexpected_data` or `read_succeeded`.
-    pub kind: String,
-    /// Expected value (LBA for `stamp`, CRC for `crc`).
-    pub expected: u64,
-    /// Found value.
-    pub found: u64,
-}
-
-/// The statistics of one worker, or of all together.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct WorkerStats {
-    /// IOs completed per operation.
-    pub ios: OpCounts,
-    /// IOs completed.
-    pub io_total: u64,
-    /// Bytes transferred by completed reads, writes and compares.
-    pub bytes: u64,
-    /// Time from start to the last completion, in milliseconds.
-    pub elapsed_ms: u64,
-    /// The same time in microseconds.
-    pub elapsed_us: u64,
-    /// IOs per second.
-    pub iops: f64,
-    /// Megabytes (10^6 bytes) per second.
-    pub mbps: f64,
-    /// Latency statistics, when recorded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency: Option<LatencyStats>,
-    /// IOs completed in each full or partial second.
-    pub iops_per_second: Vec<u64>,
-    /// Worst full second divided by the average of full seconds (1.0
-    /// without a full second).
-    pub consistency: f64,
-    /// CPU time of the worker thread(s) over the elapsed time, in percent.
-    pub cpu_percent: f64,
-    /// Nanoseconds of thread CPU time per completed IO.
-    #[serde(default)]
-    pub cpu_ns_per_io: f64,
-    /// Completions per status name.
-    pub status_counts: BTreeMap<String, u64>,
-    /// Commands that failed (error status or timeout) and driver errors.
-    pub errors: u64,
-    /// The first error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_error: Option<WorkerError>,
-    /// Blocks that did not verify, including those not listed in `mismatches`.
-    pub mismatch_count: u64,
-    /// Blocks read with `verify` that were checked (mismatched ones included).
-    #[serde(default)]
-    pub blocks_checked: u64,
-    /// Blocks read with `verify` that nothing was known about: not checked.
-    #[serde(default)]
-    pub blocks_unchecked: u64,
-    /// The first blocks that did not verify.
-    #[serde(default)]
-    pub mismatches: Vec<VerifyMismatch>,
-    /// Whether a command timed out.
-    pub timed_out: bool,
-}
+/// The results of an `ioworker` step are the driver's own types from
+/// `nvmeplan-results`, stored as they were measured. The names here are
+/// the report's for them.
+pub use nvmeplan_results::{
+    CqeFields as CompletionFields, FirstError as WorkerError, INTERRUPTED_AGAIN, IoOp,
+    IoWorkerResults as IoWorkerStats, LatencySummary as LatencyStats, Mismatch as VerifyMismatch,
+    MismatchKind, OpCounts, StopReason, TraceEntry, WorkerResult as WorkerStats,
+};

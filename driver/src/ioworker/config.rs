@@ -4,108 +4,12 @@
 use crate::controller::Namespace;
 use crate::dma::Pattern;
 use crate::error::DriverError;
-use serde::{Deserialize, Serialize};
+pub use nvmeplan_results::IoOp;
 use std::time::Duration;
 
 /// The largest number of blocks one command can carry (NLB is 16 bits,
 /// zero-based).
 pub const MAX_NLB: u32 = 65536;
-
-/// One IO operation of an ioworker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IoOp {
-    /// NVM Read; checked against the verify map when `verify` is on.
-    Read,
-    /// NVM Write; stamped and recorded in the verify map when `verify` is on.
-    Write,
-    /// Dataset Management with the deallocate attribute over the range
-    /// (one range descriptor); the range becomes unknown in the verify map.
-    Trim,
-    /// Write Zeroes over the range; the range is expected to read zeroes.
-    WriteZeroes,
-    /// Flush (no LBA range).
-    Flush,
-    /// Compare the range with the configured pattern (unstamped), so it
-    /// succeeds only where the media holds exactly that pattern.
-    Compare,
-    /// NVM Verify over the range (no data transfer).
-    Verify,
-    /// Any other opcode, sent with the range in CDW10..12 (SLBA, NLB) and
-    /// no data buffer. It is treated like a write by the in-flight lock,
-    /// and its range becomes unknown in the verify map when it succeeds.
-    Raw(u8),
-}
-
-impl IoOp {
-    /// The NVM opcode sent for this operation.
-    pub fn opcode(self) -> u8 {
-        match self {
-            IoOp::Flush => 0x00,
-            IoOp::Write => 0x01,
-            IoOp::Read => 0x02,
-            IoOp::Compare => 0x05,
-            IoOp::WriteZeroes => 0x08,
-            IoOp::Trim => 0x09,
-            IoOp::Verify => 0x0C,
-            IoOp::Raw(op) => op,
-        }
-    }
-
-    /// The plan spelling: `read`, `write`, `trim`, `write_zeroes`, `flush`,
-    /// `compare`, `verify` or `0xNN` for a raw opcode.
-    pub fn name(self) -> String {
-        match self {
-            IoOp::Read => "read".into(),
-            IoOp::Write => "write".into(),
-            IoOp::Trim => "trim".into(),
-            IoOp::WriteZeroes => "write_zeroes".into(),
-            IoOp::Flush => "flush".into(),
-            IoOp::Compare => "compare".into(),
-            IoOp::Verify => "verify".into(),
-            IoOp::Raw(op) => format!("{op:#04x}"),
-        }
-    }
-
-    /// Parses the plan spelling (see [`IoOp::name`]; `deallocate` is an
-    /// alias of `trim`; a raw opcode is `0xNN` or decimal).
-    pub fn from_name(name: &str) -> Option<IoOp> {
-        let n = name.trim().to_ascii_lowercase();
-        Some(match n.as_str() {
-            "read" => IoOp::Read,
-            "write" => IoOp::Write,
-            "trim" | "deallocate" => IoOp::Trim,
-            "write_zeroes" | "write-zeroes" => IoOp::WriteZeroes,
-            "flush" => IoOp::Flush,
-            "compare" => IoOp::Compare,
-            "verify" => IoOp::Verify,
-            _ => {
-                let op = match n.strip_prefix("0x") {
-                    Some(hex) => u8::from_str_radix(hex, 16).ok()?,
-                    None => n.parse().ok()?,
-                };
-                IoOp::Raw(op)
-            }
-        })
-    }
-
-    /// Whether the operation addresses an LBA range (everything but flush).
-    pub fn has_range(self) -> bool {
-        !matches!(self, IoOp::Flush)
-    }
-
-    /// Whether the operation may change the media content of its range
-    /// (write, trim, write zeroes, raw opcodes): such IOs never overlap any
-    /// outstanding IO of the same worker when `verify` is on.
-    pub fn modifies(self) -> bool {
-        matches!(self, IoOp::Write | IoOp::Trim | IoOp::WriteZeroes | IoOp::Raw(_))
-    }
-
-    /// Whether data moves between host memory and the device.
-    pub fn transfers_data(self) -> bool {
-        matches!(self, IoOp::Read | IoOp::Write | IoOp::Compare)
-    }
-}
 
 /// IO size in logical blocks.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,7 +13,8 @@
 //!   ordering policy).
 //! * [`worker`](self): the per-thread loop (submit a window, ring once,
 //!   reap a batch).
-//! * [`results`]: result types and the thread CPU clock.
+//! * [`results`]: measurements into the shared result types
+//!   (`nvmeplan-results`), and the thread CPU clock.
 //!
 //! # Errors and timeouts
 //!
@@ -51,7 +52,7 @@ mod worker;
 
 pub use config::{Align, IoOp, IoSizeSpec, IoWorkerConfig, MAX_NLB, SequenceEntry};
 pub use results::{
-    CqeFields, FirstError, IoWorkerResults, LatencySummary, MismatchRecord, OpCounts, TraceEntry,
+    CqeFields, FirstError, HistogramSummary, IoWorkerResults, LatencySummary, OpCounts, TraceEntry,
     WorkerResult, thread_cpu_time,
 };
 
@@ -200,8 +201,8 @@ pub fn run_workers(
             }
         }
     }
-    let total = WorkerResult::total(&workers, &merged);
-    Ok(IoWorkerResults { workers, total })
+    let total = WorkerResult::total(&workers, LatencySummary::from_histogram(&merged));
+    Ok(IoWorkerResults { workers, total, stopped: None })
 }
 
 /// Waits for the workers on the calling thread, reporting progress once per

@@ -30,8 +30,8 @@ use super::config::{IoOp, IoWorkerConfig};
 use super::generator::{Generator, IoRequest, RateLimiter};
 use super::inflight::InflightLock;
 use super::results::{
-    CMDLOG_TAIL, CqeFields, FirstError, MAX_MISMATCHES, MismatchRecord, TraceEntry, WorkerResult,
-    new_histogram, thread_cpu_time,
+    CMDLOG_TAIL, FirstError, HistogramSummary, LatencySummary, MAX_MISMATCHES, TraceEntry, WorkerResult,
+    cqe_fields, new_histogram, thread_cpu_time,
 };
 use crate::PAGE_SIZE;
 use crate::cmdlog::CmdLog;
@@ -542,7 +542,7 @@ impl<'a> Worker<'a> {
             self.result.first_error = Some(FirstError {
                 command,
                 status: status.to_string(),
-                cqe: Some(CqeFields::from(cqe)),
+                cqe: Some(cqe_fields(cqe)),
                 cmdlog_tail: tail_strings(&tail),
             });
         }
@@ -575,9 +575,9 @@ impl<'a> Worker<'a> {
         for (status, n) in &self.failures {
             *r.status_counts.entry(status.to_string()).or_default() += n;
         }
-        r.mismatches = self.mismatches.iter().map(MismatchRecord::from).collect();
+        r.mismatches = std::mem::take(&mut self.mismatches);
         if self.cfg.record_latency {
-            r.latency = super::results::LatencySummary::from_histogram(&self.hist);
+            r.latency = LatencySummary::from_histogram(&self.hist);
         }
         r.finish_rates(elapsed, cpu);
         if r.io_total > 0 {

@@ -26,7 +26,8 @@ use super::outputs::OutputPaths;
 pub const RENDER_BOUND: Duration = Duration::from_secs(2);
 
 /// The `stopped` note of a report rendered after a second Ctrl-C.
-pub const EXITED_AT_ONCE: &str = "interrupted again: exited during the current step";
+#[cfg(test)]
+pub const EXITED_AT_ONCE: &str = nvmeplan_reports::INTERRUPTED_AGAIN;
 
 /// Installs the handler of Ctrl-C, SIGTERM and SIGHUP for a run writing
 /// its reports to `paths`.
@@ -83,7 +84,7 @@ pub fn render_written(paths: &OutputPaths, since: SystemTime) -> Vec<String> {
             }
         };
         if !report.complete {
-            report.stopped = Some(EXITED_AT_ONCE.into());
+            report.stopped = Some(nvmeplan_reports::StopReason::InterruptedAgain);
             if let Err(e) = nvmeplan_reports::json::write(&file, &report) {
                 problems.push(format!("{}: {e}", file.display()));
             }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::actions::ActionOutput;
 use super::context::{Eval, StepResult, parse_int};
-use super::result::{ExpectationResult, Verdict};
+use super::result::{ExpectationResult, LatencyStats, Verdict};
 use crate::plan::expect::{DurationCompare, Expect};
 use crate::plan::{Compare, CompareOps};
 
@@ -201,7 +201,7 @@ pub fn evaluate(
             }
         }
     }
-    if let Some(io) = &out.io {
+    if let Some(io) = out.ioworker.as_ref().map(|stats| &stats.total) {
         let errors = e.errors.clone().unwrap_or(Compare::Eq(crate::plan::Scalar(0.into())));
         let (expected, pass) = compare(&Value::from(io.errors), &errors, eval)?;
         results.push(check("errors", expected, io.errors.to_string(), pass));
@@ -210,19 +210,20 @@ pub fn evaluate(
             results.push(check("iops", expected, format!("{:.0}", io.iops), pass));
         }
         if let Some(lat) = &e.latency {
-            let items = [
-                (&lat.p50, "p50", 0),
-                (&lat.p90, "p90", 1),
-                (&lat.p99, "p99", 2),
-                (&lat.p999, "p999", 3),
-                (&lat.max, "max", 4),
-                (&lat.mean, "mean", 5),
+            type Percentile = fn(&LatencyStats) -> u64;
+            let items: [(_, _, Percentile); 6] = [
+                (&lat.p50, "p50", |l| l.p50_ns),
+                (&lat.p90, "p90", |l| l.p90_ns),
+                (&lat.p99, "p99", |l| l.p99_ns),
+                (&lat.p999, "p999", |l| l.p999_ns),
+                (&lat.max, "max", |l| l.max_ns),
+                (&lat.mean, "mean", |l| l.avg_ns),
             ];
-            for (cmp, name, i) in items {
+            for (cmp, name, ns) in items {
                 if let Some(cmp) = cmp {
                     let what = format!("latency.{name}");
-                    match io.latency_ns {
-                        Some(l) => results.push(duration_check(&what, l[i], cmp)),
+                    match &io.latency {
+                        Some(l) => results.push(duration_check(&what, ns(l), cmp)),
                         None => {
                             results.push(check(&what, String::new(), "no latency recorded".into(), false))
                         }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use nvmeplan_reports::ReportError;
 use serde_json::Value;
 
-use super::result::{Report, StepResult, Summary};
+use super::result::{Report, StepResult, StopReason, Summary};
 
 /// How long the writer waits after a write, as a multiple of that write's
 /// duration, before it writes again: the writer spends at most
@@ -33,7 +33,7 @@ struct Update {
     step: String,
     summary: Summary,
     duration_ms: u64,
-    stopped: Option<String>,
+    stopped: Option<StopReason>,
 }
 
 /// The first write failure the writer thread has not reported yet.
@@ -150,7 +150,7 @@ impl Live {
         self.header.insert("summary".into(), serde_json::to_value(update.summary).unwrap_or(Value::Null));
         self.header.insert("duration_ms".into(), update.duration_ms.into());
         match update.stopped {
-            Some(why) => self.header.insert("stopped".into(), why.into()),
+            Some(why) => self.header.insert("stopped".into(), why.as_str().into()),
             None => self.header.remove("stopped"),
         };
     }

@@ -275,7 +275,7 @@ pub fn run_plan(
         sim.faults().clear();
     }
     if let Err(e) = &ran {
-        runner.result.stopped = Some(format!("stopped: {e}"));
+        runner.result.stopped = Some(result::StopReason::error(e));
     }
     // The verify maps are saved while the controller still answers (the
     // save flushes and reads SMART), and only when the run ends with a
@@ -288,8 +288,8 @@ pub fn run_plan(
     if let Err(note) = finish::finish_device(&runner.ctx.ctrl, plan.finish) {
         tracing::warn!("{note}");
         runner.result.stopped = Some(match runner.result.stopped.take() {
-            Some(why) => format!("{why}; {note}"),
-            None => note,
+            Some(why) => why.with_note(&note),
+            None => result::StopReason::Other(note),
         });
     }
     runner.result.complete = !runner.halted && ran.is_ok();
@@ -363,7 +363,7 @@ impl Runner<'_> {
         self.result.steps.push(step);
         if stop && !continue_on_error {
             self.halted = true;
-            self.result.stopped = Some("--fail-fast: a step failed".into());
+            self.result.stopped = Some(result::StopReason::FailFast);
         }
         self.write()
     }
@@ -431,7 +431,7 @@ impl Runner<'_> {
             }
             if self.ctx.stopped() {
                 self.halted = true;
-                self.result.stopped = Some("interrupted".into());
+                self.result.stopped = Some(result::StopReason::Interrupted);
                 return Ok(());
             }
             let mut tags: Vec<String> = inherited.to_vec();
@@ -537,7 +537,7 @@ impl Runner<'_> {
                 r.reason = Some(format!("step crashed: {what}"));
                 r.duration_ms = start.elapsed().as_millis() as u64;
                 self.halted = true;
-                self.result.stopped = Some(format!("step `{}` crashed: {what}", step.id));
+                self.result.stopped = Some(result::StopReason::crashed(&step.id, &what));
                 return self.record(r, false);
             }
         };
@@ -587,10 +587,10 @@ impl Runner<'_> {
             r.outcome = Outcome::Error;
             r.reason = Some("interrupted".into());
             if let Some(stats) = &mut r.ioworker {
-                stats.stopped = Some("interrupted".into());
+                stats.stopped = Some(result::StopReason::Interrupted);
             }
             self.halted = true;
-            self.result.stopped = Some("interrupted".into());
+            self.result.stopped = Some(result::StopReason::Interrupted);
         }
         let (commands, total) = self.ctx.commands_since(&mark);
         r.commands = commands;

@@ -9,16 +9,18 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::charts::{self, BarChart, LineChart, Series};
-use crate::model::{IoWorkerStats, LatencyStats, Outcome, Report, StepResult, Verdict, WorkerStats};
+use crate::model::{
+    IoWorkerStats, LatencyStats, Outcome, Report, RunVerdict, StepResult, StopReason, Verdict, WorkerStats,
+};
 
 /// The top of the page and everything below it.
 #[derive(Debug, Serialize)]
 pub(crate) struct ReportView {
     pub title: String,
-    pub verdict: &'static str,
+    pub verdict: RunVerdict,
     pub counts: Counts,
     pub complete: bool,
-    pub stopped: Option<String>,
+    pub stopped: Option<StopReason>,
     pub tool: String,
     pub started_at: String,
     pub duration: String,
@@ -366,21 +368,13 @@ fn lat(l: Option<&LatencyStats>, f: impl Fn(&LatencyStats) -> u64) -> String {
 }
 
 fn worker_row(label: String, w: &WorkerStats) -> WorkerRow {
-    let o = &w.ios;
-    let ops: Vec<String> = [
-        ("read", o.read),
-        ("write", o.write),
-        ("trim", o.trim),
-        ("write_zeroes", o.write_zeroes),
-        ("flush", o.flush),
-        ("compare", o.compare),
-        ("verify", o.verify),
-        ("raw", o.raw),
-    ]
-    .iter()
-    .filter(|(_, n)| *n > 0)
-    .map(|(name, n)| format!("{name} {}", thousands(*n)))
-    .collect();
+    let ops: Vec<String> = w
+        .ios
+        .by_name()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name} {}", thousands(*n)))
+        .collect();
     let l = w.latency.as_ref();
     WorkerRow {
         label,

@@ -11,16 +11,14 @@ use std::time::{Duration, Instant};
 use nvmeplan_driver::DriverError;
 use nvmeplan_driver::Pattern as DriverPattern;
 use nvmeplan_driver::ioworker::Progress;
-use nvmeplan_driver::ioworker::{
-    Align, IoOp, IoSizeSpec, IoWorkerConfig, IoWorkerResults, SequenceEntry, WorkerResult, run_workers,
-};
+use nvmeplan_driver::ioworker::{Align, IoOp, IoSizeSpec, IoWorkerConfig, SequenceEntry, run_workers};
 
-use super::{ActionOutput, IoTotals, StepEnv};
+use super::{ActionOutput, StepEnv};
 use crate::plan::Pattern;
 use crate::plan::control::ResetKind;
 use crate::plan::ioworker::{IoSize, IoWorker, IoWorkers, LbaRandom};
 use crate::run::context::{RunContext, StepError, StepResult};
-use crate::run::result as report;
+use crate::run::result::StopReason;
 
 /// The driver pattern for a plan pattern (`incrementing` repeats bytes 0 to 3).
 pub fn driver_pattern(pattern: &Pattern, seed: u64) -> DriverPattern {
@@ -99,16 +97,6 @@ pub fn config(ctx: &RunContext, env: StepEnv<'_>, w: &IoWorker, index: usize) ->
     c.seed = seed;
     c.timeout = Some(env.timeout.min(Duration::from_secs(5)));
     Ok(c)
-}
-
-/// Totals that expectations check, from the results.
-pub fn totals(results: &IoWorkerResults) -> IoTotals {
-    let t = &results.total;
-    IoTotals {
-        errors: t.errors,
-        iops: t.iops,
-        latency_ns: t.latency.as_ref().map(|l| [l.p50_ns, l.p90_ns, l.p99_ns, l.p999_ns, l.max_ns, l.avg_ns]),
-    }
 }
 
 /// Runs the step's workers.
@@ -206,12 +194,12 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
     } else {
         None
     };
-    let (results, stopped) = match (result, stopped) {
+    let (mut results, stopped) = match (result, stopped) {
         (Ok(results), stopped) => (results, stopped),
         (Err(_), Some(stopped)) => return Err(stopped),
         (Err(e), None) => return Err(e.into()),
     };
-    let mut out = ActionOutput { io: Some(totals(&results)), ..ActionOutput::default() };
+    let mut out = ActionOutput::default();
     let mismatches: Vec<String> = results
         .workers
         .iter()
@@ -225,18 +213,21 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         out.unchecked = results.total.blocks_unchecked;
         out.mismatch_details = mismatches.into_iter().take(super::io::MAX_MISMATCH_DETAILS).collect();
     }
-    let mut io_stats = stats(&results);
     if let Some(note) = reset_note {
         out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
     }
     match stopped {
         None => {
-            out.ioworker = Some(io_stats);
+            out.ioworker = Some(results);
             Ok(out)
         }
         Some(error) => {
-            io_stats.stopped = Some(error.to_string());
-            out.ioworker = Some(io_stats);
+            results.stopped = Some(match &error {
+                StepError::Interrupted => StopReason::Interrupted,
+                StepError::TimedOut { .. } => StopReason::TimedOut(error.to_string()),
+                other => StopReason::Other(other.to_string()),
+            });
+            out.ioworker = Some(results);
             Err(StepError::Partial { error: Box::new(error), output: Box::new(out) })
         }
     }
@@ -247,81 +238,5 @@ fn modifies(c: &IoWorkerConfig) -> bool {
     match &c.io_sequence {
         Some(seq) => seq.iter().any(|e| e.op.modifies()),
         None => c.op_mix.iter().any(|(op, w)| *w > 0 && op.modifies()),
-    }
-}
-
-/// The report's statistics of one worker (or the total).
-pub fn worker_stats(w: &WorkerResult) -> report::WorkerStats {
-    let o = &w.ios;
-    report::WorkerStats {
-        ios: report::OpCounts {
-            read: o.read,
-            write: o.write,
-            trim: o.trim,
-            write_zeroes: o.write_zeroes,
-            flush: o.flush,
-            compare: o.compare,
-            verify: o.verify,
-            raw: o.raw,
-        },
-        io_total: w.io_total,
-        bytes: w.bytes,
-        elapsed_ms: w.elapsed_ms,
-        elapsed_us: w.elapsed_us,
-        iops: w.iops,
-        mbps: w.mbps,
-        latency: w.latency.map(|l| report::LatencyStats {
-            min_ns: l.min_ns,
-            avg_ns: l.avg_ns,
-            max_ns: l.max_ns,
-            p50_ns: l.p50_ns,
-            p90_ns: l.p90_ns,
-            p99_ns: l.p99_ns,
-            p999_ns: l.p999_ns,
-            p9999_ns: l.p9999_ns,
-        }),
-        iops_per_second: w.iops_per_second.clone(),
-        consistency: w.consistency,
-        cpu_percent: w.cpu_percent,
-        cpu_ns_per_io: w.cpu_ns_per_io,
-        status_counts: w.status_counts.clone(),
-        errors: w.errors,
-        first_error: w.first_error.as_ref().map(|e| report::WorkerError {
-            command: e.command.clone(),
-            status: e.status.clone(),
-            cqe: e.cqe.as_ref().map(|c| report::CompletionFields {
-                dw0: c.dw0,
-                dw1: c.dw1,
-                sqhd: c.sqhd,
-                sqid: c.sqid,
-                cid: c.cid,
-                status: c.status.clone(),
-                dnr: c.dnr,
-            }),
-            cmdlog_tail: e.cmdlog_tail.clone(),
-        }),
-        mismatch_count: w.mismatch_count,
-        blocks_checked: w.blocks_checked,
-        blocks_unchecked: w.blocks_unchecked,
-        mismatches: w
-            .mismatches
-            .iter()
-            .map(|m| report::VerifyMismatch {
-                lba: m.lba,
-                kind: m.kind.clone(),
-                expected: m.expected,
-                found: m.found,
-            })
-            .collect(),
-        timed_out: w.timed_out,
-    }
-}
-
-/// The report's statistics of a `run_workers` call.
-pub fn stats(results: &IoWorkerResults) -> report::IoWorkerStats {
-    report::IoWorkerStats {
-        workers: results.workers.iter().map(worker_stats).collect(),
-        total: worker_stats(&results.total),
-        stopped: None,
     }
 }

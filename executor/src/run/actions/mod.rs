@@ -17,17 +17,6 @@ use super::context::{Eval, RunContext, StepResult};
 use super::result::{ExpectationResult, IoWorkerStats};
 use crate::plan::Action;
 
-/// Totals of an IO worker step that expectations check.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct IoTotals {
-    /// IOs that failed.
-    pub errors: u64,
-    /// IOs per second.
-    pub iops: f64,
-    /// Latency percentiles in nanoseconds: p50, p90, p99, p999, max, mean.
-    pub latency_ns: Option<[u64; 6]>,
-}
-
 /// What an action produced.
 #[derive(Debug, Clone, Default)]
 pub struct ActionOutput {
@@ -48,9 +37,8 @@ pub struct ActionOutput {
     pub unchecked: u64,
     /// The first mismatches, as text.
     pub mismatch_details: Vec<String>,
-    /// IO worker totals.
-    pub io: Option<IoTotals>,
-    /// IO worker statistics.
+    /// IO worker results (their total is what `errors`, `iops` and
+    /// `latency` expectations check).
     pub ioworker: Option<IoWorkerStats>,
     /// A message for the report (`log`).
     pub message: Option<String>,
