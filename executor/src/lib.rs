@@ -34,6 +34,7 @@
 //! ```
 
 pub mod diagnostic;
+pub mod exit_code;
 pub mod expand;
 pub mod expr;
 pub mod fields;

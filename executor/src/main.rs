@@ -14,14 +14,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use cli::errors::{message, message_of};
 use cli::stdout;
-use nvmeplan::run::{self, EXIT_DEVICE, EXIT_FAILED, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE as EXIT_PLAN_ERROR};
+use nvmeplan::exit_code::{self, ExitCode as Exit};
+use nvmeplan::run;
 
 /// Test NVMe SSDs with YAML test plans.
 #[derive(Debug, Parser)]
 #[command(
     name = "nvmeplan",
     version,
-    after_help = "Exit codes:\n  0    success: every plan is valid / every step passed or was skipped / diff: no regression\n  1    run: a step failed or errored / diff: a regression\n  2    a plan has errors, or the command line is wrong (nothing ran) / diff: reports not comparable or unreadable\n  3    run: the device could not be opened\n  4    run: an output (report.json, report.html, junit.xml, stdout) could not be written; the message names it and the results of the steps that ran are printed\n  130  run: interrupted (Ctrl-C, SIGTERM)\n\nA closed stdout (`| head`) is not an error: printing stops, the work goes on and the exit code is unchanged. Another write error on stdout (a full disk) is exit 4 for run, 2 for the other commands."
+    after_help = exit_code::help_all()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +38,7 @@ enum Command {
         report: bool,
     },
     /// Check plans and report every problem with its location.
+    #[command(after_help = exit_code::help("validate"))]
     Validate {
         /// Plan files.
         #[arg(required = true)]
@@ -52,35 +54,35 @@ enum Command {
     },
     /// Run plans against a device and report every step.
     #[command(
-        after_help = "Exit codes:\n  0    every step passed or was skipped\n  1    a step failed or errored\n  2    a plan has errors, or the command line is wrong: a `--var` no plan uses, a `--tags`/`--skip-tags` tag no step has, an output that would overwrite an input (nothing ran)\n  3    the device could not be opened\n  4    an output (report.json, report.html, junit.xml, stdout) could not be written: the message names it, the run stops after the current step and the results of the steps that ran are printed\n  130  interrupted (Ctrl-C, SIGTERM)\n\nThe last line printed is `N passed, N failed, N skipped`. A closed stdout (`| head`) stops the printing, not the run: the exit code is that of the steps."
+        after_help = exit_code::help("run")
     )]
     Run(RunArgs),
     /// Render a saved report again (JUnit, Markdown).
     #[command(
-        after_help = "Exit codes:\n  0    rendered\n  2    the report cannot be read, an output would overwrite it or another output, or an output cannot be written"
+        after_help = exit_code::help("report")
     )]
     Report(cli::report::ReportArgs),
     /// Compare two reports of the same plan (firmware A vs B) and flag regressions.
     #[command(
-        after_help = "Exit codes:\n  0    no regression\n  1    a regression: a step now fails or errors, or a metric is worse past its threshold\n  2    the reports are not comparable (different plans, no step in common), cannot be read, an output would overwrite a report or cannot be written, or the options are wrong"
+        after_help = exit_code::help("diff")
     )]
     Diff(cli::diff::DiffArgs),
     /// List NVMe PCI functions: IDs, driver, IOMMU group; model, serial and mounts under the kernel driver.
-    #[command(after_help = "Exit codes:\n  0    listed\n  3    sysfs could not be read")]
+    #[command(after_help = exit_code::help("devices"))]
     Devices {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Move one NVMe function from its kernel driver to vfio-pci (refused when mounted).
-    #[command(after_help = "Exit codes:\n  0    bound\n  2    malformed address\n  3    refused or failed")]
+    #[command(after_help = exit_code::help("bind"))]
     Bind {
         /// PCI address, e.g. 0000:01:00.0.
         address: String,
     },
     /// Move one NVMe function from vfio-pci back to the kernel nvme driver.
     #[command(
-        after_help = "Exit codes:\n  0    bound to nvme\n  2    malformed address\n  3    refused or failed"
+        after_help = exit_code::help("unbind")
     )]
     Unbind {
         /// PCI address, e.g. 0000:01:00.0.
@@ -205,14 +207,14 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
                 Ok(uri) => uri,
                 Err(e) => {
                     eprintln!("error: {e}");
-                    return Ok(EXIT_PLAN_ERROR);
+                    return Ok(Exit::Usage.code());
                 }
             };
             plans.push((path.clone(), plan, uri));
         }
     }
     if invalid {
-        return Ok(EXIT_PLAN_ERROR);
+        return Ok(Exit::Usage.code());
     }
     let mut outputs = cli::outputs::RunOutputs::new(args.out.as_deref(), args.junit.clone(), &args.plans);
     let tags: BTreeSet<String> = plans.iter().flat_map(|(_, plan, _)| cli::checks::step_tags(plan)).collect();
@@ -222,7 +224,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         .and_then(|()| cli::checks::outputs_distinct(&inputs, &outputs.files()));
     if let Err(e) = checked {
         eprintln!("error: {e}");
-        return Ok(EXIT_PLAN_ERROR);
+        return Ok(Exit::Usage.code());
     }
     // The stop flag is also the driver's cancellation flag (see `cli::interrupt`).
     let stop = Arc::new(AtomicBool::new(false));
@@ -230,7 +232,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
     outputs.create()?;
     let console = cli::console::Console::new();
     let mut total = run::Summary::default();
-    let mut code = EXIT_OK;
+    let mut code = Exit::Success.code();
     let mut output_failed = false;
     for (index, (path, plan, uri)) in plans.iter().enumerate() {
         let source =
@@ -241,7 +243,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
                 console.finish();
                 eprintln!("error: {e}");
                 stdout::println(&total.line());
-                return Ok(code.max(EXIT_DEVICE));
+                return Ok(code.max(Exit::Device.code()));
             }
         };
         let out = outputs.report_dir(index);
@@ -293,15 +295,15 @@ fn run_command(args: RunArgs) -> anyhow::Result<u8> {
         }
     }
     console.finish();
-    if code == EXIT_OK && !total.all_passed() {
-        code = EXIT_FAILED;
+    if code == Exit::Success.code() && !total.all_passed() {
+        code = Exit::Failed.code();
     }
     if let Some(note) = total.error_note() {
         stdout::println(&note);
     }
     stdout::println(&total.line());
     if output_failed || stdout::failed() {
-        code = code.max(EXIT_OUTPUT);
+        code = code.max(Exit::Output.code());
     }
     Ok(code)
 }
@@ -311,17 +313,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_PLAN_ERROR } else { EXIT_OK });
+            return ExitCode::from(if e.use_stderr() { Exit::Usage.code() } else { Exit::Success.code() });
         }
     };
     let code = match cli.command {
         Command::Schema { report: false } => {
             stdout::print(&nvmeplan::schema::plan_schema_string());
-            EXIT_OK
+            Exit::Success.code()
         }
         Command::Schema { report: true } => {
             stdout::print(&nvmeplan_reports::schema::report_schema_string());
-            EXIT_OK
+            Exit::Success.code()
         }
         Command::Report(args) => outcome(cli::report::run(&args).map(|()| true)),
         Command::Diff(args) => cli::diff::run(&args),
@@ -337,24 +339,24 @@ fn main() -> ExitCode {
                 Ok(code) => ExitCode::from(code),
                 Err(e) => {
                     eprintln!("error: {}", message(&e));
-                    ExitCode::from(EXIT_PLAN_ERROR)
+                    ExitCode::from(Exit::Usage.code())
                 }
             };
         }
     };
     // The other commands' output is their work: stdout that could not be
     // written (not merely closed) is exit 2.
-    ExitCode::from(if stdout::failed() { code.max(EXIT_PLAN_ERROR) } else { code })
+    ExitCode::from(if stdout::failed() { code.max(Exit::Usage.code()) } else { code })
 }
 
 /// The exit code of a command that reports success, failure or an error.
 fn outcome(result: anyhow::Result<bool>) -> u8 {
     match result {
-        Ok(true) => EXIT_OK,
-        Ok(false) => EXIT_PLAN_ERROR,
+        Ok(true) => Exit::Success.code(),
+        Ok(false) => Exit::Usage.code(),
         Err(e) => {
             eprintln!("error: {}", message(&e));
-            EXIT_PLAN_ERROR
+            Exit::Usage.code()
         }
     }
 }

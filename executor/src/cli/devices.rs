@@ -5,15 +5,9 @@
 //! Exit codes: 0 success, 2 a malformed PCI address, 3 the function could
 //! not be listed or moved (refused or failed; the message says why).
 
+use nvmeplan::exit_code::ExitCode;
 use nvmeplan_driver::transport::vfio::PciAddress;
 use nvmeplan_driver::transport::vfio::sysfs::{KERNEL_NVME, PciFunction, Sysfs, VFIO_PCI};
-
-/// Exit code: success.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: the PCI address does not parse.
-pub const EXIT_BAD_ADDRESS: u8 = 2;
-/// Exit code: the device could not be listed, or the move was refused or failed.
-pub const EXIT_DEVICE: u8 = 3;
 
 fn or_dash(v: Option<&str>) -> &str {
     v.unwrap_or("-")
@@ -77,7 +71,7 @@ pub fn devices(sysfs: &Sysfs, json: bool) -> u8 {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: cannot list PCI functions: {e}");
-            return EXIT_DEVICE;
+            return ExitCode::Device.code();
         }
     };
     let text = if json {
@@ -89,7 +83,7 @@ pub fn devices(sysfs: &Sysfs, json: bool) -> u8 {
         render_table(&functions)
     };
     super::stdout::print(&text);
-    EXIT_OK
+    ExitCode::Success.code()
 }
 
 /// `nvmeplan bind BDF` (to vfio-pci) and `nvmeplan unbind BDF` (back to
@@ -99,18 +93,18 @@ pub fn move_driver(sysfs: &Sysfs, address: &str, to_vfio: bool) -> u8 {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_BAD_ADDRESS;
+            return ExitCode::Usage.code();
         }
     };
     let driver = if to_vfio { VFIO_PCI } else { KERNEL_NVME };
     match sysfs.bind(addr, driver) {
         Ok(now) => {
             super::stdout::println(&format!("{addr}: bound to {now}"));
-            EXIT_OK
+            ExitCode::Success.code()
         }
         Err(e) => {
             eprintln!("error: {addr}: {e}");
-            EXIT_DEVICE
+            ExitCode::Device.code()
         }
     }
 }
@@ -164,8 +158,8 @@ mod tests {
     #[test]
     fn bad_addresses_are_usage_errors() {
         let sysfs = Sysfs::new("/nonexistent-sysfs", "/nonexistent-mountinfo");
-        assert_eq!(move_driver(&sysfs, "0000:01:00", true), EXIT_BAD_ADDRESS);
-        assert_eq!(move_driver(&sysfs, "0000:01:00.0", true), EXIT_DEVICE);
-        assert_eq!(devices(&sysfs, false), EXIT_OK);
+        assert_eq!(move_driver(&sysfs, "0000:01:00", true), ExitCode::Usage.code());
+        assert_eq!(move_driver(&sysfs, "0000:01:00.0", true), ExitCode::Device.code());
+        assert_eq!(devices(&sysfs, false), ExitCode::Success.code());
     }
 }

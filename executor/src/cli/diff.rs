@@ -3,18 +3,12 @@
 //! unreadable report, bad options or an output that would overwrite a
 //! report or cannot be written).
 
+use nvmeplan::exit_code::ExitCode;
 use std::path::PathBuf;
 
 use super::checks::{Output, outputs_distinct};
 
 use nvmeplan_reports::{DiffOptions, FailOn, Thresholds};
-
-/// Exit code: no regression.
-pub const EXIT_NO_REGRESSION: u8 = 0;
-/// Exit code: a regression of a kind `--fail-on` names.
-pub const EXIT_REGRESSION: u8 = 1;
-/// Exit code: the reports are not comparable, unreadable, or the options are wrong.
-pub const EXIT_NOT_COMPARABLE: u8 = 2;
 
 /// Arguments of `nvmeplan diff`.
 #[derive(Debug, clap::Args)]
@@ -49,7 +43,7 @@ pub fn run(args: &DiffArgs) -> u8 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {}", super::errors::message(&e));
-            EXIT_NOT_COMPARABLE
+            ExitCode::Usage.code()
         }
     }
 }
@@ -79,5 +73,5 @@ fn compare(args: &DiffArgs) -> anyhow::Result<u8> {
         None => super::stdout::print(&markdown),
     }
     super::stdout::println(&diff.verdict());
-    Ok(if diff.has_regression() { EXIT_REGRESSION } else { EXIT_NO_REGRESSION })
+    Ok(if diff.has_regression() { ExitCode::Failed.code() } else { ExitCode::Success.code() })
 }

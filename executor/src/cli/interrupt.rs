@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use nvmeplan::run::{EXIT_INTERRUPTED, Report};
+use nvmeplan::exit_code::ExitCode;
+use nvmeplan::run::Report;
 use nvmeplan_reports::html::REPORT_HTML_FILE;
 use nvmeplan_reports::json::REPORT_FILE;
 
@@ -48,7 +49,7 @@ pub fn install(stop: Arc<AtomicBool>, paths: OutputPaths) {
 }
 
 /// Renders the outputs from the reports on disk, for at most
-/// [`RENDER_BOUND`], then exits with [`EXIT_INTERRUPTED`].
+/// [`RENDER_BOUND`], then exits with [`ExitCode::Interrupted`].
 fn exit_now(paths: &OutputPaths, since: SystemTime) -> ! {
     let paths = paths.clone();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -61,7 +62,7 @@ fn exit_now(paths: &OutputPaths, since: SystemTime) -> ! {
             eprintln!("warning: rendering the reports took over {RENDER_BOUND:?}; exiting without them")
         }
     }
-    std::process::exit(i32::from(EXIT_INTERRUPTED));
+    std::process::exit(i32::from(ExitCode::Interrupted.code()));
 }
 
 /// For each report folder whose `report.json` this run wrote (modified at

@@ -41,6 +41,7 @@ pub mod progress;
 pub mod result;
 pub mod verify_state;
 
+use crate::exit_code::ExitCode;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -62,20 +63,6 @@ use result::{Captured, CapturedKind, Forensic, SavedValue};
 
 /// The default device when neither the command line nor the plan names one.
 pub const DEFAULT_DEVICE: &str = "sim";
-
-/// Exit code: every step passed or was skipped.
-pub const EXIT_OK: u8 = 0;
-/// Exit code: a step failed or errored.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code: a plan is invalid or the command line is wrong (nothing ran).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: the device could not be opened.
-pub const EXIT_DEVICE: u8 = 3;
-/// Exit code: an output (`report.json`, HTML, JUnit, stdout) could not be
-/// written; the results of the steps that ran were printed.
-pub const EXIT_OUTPUT: u8 = 4;
-/// Exit code: the run was interrupted.
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Commands of the command log kept in a failure's forensic record.
 pub const FORENSIC_TAIL: usize = 16;
@@ -155,7 +142,7 @@ pub fn device_uri(plan: &ValidatedPlan, cli: Option<&str>) -> String {
     cli.map(str::to_string).or_else(|| plan.device.clone()).unwrap_or_else(|| DEFAULT_DEVICE.to_string())
 }
 
-/// Opens the device (exit code [`EXIT_DEVICE`] when this fails): its
+/// Opens the device (exit code [`ExitCode::Device`] when this fails): its
 /// controller and, for the simulator, its control handle.
 pub fn open_device(uri: &str) -> Result<Device, OpenError> {
     device::open(uri)
@@ -187,11 +174,11 @@ pub fn console_line(step: &StepResult) -> String {
 /// The exit code for a finished run.
 pub fn exit_code(result: &RunResult, interrupted: bool) -> u8 {
     if interrupted {
-        EXIT_INTERRUPTED
+        ExitCode::Interrupted.code()
     } else if result.summary.all_passed() {
-        EXIT_OK
+        ExitCode::Success.code()
     } else {
-        EXIT_FAILED
+        ExitCode::Failed.code()
     }
 }
 
