@@ -25,10 +25,10 @@
 
 use crate::dma::DmaBuffer;
 use crate::error::DriverError;
-use crate::queue_pair::{DEFAULT_MAX_TRANSFER, QueuePair, QueuePairOptions, QueueSetup};
+use crate::queue_pair::{DEFAULT_MAX_TRANSFER, QueueOwner, QueuePair, QueuePairOptions, QueueSetup};
 use crate::transport::Transport;
 use crate::{PAGE_SIZE, commands};
-use nvmeplan_spec::identify::{IdentifyController, IdentifyNamespace, NamespaceList, cns, dlfeat};
+use nvmeplan_spec::identify::{IdentifyController, IdentifyNamespace, NamespaceList, cns};
 use nvmeplan_spec::registers::{self, Aqa, Cap, Cc, Csts, SHN_ABRUPT, SHN_NORMAL, SHST_COMPLETE, Vs};
 use nvmeplan_spec::{AdminOpcode, Command, Completion};
 use parking_lot::{Mutex, RwLock};
@@ -36,6 +36,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use zerocopy::FromBytes;
+
+pub use crate::namespace::Namespace;
 
 /// PCI configuration space offset of the command register.
 pub const PCI_COMMAND: u16 = 0x04;
@@ -96,41 +98,6 @@ pub enum ShutdownKind {
     Normal,
     /// CC.SHN = 10b.
     Abrupt,
-}
-
-/// An active namespace.
-#[derive(Clone, Debug)]
-pub struct Namespace {
-    /// Namespace id.
-    pub nsid: u32,
-    /// Size in logical blocks (NSZE).
-    pub nsze: u64,
-    /// Capacity in logical blocks (NCAP).
-    pub ncap: u64,
-    /// Logical block size in bytes.
-    pub lba_size: u64,
-    /// Metadata bytes per block.
-    pub metadata_size: u16,
-    /// The Identify Namespace data.
-    pub identify: Arc<IdentifyNamespace>,
-}
-
-impl Namespace {
-    fn from_identify(nsid: u32, id: IdentifyNamespace) -> Self {
-        Namespace {
-            nsid,
-            nsze: id.nsze,
-            ncap: id.ncap,
-            lba_size: id.lba_size(),
-            metadata_size: id.metadata_size(),
-            identify: Arc::new(id),
-        }
-    }
-
-    /// Whether deallocated blocks read as zeroes (DLFEAT bits 2:0 = 001b).
-    pub fn reads_zeroes_after_deallocate(&self) -> bool {
-        dlfeat::read_behavior(self.identify.dlfeat) == dlfeat::READ_ZEROES
-    }
 }
 
 /// What bring-up learned.
@@ -203,6 +170,20 @@ impl Shared {
         let info = info.as_ref()?;
         let min_page = 4096u64 << info.cap.mpsmin();
         info.identify.mdts_bytes(min_page).map(|b| usize::try_from(b).unwrap_or(usize::MAX))
+    }
+}
+
+impl QueueOwner for Shared {
+    fn delete_io_queue(&self, qid: u16, generation: u64) {
+        Shared::delete_io_queue(self, qid, generation);
+    }
+
+    fn release_qid(&self, qid: u16) {
+        Shared::release_qid(self, qid);
+    }
+
+    fn namespace(&self, nsid: u32) -> Option<Namespace> {
+        Shared::namespace(self, nsid)
     }
 }
 
@@ -599,7 +580,7 @@ impl Controller {
             let _ = aq.execute(commands::delete_io_cq(qid), None, None);
             return Err(e);
         }
-        qp.owner = Some(self.shared.clone());
+        qp.owner = Some(self.shared.clone() as Arc<dyn QueueOwner>);
         Ok(qp)
     }
 

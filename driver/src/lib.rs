@@ -26,6 +26,7 @@ pub mod dma;
 pub mod error;
 pub mod io;
 pub mod ioworker;
+pub mod namespace;
 pub mod prp;
 pub mod queue_pair;
 pub mod transport;

@@ -24,8 +24,7 @@ use crate::health::{Health, PersistedState};
 use crate::io::{IoContext, IoCounters};
 use crate::latency::Timer;
 use crate::msix::InterruptController;
-use crate::queues::{Cq, Outcome, Padded, Sq};
-use crate::storage::NamespaceStore;
+use crate::queues::{Cq, NsCache, Outcome, Padded, QueueTable, Sq};
 use nvmeplan_spec::features::{InterruptCoalescing, async_event};
 use nvmeplan_spec::registers::{self as reg, Aqa, Cap, Cc, Csts};
 use nvmeplan_spec::{Command, NvmOpcode, Status, dwords::join_u64, dwords::split_u64};
@@ -73,35 +72,6 @@ pub(crate) struct Regs {
     pub intms: u32,
     /// A shutdown completed since the controller was last enabled.
     pub clean_shutdown: bool,
-}
-
-/// The queues that exist.
-#[derive(Default)]
-pub(crate) struct QueueTable {
-    /// Submission queues by id.
-    pub sqs: Vec<Option<Arc<Sq>>>,
-    /// Completion queues by id.
-    pub cqs: Vec<Option<Arc<Cq>>>,
-    /// An I/O queue was created since the last reset (Number of Queues
-    /// can no longer be set).
-    pub io_created: bool,
-}
-
-impl QueueTable {
-    fn new(max_io: u16) -> Self {
-        let n = usize::from(max_io) + 1;
-        QueueTable { sqs: vec![None; n], cqs: vec![None; n], io_created: false }
-    }
-
-    /// The submission queue `id`, if it exists.
-    pub fn sq(&self, id: u16) -> Option<&Arc<Sq>> {
-        self.sqs.get(usize::from(id))?.as_ref()
-    }
-
-    /// The completion queue `id`, if it exists.
-    pub fn cq(&self, id: u16) -> Option<&Arc<Cq>> {
-        self.cqs.get(usize::from(id))?.as_ref()
-    }
 }
 
 /// The simulated controller.
@@ -641,7 +611,7 @@ impl Controller {
             self.flush_all();
             return (Outcome::ok(0), None);
         }
-        let Some(store) = stores.get(self, cmd.nsid) else {
+        let Some(store) = stores.get(&self.ns, cmd.nsid) else {
             return (Outcome::err(Status::INVALID_NAMESPACE_OR_FORMAT), None);
         };
         let ctx = IoContext {
@@ -694,34 +664,6 @@ impl Controller {
         if let Err(e) = crate::health::save_state(storage, &state) {
             tracing::warn!(error = %e, "cannot persist simulator state");
         }
-    }
-}
-
-/// The namespace store a queue worker's current pass last looked up.
-///
-/// A pass executes entries that were all submitted before it started, so
-/// one look-up of the namespace table per namespace and pass serves them
-/// all; the worker clears the cache after every pass, so a namespace
-/// detached or deleted between passes is never used again and its store
-/// is not kept alive by an idle worker.
-#[derive(Default)]
-pub(crate) struct NsCache {
-    entry: Option<(u32, Option<Arc<NamespaceStore>>)>,
-}
-
-impl NsCache {
-    /// The store of active namespace `nsid`, looked up once per pass.
-    fn get(&mut self, ctrl: &Controller, nsid: u32) -> Option<&NamespaceStore> {
-        match &self.entry {
-            Some((cached, _)) if *cached == nsid => {}
-            _ => self.entry = Some((nsid, ctrl.ns.read().active_store(nsid))),
-        }
-        self.entry.as_ref().and_then(|(_, store)| store.as_deref())
-    }
-
-    /// Forgets the looked-up store (end of a pass).
-    pub fn clear(&mut self) {
-        self.entry = None;
     }
 }
 

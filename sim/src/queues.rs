@@ -13,16 +13,19 @@
 //! and posts their completions in bursts of up to [`POST_BATCH`], so the
 //! host can reap the first ones while the worker executes the rest. Fields
 //! the host's doorbell writes and fields the worker writes sit on separate
-//! cache lines.
+//! cache lines. The module also owns the table of queues that exist
+//! ([`QueueTable`]) and a pass's namespace look-ups ([`NsCache`]).
 
 mod cq;
 
 pub(crate) use cq::{Cq, Done};
 
-use crate::controller::{Controller, NsCache};
+use crate::admin::namespaces::NsTable;
+use crate::controller::Controller;
 use crate::latency::{Inflight, Pending, PendingAction};
+use crate::storage::NamespaceStore;
 use nvmeplan_spec::{Command, Status};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::{JoinHandle, Thread};
@@ -242,6 +245,64 @@ impl Outcome {
             Status::FIRMWARE_ACTIVATION_REQUIRES_CONVENTIONAL_RESET,
         ];
         Outcome { status, dnr: !status.is_success() && !transient.contains(&status), dw0: 0 }
+    }
+}
+
+/// The queues that exist.
+#[derive(Default)]
+pub(crate) struct QueueTable {
+    /// Submission queues by id.
+    pub sqs: Vec<Option<Arc<Sq>>>,
+    /// Completion queues by id.
+    pub cqs: Vec<Option<Arc<Cq>>>,
+    /// An I/O queue was created since the last reset (Number of Queues
+    /// can no longer be set).
+    pub io_created: bool,
+}
+
+impl QueueTable {
+    /// An empty table with room for `max_io` I/O queues and the admin queue.
+    pub(crate) fn new(max_io: u16) -> Self {
+        let n = usize::from(max_io) + 1;
+        QueueTable { sqs: vec![None; n], cqs: vec![None; n], io_created: false }
+    }
+
+    /// The submission queue `id`, if it exists.
+    pub fn sq(&self, id: u16) -> Option<&Arc<Sq>> {
+        self.sqs.get(usize::from(id))?.as_ref()
+    }
+
+    /// The completion queue `id`, if it exists.
+    pub fn cq(&self, id: u16) -> Option<&Arc<Cq>> {
+        self.cqs.get(usize::from(id))?.as_ref()
+    }
+}
+
+/// The namespace store a queue worker's current pass last looked up.
+///
+/// A pass executes entries that were all submitted before it started, so
+/// one look-up of the namespace table per namespace and pass serves them
+/// all; the worker clears the cache after every pass, so a namespace
+/// detached or deleted between passes is never used again and its store
+/// is not kept alive by an idle worker.
+#[derive(Default)]
+pub(crate) struct NsCache {
+    entry: Option<(u32, Option<Arc<NamespaceStore>>)>,
+}
+
+impl NsCache {
+    /// The store of active namespace `nsid` in `table`, looked up once per pass.
+    pub(crate) fn get(&mut self, table: &RwLock<NsTable>, nsid: u32) -> Option<&NamespaceStore> {
+        match &self.entry {
+            Some((cached, _)) if *cached == nsid => {}
+            _ => self.entry = Some((nsid, table.read().active_store(nsid))),
+        }
+        self.entry.as_ref().and_then(|(_, store)| store.as_deref())
+    }
+
+    /// Forgets the looked-up store (end of a pass).
+    pub fn clear(&mut self) {
+        self.entry = None;
     }
 }
 

@@ -141,9 +141,9 @@ pub struct IoWorkerConfig {
     pub continue_on_error: bool,
     /// Record per-IO latency into the histogram.
     pub record_latency: bool,
-    /// Per-command timeout (addition to the contract); `None` = 5 s.
+    /// Per-command timeout; `None` = 5 s.
     pub timeout: Option<Duration>,
-    /// Doorbell batching (addition to the contract): submit only when at
+    /// Doorbell batching: submit only when at
     /// least this many queue slots are free, and write the CQ head doorbell
     /// once this many completions were consumed. Fewer doorbell writes
     /// cost the outstanding count a dip to `qdepth - submit_batch + 1`.
@@ -151,7 +151,7 @@ pub struct IoWorkerConfig {
     /// side is 1 with a rate limit or an IO sequence.
     pub submit_batch: Option<u16>,
     /// Record the first `trace` issued IOs in [`super::WorkerResult::trace`]
-    /// (addition to the contract, for tests and debugging); 0 = off.
+    /// (for tests and debugging); 0 = off.
     pub trace: usize,
 }
 

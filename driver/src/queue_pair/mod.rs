@@ -55,9 +55,9 @@
 
 use crate::PAGE_SIZE;
 use crate::cmdlog::{CmdLog, DEFAULT_ENTRIES};
-use crate::controller::Shared;
 use crate::dma::DmaBuffer;
 use crate::error::{DriverError, OpcodeName};
+use crate::namespace::Namespace;
 use crate::prp;
 use crate::transport::Transport;
 use nvmeplan_spec::registers::{cq_head_doorbell, sq_tail_doorbell};
@@ -162,6 +162,20 @@ struct Tracker {
     log_index: u64,
 }
 
+/// What an I/O queue pair needs from the controller that created it: the
+/// queue's deletion and the release of its id when the pair is dropped,
+/// and the namespaces it may address. The controller implements it; the
+/// queue pair knows nothing else of the controller.
+pub(crate) trait QueueOwner: Send + Sync {
+    /// Deletes I/O SQ then CQ `qid` if the controller is still at
+    /// `generation`, logging a failure.
+    fn delete_io_queue(&self, qid: u16, generation: u64);
+    /// Marks queue id `qid` free.
+    fn release_qid(&self, qid: u16);
+    /// The active namespace `nsid`.
+    fn namespace(&self, nsid: u32) -> Option<Namespace>;
+}
+
 /// Everything a [`QueuePair`] is built from (internal).
 pub(crate) struct QueueSetup {
     pub transport: Arc<dyn Transport>,
@@ -173,7 +187,7 @@ pub(crate) struct QueueSetup {
     pub timeout: Duration,
     pub cmdlog_entries: usize,
     pub max_transfer: usize,
-    pub owner: Option<Arc<Shared>>,
+    pub owner: Option<Arc<dyn QueueOwner>>,
     pub cancel: Arc<AtomicBool>,
 }
 
@@ -219,7 +233,7 @@ pub struct QueuePair {
     cmdlog: Arc<CmdLog>,
     stats: QueueStats,
     cancel: Arc<AtomicBool>,
-    pub(crate) owner: Option<Arc<Shared>>,
+    pub(crate) owner: Option<Arc<dyn QueueOwner>>,
     pub(crate) verify_maps: Vec<(u32, Arc<crate::verify::VerifyMap>)>,
     _not_sync: PhantomData<std::cell::Cell<()>>,
 }

@@ -59,7 +59,7 @@ pub enum StepError {
         /// Why it ended.
         error: Box<StepError>,
         /// What it produced until then.
-        output: Box<super::actions::ActionOutput>,
+        output: Box<super::output::ActionOutput>,
     },
 }
 

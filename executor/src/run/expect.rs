@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::actions::ActionOutput;
 use super::context::{Eval, StepResult, parse_int};
+use super::output::ActionOutput;
 use super::result::{ExpectationResult, LatencyStats, Verdict};
 use crate::plan::expect::{DurationCompare, Expect};
 use crate::plan::{Compare, CompareOps};

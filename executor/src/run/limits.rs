@@ -5,13 +5,27 @@
 //! step that names its own length (`sleep`, `wait`, an ioworker's `time`)
 //! may run that long plus the built-in timeout. A step that reaches its
 //! deadline ends as `error` "timed out after X", keeping what ran.
+//! This module owns [`StepEnv`], the limits an action runs within.
 
 use std::time::{Duration, Instant};
 
-use super::actions::StepEnv;
-use super::context::{RunContext, StepError, StepResult};
+use super::context::{Eval, RunContext, StepError, StepResult};
 use crate::expand::ResolvedStep;
 use crate::plan::Action;
+
+/// What an action needs besides the context: the step's timeout, its
+/// deadline and the evaluation of its values.
+#[derive(Clone, Copy)]
+pub struct StepEnv<'a> {
+    /// Values and conditions.
+    pub eval: Eval<'a>,
+    /// The step's timeout (of each command).
+    pub timeout: Duration,
+    /// When the step must end.
+    pub deadline: Instant,
+    /// How long the step may take (`deadline` less its start).
+    pub limit: Duration,
+}
 
 /// How long `step` (running `action`) may take.
 pub fn step_limit(step: &ResolvedStep, action: &Action) -> Duration {

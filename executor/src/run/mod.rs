@@ -36,6 +36,7 @@ pub mod guard;
 pub mod host;
 pub mod limits;
 pub mod live;
+pub mod output;
 pub mod plan_device;
 pub mod progress;
 pub mod result;
@@ -57,8 +58,8 @@ pub use plan_device::run_device_uri;
 pub use result::{Outcome, Report, RunResult, StepResult, Summary};
 
 use crate::expand::{ResolvedStep, StepKind, ValidatedPlan};
-use actions::StepEnv;
 use context::Eval;
+use limits::StepEnv;
 use result::{Captured, CapturedKind, Forensic, SavedValue};
 
 /// The default device when neither the command line nor the plan names one.
@@ -618,7 +619,7 @@ impl Runner<'_> {
 
 /// The identify data, log page or feature an action read, for the report
 /// (diffs compare them field by field).
-fn captured(action: &crate::plan::Action, out: &actions::ActionOutput) -> Option<Captured> {
+fn captured(action: &crate::plan::Action, out: &output::ActionOutput) -> Option<Captured> {
     use crate::plan::Action as A;
     let name = |v: serde_json::Result<serde_json::Value>| match v {
         Ok(serde_json::Value::String(s)) => s,

@@ -13,10 +13,11 @@ use nvmeplan_spec::{Command, Completion, layout};
 use serde_json::{Map, Value};
 use zerocopy::FromBytes;
 
-use super::{ActionOutput, StepEnv};
 use crate::plan::admin as plan;
 use crate::run::context::{RunContext, StepError, StepResult};
 use crate::run::device::{feature_fields, fields_json, set_feature_field};
+use crate::run::limits::StepEnv;
+use crate::run::output::ActionOutput;
 
 /// Sends an admin command with the step's timeout; `data` is `(buffer, len)`.
 pub(crate) fn send(
@@ -306,7 +307,7 @@ fn firmware_image(ctx: &RunContext, image: &plan::FirmwareImage) -> StepResult<V
                 )));
             }
             let mut data = vec![0u8; *len as usize];
-            super::io::fill(&mut data, pattern, ctx.seed);
+            super::data::fill(&mut data, pattern, ctx.seed);
             data
         }
     })

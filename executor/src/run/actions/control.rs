@@ -8,12 +8,13 @@ use nvmeplan_sim::faults::{FaultAction, FaultMatch, FaultRule, QueueMatch};
 use nvmeplan_spec::{AdminOpcode, NvmOpcode};
 use serde_json::{Map, Value};
 
-use super::{ActionOutput, StepEnv};
 use crate::plan::control as plan;
 use crate::plan::values::Text;
 use crate::run::context::{RunContext, StepError, StepResult};
 use crate::run::device::RegisterField;
 use crate::run::expect::{check, compare};
+use crate::run::limits::StepEnv;
+use crate::run::output::ActionOutput;
 
 /// Resets the controller (the runner's queue and plan-created queues are
 /// forgotten; expressions see the re-read identify data).

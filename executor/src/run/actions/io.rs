@@ -3,32 +3,13 @@
 
 use nvmeplan_driver::{CheckCounts, DmaBuffer, VerifyMap, WriteOptions, stamp_block};
 use nvmeplan_spec::Command;
-use rand::rngs::SmallRng;
-use rand::{RngCore, SeedableRng};
 
-use super::{ActionOutput, StepEnv};
+use super::data::{MAX_MISMATCH_DETAILS, fill};
 use crate::plan::Pattern;
 use crate::plan::io as plan;
 use crate::run::context::{RunContext, StepError, StepResult};
-
-/// How many mismatches a step lists.
-pub const MAX_MISMATCH_DETAILS: usize = 32;
-
-/// Fills `out` with `pattern` (`stamp` fills random bytes; stamping happens
-/// per block at the write).
-pub fn fill(out: &mut [u8], pattern: &Pattern, seed: u64) {
-    match pattern {
-        Pattern::Stamp | Pattern::Random => SmallRng::seed_from_u64(seed).fill_bytes(out),
-        Pattern::Zeros => out.fill(0),
-        Pattern::Ones => out.fill(0xFF),
-        Pattern::Incrementing => out.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8),
-        Pattern::Byte(v) => out.fill(*v),
-        Pattern::Dword(v) => {
-            let bytes = v.to_le_bytes();
-            out.iter_mut().enumerate().for_each(|(i, b)| *b = bytes[i % 4]);
-        }
-    }
-}
+use crate::run::limits::StepEnv;
+use crate::run::output::ActionOutput;
 
 struct Range {
     nsid: u32,

@@ -13,11 +13,12 @@ use nvmeplan_driver::Pattern as DriverPattern;
 use nvmeplan_driver::ioworker::Progress;
 use nvmeplan_driver::ioworker::{Align, IoOp, IoSizeSpec, IoWorkerConfig, SequenceEntry, run_workers};
 
-use super::{ActionOutput, StepEnv};
 use crate::plan::Pattern;
 use crate::plan::control::ResetKind;
 use crate::plan::ioworker::{IoSize, IoWorker, IoWorkers, LbaRandom};
 use crate::run::context::{RunContext, StepError, StepResult};
+use crate::run::limits::StepEnv;
+use crate::run::output::ActionOutput;
 use crate::run::result::StopReason;
 
 /// The driver pattern for a plan pattern (`incrementing` repeats bytes 0 to 3).
@@ -211,7 +212,7 @@ pub fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepR
         out.mismatches = results.total.mismatch_count.max(mismatches.len() as u64);
         out.checked = results.total.blocks_checked;
         out.unchecked = results.total.blocks_unchecked;
-        out.mismatch_details = mismatches.into_iter().take(super::io::MAX_MISMATCH_DETAILS).collect();
+        out.mismatch_details = mismatches.into_iter().take(super::data::MAX_MISMATCH_DETAILS).collect();
     }
     if let Some(note) = reset_note {
         out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
