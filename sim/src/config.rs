@@ -9,8 +9,8 @@
 //! [`nvmeplan_spec::duration::parse_duration`], which requires a unit.
 
 use crate::storage::DataMode;
-use std::path::{Path, PathBuf};
 use nvmeplan_spec::duration::parse_duration;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One namespace the device has at first power-on.

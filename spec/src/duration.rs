@@ -135,7 +135,12 @@ mod tests {
 
     #[test]
     fn formatting_round_trips() {
-        for d in [Duration::from_secs(3), Duration::from_millis(20), Duration::from_micros(7), Duration::from_nanos(9)] {
+        for d in [
+            Duration::from_secs(3),
+            Duration::from_millis(20),
+            Duration::from_micros(7),
+            Duration::from_nanos(9),
+        ] {
             assert_eq!(parse_duration(&format_duration(d)), Ok(d));
         }
     }
