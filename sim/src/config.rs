@@ -5,10 +5,11 @@
 //! latency model, the data mode and where (if anywhere) state persists. The
 //! device URI parameter list (`sim:capacity=16T,lba=4096,latency=50us`) is
 //! parsed by [`SimConfig::from_params`]; sizes take binary units (`512M`,
-//! `1G`, `16T`, `4096B` or a bare number of bytes) and durations take
-//! `ns`, `us`, `ms` or `s`.
+//! `1G`, `16T`, `4096B` or a bare number of bytes) and durations are read by
+//! [`nvmeplan_spec::duration::parse_duration`], which requires a unit.
 
 use crate::storage::DataMode;
+use nvmeplan_spec::duration::parse_duration;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -325,22 +326,6 @@ pub fn parse_size(text: &str) -> Option<u64> {
     n.checked_mul(1u64 << shift)
 }
 
-/// Parses a duration such as `50us`, `1ms`, `2s`, `100ns` (a bare number is
-/// microseconds).
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let n: u64 = digits.parse().ok()?;
-    match unit.to_ascii_lowercase().as_str() {
-        "ns" => Some(Duration::from_nanos(n)),
-        "" | "us" | "µs" => Some(Duration::from_micros(n)),
-        "ms" => Some(Duration::from_millis(n)),
-        "s" => Some(Duration::from_secs(n)),
-        _ => None,
-    }
-}
-
 fn parse_number<T: TryFrom<u64>>(key: &str, value: &str, min: u64, max: u64) -> Result<T, ConfigError> {
     let t = value.trim();
     let n = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
@@ -360,15 +345,16 @@ fn parse_latency(value: &str) -> Result<LatencyModel, ConfigError> {
         return Ok(LatencyModel::None);
     }
     if !value.contains(':') {
-        let d = parse_duration(value)
-            .ok_or_else(|| bad(key, value, "expected none, a duration (50us) or read:80us+write:20us+..."))?;
+        let d = parse_duration(value).map_err(|e| {
+            bad(key, value, format!("{e}; expected none, a duration (50us) or read:80us+write:20us+..."))
+        })?;
         return Ok(LatencyModel::Fixed(d));
     }
     let (mut read, mut write, mut flush, mut other, mut admin) = Default::default();
     for part in value.split('+') {
         let (class, dur) =
             part.split_once(':').ok_or_else(|| bad(key, value, format!("`{part}` is not class:duration")))?;
-        let d = parse_duration(dur).ok_or_else(|| bad(key, value, format!("`{dur}` is not a duration")))?;
+        let d = parse_duration(dur).map_err(|e| bad(key, value, e.to_string()))?;
         match class.trim().to_ascii_lowercase().as_str() {
             "read" => read = d,
             "write" => write = d,
@@ -464,8 +450,7 @@ impl SimConfig {
                 }
                 "vwc" => cfg.volatile_write_cache = parse_bool(&key, value)?,
                 "ready" => {
-                    cfg.ready_delay = parse_duration(value)
-                        .ok_or_else(|| bad(&key, value, "expected a duration such as 5ms"))?
+                    cfg.ready_delay = parse_duration(value).map_err(|e| bad(&key, value, e.to_string()))?
                 }
                 "seed" => cfg.seed = parse_number(&key, value, 0, u64::MAX)?,
                 _ => return Err(ConfigError::UnknownKey { key }),
@@ -596,11 +581,20 @@ mod tests {
         assert_eq!(parse_size("12X"), None);
         assert_eq!(parse_size("G"), None);
         assert_eq!(parse_size("99999999999P"), None);
-        assert_eq!(parse_duration("50us"), Some(Duration::from_micros(50)));
-        assert_eq!(parse_duration("1ms"), Some(Duration::from_millis(1)));
-        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_duration("100ns"), Some(Duration::from_nanos(100)));
-        assert_eq!(parse_duration("fast"), None);
+        assert_eq!(parse_duration("50us").ok(), Some(Duration::from_micros(50)));
+        assert_eq!(parse_duration("1ms").ok(), Some(Duration::from_millis(1)));
+        assert_eq!(parse_duration("2s").ok(), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("100ns").ok(), Some(Duration::from_nanos(100)));
+        assert_eq!(parse_duration("fast").ok(), None);
+    }
+
+    #[test]
+    fn bare_number_durations_are_rejected_with_a_hint() {
+        for params in ["ready=5", "latency=50", "latency=read:80+write:20us"] {
+            let err = SimConfig::from_params(params).unwrap_err().to_string();
+            assert!(err.contains("a duration needs a unit"), "{params}: {err}");
+        }
+        assert_eq!(SimConfig::from_params("ready=5ms").unwrap().ready_delay, Duration::from_millis(5));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! Page and Read), so pair them with a queue matcher; LBA ranges only match
 //! commands on IO queues.
 
+use nvmeplan_spec::duration::{ParseDurationError, format_duration, parse_duration};
 use nvmeplan_spec::{Command, NvmOpcode, Status};
 use parking_lot::Mutex;
 use rand::rngs::SmallRng;
@@ -199,34 +200,6 @@ impl fmt::Display for FaultAction {
     }
 }
 
-fn format_duration(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns.is_multiple_of(1_000_000_000) {
-        format!("{}s", ns / 1_000_000_000)
-    } else if ns.is_multiple_of(1_000_000) {
-        format!("{}ms", ns / 1_000_000)
-    } else if ns.is_multiple_of(1_000) {
-        format!("{}us", ns / 1_000)
-    } else {
-        format!("{ns}ns")
-    }
-}
-
-/// Parses `50ms`, `2s`, `100us`, `500ns`; a bare number is milliseconds.
-fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let value: u64 = number.parse().ok()?;
-    match unit.trim() {
-        "" | "ms" => Some(Duration::from_millis(value)),
-        "s" => Some(Duration::from_secs(value)),
-        "us" | "µs" => Some(Duration::from_micros(value)),
-        "ns" => Some(Duration::from_nanos(value)),
-        _ => None,
-    }
-}
-
 /// Why a fault description did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseFaultError {
@@ -242,8 +215,8 @@ pub enum ParseFaultError {
     #[error("unknown status option `{0}`: only `dnr` is allowed")]
     StatusOption(String),
     /// The delay was not a number with a unit.
-    #[error("invalid delay `{0}`: expected a duration such as 50ms, 2s or 100us")]
-    Delay(String),
+    #[error("fault delay: {0}")]
+    Delay(#[source] ParseDurationError),
     /// The queue was not `any`, `admin`, `io` or `sqN`.
     #[error("invalid queue `{0}`: expected any, admin, io or sqN")]
     Queue(String),
@@ -273,9 +246,9 @@ impl FromStr for FaultAction {
                 }
                 Ok(FaultAction::Status { status, dnr })
             }
-            ("delay", Some(value)) => parse_duration(value)
-                .map(FaultAction::Delay)
-                .ok_or_else(|| ParseFaultError::Delay(value.to_string())),
+            ("delay", Some(value)) => {
+                parse_duration(value).map(FaultAction::Delay).map_err(ParseFaultError::Delay)
+            }
             ("drop" | "drop-completion", None) => Ok(FaultAction::DropCompletion),
             ("corrupt" | "corrupt-data", None) => Ok(FaultAction::CorruptData),
             ("fatal" | "controller-fatal", None) => Ok(FaultAction::ControllerFatal),
@@ -634,6 +607,9 @@ mod tests {
             "delay=99999999999999999999ms".parse::<FaultAction>(),
             Err(ParseFaultError::Delay(_))
         ));
+        let bare = "delay=50".parse::<FaultAction>().unwrap_err();
+        assert!(matches!(bare, ParseFaultError::Delay(ParseDurationError::MissingUnit(_))), "{bare:?}");
+        assert!(bare.to_string().contains("write `500ms` or `2s`: a duration needs a unit"), "{bare}");
         assert!(matches!("explode".parse::<FaultAction>(), Err(ParseFaultError::UnknownAction(_))));
         assert!(matches!("drop=1".parse::<FaultAction>(), Err(ParseFaultError::UnknownAction(_))));
         assert_eq!("sq3".parse(), Ok(QueueMatch::Sq(3)));

@@ -3,12 +3,15 @@
 //! This crate owns only what the NVMe Base and NVM Command Set specifications
 //! define: controller registers, submission and completion queue entries,
 //! opcodes, status codes with their spec names, and the byte layouts of the
-//! identify data structures, log pages and features. It has no `unsafe` code
+//! identify data structures, log pages and features; and one non-spec
+//! module, [`duration`], the text form of a duration that the plan language
+//! and the simulator both read. It has no `unsafe` code
 //! and performs no I/O; byte layouts are checked at compile time.
 
 #![forbid(unsafe_code)]
 
 pub mod command;
+pub mod duration;
 pub mod dwords;
 pub mod effects;
 pub mod features;

@@ -115,38 +115,18 @@ impl JsonSchema for Text {
     }
 }
 
-/// A duration such as `1s`, `500ms`, `20us`, `2m` or `1h`; a bare number is
-/// seconds.
+/// A duration such as `1s`, `500ms`, `20us`, `2m` or `1h`; the unit is
+/// required (see [`nvmeplan_spec::duration::parse_duration`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct DurationValue(pub Duration);
 
-/// Why a duration did not parse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid duration `{0}`: expected a number with a unit (ns, us, ms, s, m, h), such as `500ms` or `2s`"
-)]
-pub struct ParseDurationError(pub String);
+pub use nvmeplan_spec::duration::ParseDurationError;
 
 impl FromStr for DurationValue {
     type Err = ParseDurationError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let text = input.trim();
-        let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let number: f64 = number.parse().map_err(|_| ParseDurationError(input.to_string()))?;
-        let scale = match unit.trim() {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "" | "s" => 1.0,
-            "m" | "min" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(ParseDurationError(input.to_string())),
-        };
-        Duration::try_from_secs_f64(number * scale)
-            .map(DurationValue)
-            .map_err(|_| ParseDurationError(input.to_string()))
+        nvmeplan_spec::duration::parse_duration(input).map(DurationValue)
     }
 }
 
@@ -160,11 +140,10 @@ impl<'de> Deserialize<'de> for DurationValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::String(s) => s.parse().map_err(serde::de::Error::custom),
-            serde_json::Value::Number(n) => n
-                .as_f64()
-                .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-                .map(DurationValue)
-                .ok_or_else(|| serde::de::Error::custom(format!("invalid duration `{n}`"))),
+            // A YAML number such as `sleep: 5` has no unit: the same error as `"5"`.
+            serde_json::Value::Number(n) => {
+                Err(serde::de::Error::custom(ParseDurationError::MissingUnit(n.to_string())))
+            }
             other => {
                 Err(serde::de::Error::custom(format!("expected a duration such as `1s`, found {other}")))
             }
@@ -178,8 +157,9 @@ impl Serialize for DurationValue {
     }
 }
 
-/// Pattern of a duration string.
-pub const DURATION_PATTERN: &str = "^\\s*[0-9]+(\\.[0-9]+)?\\s*(ns|us|µs|ms|s|m|min|h)?\\s*$";
+/// Pattern of a duration string: a number and a unit, as
+/// [`nvmeplan_spec::duration::parse_duration`] reads it.
+pub const DURATION_PATTERN: &str = "^\\s*[0-9]+(\\.[0-9]+)?\\s*(ns|us|µs|ms|s|m|min|h)\\s*$";
 
 impl JsonSchema for DurationValue {
     fn schema_name() -> Cow<'static, str> {
@@ -188,10 +168,9 @@ impl JsonSchema for DurationValue {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A duration: a number with a unit (ns, us, ms, s, m, h) such as `500ms` or `2s`; a bare number is seconds.",
-            "type": ["string", "number"],
-            "pattern": DURATION_PATTERN,
-            "minimum": 0
+            "description": "A duration: a number with a unit (ns, us, ms, s, m, h) such as `500ms` or `2s`; a bare number is an error.",
+            "type": "string",
+            "pattern": DURATION_PATTERN
         })
     }
 }
@@ -331,4 +310,19 @@ pub enum Pattern {
     Byte(u8),
     /// Every 32-bit little-endian word set to this value.
     Dword(u32),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_without_a_unit_does_not_deserialize() {
+        for json in ["5", "1.5", "\"500\""] {
+            let err = serde_json::from_str::<DurationValue>(json).unwrap_err().to_string();
+            assert!(err.contains("write `500ms` or `2s`: a duration needs a unit"), "{json}: {err}");
+        }
+        let d: DurationValue = serde_json::from_str("\"1.5s\"").unwrap();
+        assert_eq!(d.0, Duration::from_millis(1500));
+    }
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::Validator;
 use crate::diagnostic::{closest, code, did_you_mean};
 use crate::load::LoadedFile;
+use crate::plan::values::{DURATION_PATTERN, ParseDurationError};
 use crate::plan::{Action, StepCommon, action_keys};
 use crate::positions::join;
 use crate::schema::plan_schema;
@@ -77,6 +78,13 @@ fn schema_at<'a>(root: &'a Value, evaluation_path: &str) -> Option<&'a Value> {
         }
     }
     Some(node)
+}
+
+/// Whether the schema node that raised `error` is a [`DurationValue`](crate::plan::DurationValue).
+fn is_duration(root: &Value, error: &jsonschema::ValidationError<'_>) -> bool {
+    let path = error.evaluation_path().as_str();
+    let node = path.rsplit_once('/').and_then(|(parent, _)| schema_at(root, parent));
+    node.and_then(|n| n.get("pattern")).and_then(Value::as_str) == Some(DURATION_PATTERN)
 }
 
 pub(super) fn is_step_pointer(pointer: &str) -> bool {
@@ -219,6 +227,10 @@ impl Validator<'_> {
                 let d = self.error(file, code, message, value_span);
                 d.help = help;
             }
+            ValidationErrorKind::Type { .. } if instance.is_number() && is_duration(schema, error) => {
+                let message = ParseDurationError::MissingUnit(instance.to_string()).to_string();
+                self.error(file, code::SCHEMA, message, value_span);
+            }
             ValidationErrorKind::Type { kind } => {
                 let expected = expected_type(kind);
                 let what = self.describe_node(&pointer);
@@ -231,10 +243,13 @@ impl Validator<'_> {
             }
             ValidationErrorKind::Pattern { pattern } => {
                 let text = instance.as_str().unwrap_or_default();
-                let message = if pattern.as_str() == crate::plan::values::DURATION_PATTERN {
-                    format!(
-                        "invalid duration `{text}`: expected a number with a unit (ns, us, ms, s, m, h), such as `500ms`"
-                    )
+                let message = if pattern.as_str() == DURATION_PATTERN {
+                    match nvmeplan_spec::duration::parse_duration(text) {
+                        Err(e @ ParseDurationError::MissingUnit(_)) => e.to_string(),
+                        _ => format!(
+                            "invalid duration `{text}`: expected a number with a unit (ns, us, ms, s, m, h), such as `500ms`"
+                        ),
+                    }
                 } else if pattern.contains("\\[\\]") {
                     format!("invalid step name `{text}`: names must not contain `/`, `[` or `]`")
                 } else if pattern.starts_with("^[A-Za-z_]") {
