@@ -15,6 +15,15 @@ fn run(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nvmeplan")).arg("run").args(args).current_dir(dir).output().unwrap()
 }
 
+/// Runs `nvmeplan run ARGS` in `dir`, asserts its exit code (naming
+/// `what` and the output on a mismatch) and returns stdout and stderr.
+fn run_expect(dir: &Path, args: &[&str], code: i32, what: &str) -> (String, String) {
+    let o = run(dir, args);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(code), "{what}{out}{err}");
+    (out, err)
+}
+
 fn spawn(dir: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_nvmeplan"))
         .arg("run")
@@ -71,9 +80,7 @@ fn cached_writes_survive_a_normal_end_of_run() {
     let d = dir.path();
     let device = "sim:capacity=64M,file=disk.img";
     let first = plan(d, "first.yaml", device, "", &format!("{WRITE_A5}{}", smart(1, 0)));
-    let o = run(d, &[arg(&first)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    run_expect(d, &[arg(&first)], 0, "");
     let second = plan(d, "second.yaml", device, "", &format!("{READ_A5}{}", smart(2, 0)));
     let o = run(d, &[arg(&second)]);
     let (out, err) = text(&o);
@@ -118,9 +125,7 @@ fn interrupted_and_fail_fast_runs_shut_down_too() {
         "",
         "  - { name: write, write: { slba: 8, nlb: 8, pattern: { byte: 0x3C } } }\n  - { name: fails, read: { slba: \"${{ ns[1].nsze }}\", nlb: 1 } }\n  - { name: never, sleep: 1ms }\n",
     );
-    let o = run(d, &["--fail-fast", arg(&failing)]);
-    let (stdout, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+    let (stdout, _) = run_expect(d, &["--fail-fast", arg(&failing)], 1, "");
     assert!(stdout.contains("FAIL  fails") && !stdout.contains("never"), "{stdout}");
     let check = plan(
         d,
@@ -132,9 +137,7 @@ fn interrupted_and_fail_fast_runs_shut_down_too() {
             smart(6, 0)
         ),
     );
-    let o = run(d, &[arg(&check)]);
-    let (stdout, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "after --fail-fast: {stdout}{stderr}");
+    run_expect(d, &[arg(&check)], 0, "after --fail-fast: ");
 }
 
 #[test]
@@ -149,9 +152,7 @@ fn finish_power_loss_loses_only_the_volatile_cache() {
         "finish: power_loss\n",
         "  - { name: flushed, write: { slba: 16, nlb: 8, pattern: { byte: 0x11 } } }\n  - { name: flush, flush: {} }\n  - { name: fua, write: { slba: 8, nlb: 8, pattern: { byte: 0x5A }, fua: true } }\n  - { name: cached, write: { slba: 0, nlb: 8, pattern: { byte: 0xA5 } } }\n",
     );
-    let o = run(d, &[arg(&first)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    run_expect(d, &[arg(&first)], 0, "");
     let second = plan(
         d,
         "after.yaml",
@@ -162,18 +163,14 @@ fn finish_power_loss_loses_only_the_volatile_cache() {
             smart(2, 1)
         ),
     );
-    let o = run(d, &[arg(&second)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    run_expect(d, &[arg(&second)], 0, "");
 }
 
 #[test]
 fn finish_is_validated() {
     let dir = tempfile::tempdir().unwrap();
     let bad = plan(dir.path(), "bad.yaml", "", "finish: reboot\n", "  - { name: f, flush: {} }\n");
-    let o = run(dir.path(), &[arg(&bad)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    let (_, err) = run_expect(dir.path(), &[arg(&bad)], 2, "");
     assert!(err.contains("finish") && err.contains("reboot"), "{err}");
 }
 
@@ -203,9 +200,7 @@ fn a_second_run_on_an_image_in_use_exits_3_naming_the_pid() {
     assert!(stderr.contains("disk.img.lock") && stderr.contains(&format!("in use by PID {pid}")), "{stderr}");
     assert_eq!(held.status.code(), Some(130));
     // Released with its holder: the image opens, with the data written.
-    let o = run(d, &[arg(&second)]);
-    let (stdout, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
+    run_expect(d, &[arg(&second)], 0, "");
 }
 
 #[test]
@@ -220,9 +215,7 @@ fn foreign_files_are_refused_and_left_unchanged() {
         "",
         "  - { name: w, write: { slba: 0, nlb: 8 } }\n",
     );
-    let o = run(d, &[arg(&p)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    let (_, err) = run_expect(d, &[arg(&p)], 3, "");
     assert!(
         err.contains("notes.txt") && err.contains("not part of an nvmeplan simulator image set"),
         "{err}"
@@ -231,9 +224,7 @@ fn foreign_files_are_refused_and_left_unchanged() {
     // A directory is no image either, and a missing parent is not created.
     let o = run(d, &["--device", &format!("sim:file={}", d.display()), arg(&p)]);
     assert_eq!(o.status.code(), Some(3), "{:?}", text(&o));
-    let o = run(d, &["--device", "sim:file=no/such/disk.img", arg(&p)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    let (_, err) = run_expect(d, &["--device", "sim:file=no/such/disk.img", arg(&p)], 3, "");
     assert!(err.contains("no/such") && err.contains("does not exist"), "{err}");
     assert!(!d.join("no").exists());
 }
@@ -246,9 +237,7 @@ fn a_plan_device_stays_in_the_plan_directory() {
     let outside = dir.path().join("outside.img");
     let steps = "  - { name: w, write: { slba: 0, nlb: 8 } }\n";
     let abs = plan(&plans, "abs.yaml", &format!("sim:capacity=64M,file={}", outside.display()), "", steps);
-    let o = run(dir.path(), &[arg(&abs)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    let (_, err) = run_expect(dir.path(), &[arg(&abs)], 2, "");
     assert!(
         err.contains(&outside.display().to_string())
             && err.contains("absolute path")
@@ -256,9 +245,7 @@ fn a_plan_device_stays_in_the_plan_directory() {
         "{err}"
     );
     let up = plan(&plans, "up.yaml", "sim:capacity=64M,file=../outside.img", "", steps);
-    let o = run(dir.path(), &[arg(&up)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    let (_, err) = run_expect(dir.path(), &[arg(&up)], 2, "");
     assert!(err.contains("leaves the plan's directory"), "{err}");
     assert!(!outside.exists());
     // Relative to the plan's directory, not the working directory.
@@ -298,9 +285,7 @@ fn a_layout_that_contradicts_the_image_is_refused() {
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     // A stored image that no longer has its recorded size is refused.
     std::fs::OpenOptions::new().write(true).open(d.join("disk.img")).unwrap().set_len(4096).unwrap();
-    let o = run(d, &["--device", "sim:file=disk.img", arg(&p)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    let (_, err) = run_expect(d, &["--device", "sim:file=disk.img", arg(&p)], 3, "");
     assert!(err.contains("holds 4096 bytes"), "{err}");
 }
 
@@ -309,16 +294,12 @@ fn create_yes_and_no() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let p = plan(d, "p.yaml", "", "", "  - { name: f, flush: {} }\n");
-    let o = run(d, &["--device", "sim:capacity=64M,dir=set,create=no", arg(&p)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    let (_, err) = run_expect(d, &["--device", "sim:capacity=64M,dir=set,create=no", arg(&p)], 3, "");
     assert!(err.contains("create=no") && !d.join("set").exists(), "{err}");
     let o = run(d, &["--device", "sim:capacity=64M,dir=set,create=yes", arg(&p)]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
     assert!(d.join("set/ns1.img").is_file() && d.join("set/state.json").is_file());
-    let o = run(d, &["--device", "sim:capacity=64M,dir=set,create=yes", arg(&p)]);
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}{err}");
+    let (_, err) = run_expect(d, &["--device", "sim:capacity=64M,dir=set,create=yes", arg(&p)], 3, "");
     assert!(err.contains("create=yes"), "{err}");
     let o = run(d, &["--device", "sim:dir=set,create=no", arg(&p)]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
