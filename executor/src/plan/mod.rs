@@ -259,34 +259,33 @@ pub fn action_keys(map: &serde_json::Map<String, serde_json::Value>) -> Vec<&str
     map.keys().map(String::as_str).filter(|k| Action::NAMES.contains(k)).collect()
 }
 
+/// A YAML/JSON mapping.
+pub type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+/// Splits a step mapping into its common keys and its one action (a
+/// mapping of the action key to its payload); `Err` says why when the step
+/// does not name exactly one action.
+pub fn split_step(mut map: JsonMap) -> Result<(JsonMap, JsonMap), String> {
+    let keys: Vec<String> = action_keys(&map).into_iter().map(str::to_string).collect();
+    match keys.as_slice() {
+        [] => return Err(format!("a step needs one action (one of {})", Action::NAMES.join(", "))),
+        [_] => {}
+        _ => return Err(format!("a step has exactly one action, found {}: {}", keys.len(), keys.join(", "))),
+    }
+    let mut action = serde_json::Map::new();
+    for key in keys {
+        if let Some(v) = map.remove(&key) {
+            action.insert(key, v);
+        }
+    }
+    Ok((map, action))
+}
+
 impl<'de> Deserialize<'de> for Step {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-        let keys: Vec<String> = action_keys(&map).into_iter().map(str::to_string).collect();
-        match keys.as_slice() {
-            [] => {
-                return Err(D::Error::custom(format!(
-                    "a step needs one action (one of {})",
-                    Action::NAMES.join(", ")
-                )));
-            }
-            [_] => {}
-            _ => {
-                return Err(D::Error::custom(format!(
-                    "a step has exactly one action, found {}: {}",
-                    keys.len(),
-                    keys.join(", ")
-                )));
-            }
-        }
-        let mut common = map;
-        let mut action = serde_json::Map::new();
-        for key in keys {
-            if let Some(v) = common.remove(&key) {
-                action.insert(key, v);
-            }
-        }
+        let (common, action) = split_step(map).map_err(D::Error::custom)?;
         let common: StepCommon =
             serde_json::from_value(serde_json::Value::Object(common)).map_err(D::Error::custom)?;
         let action: Action =

@@ -331,10 +331,7 @@ impl TypeError {
     /// schema pass says so) or both parts deserialize.
     fn locate(item: &Value) -> Option<TypeError> {
         let Value::Object(map) = item else { return None };
-        let [key] = crate::plan::action_keys(map)[..] else { return None };
-        let mut common = map.clone();
-        let mut action = serde_json::Map::new();
-        action.insert(key.to_string(), common.remove(key)?);
+        let (common, action) = crate::plan::split_step(map.clone()).ok()?;
         let error = match serde_path_to_error::deserialize::<_, StepCommon>(Value::Object(common)) {
             Err(e) => e,
             Ok(_) => serde_path_to_error::deserialize::<_, Action>(Value::Object(action)).err()?,
