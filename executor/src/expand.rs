@@ -82,6 +82,15 @@ pub struct ResolvedStep {
     pub location: SourceLocation,
 }
 
+impl ResolvedStep {
+    /// How long the step may take when it runs `action`: its timeout when
+    /// set, else the default timeout plus the length the action asks for
+    /// itself (a sleep, a wait, a worker's `time`).
+    pub fn limit(&self, action: &Action) -> std::time::Duration {
+        if self.timeout_set { self.timeout } else { self.timeout.saturating_add(action.own_length()) }
+    }
+}
+
 /// A validated plan with its steps resolved: includes spliced in as groups,
 /// matrices and repeats expanded, defaults applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -302,5 +311,34 @@ mod tests {
         assert_eq!(ctx["matrix"]["qd"], 8);
         assert_eq!(ctx["ctrl"]["nn"], 1);
         assert_eq!(plan.walk().len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use crate::plan::DurationValue;
+    use std::time::Duration;
+
+    /// The first step of a plan of one flush, with `timeout` ms set or defaulted.
+    fn flush_step(timeout: u64, set: bool) -> (ResolvedStep, Action) {
+        let plan = "plan_version: 1\nname: t\nsteps:\n  - { name: s, flush: {} }\n";
+        let report = crate::validate_str("t.yaml", plan, &crate::Options::default());
+        let mut step = report.plan.expect("valid").steps.remove(0);
+        step.timeout = Duration::from_millis(timeout);
+        step.timeout_set = set;
+        let StepKind::Action(action) = &step.kind else { unreachable!("a leaf") };
+        let action = (**action).clone();
+        (step, action)
+    }
+
+    #[test]
+    fn a_set_timeout_bounds_the_step_and_the_default_adds_the_steps_own_length() {
+        let sleep = Action::Sleep(DurationValue(Duration::from_secs(30)));
+        let (set, flush) = flush_step(200, true);
+        assert_eq!(set.limit(&sleep), Duration::from_millis(200));
+        let (default, _) = flush_step(10_000, false);
+        assert_eq!(default.limit(&sleep), Duration::from_secs(40));
+        assert_eq!(default.limit(&flush), Duration::from_secs(10));
     }
 }

@@ -36,6 +36,11 @@ pub fn feature_fields(id: u8) -> &'static [&'static str] {
     nvmeplan_spec::features::feature_field_names(id)
 }
 
+/// A feature for messages: its name in backquotes, else its id in hex.
+pub fn feature_label(fid: u8) -> String {
+    nvmeplan_spec::features::feature_name(fid).map_or_else(|| format!("{fid:#04x}"), |n| format!("`{n}`"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,7 @@
 //! assert_eq!(nlb.eval(&nvmeplan::expr::Engine::new(), &ctx).unwrap(), 32);
 //! ```
 
+pub mod action;
 pub mod diagnostic;
 pub mod exit_code;
 pub mod expand;

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::Step;
-use super::values::{Compare, DurationValue, Expr, StatusName, Text};
+use super::values::{Compare, DurationValue, Expr, Text};
 
 /// Reset kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -172,92 +172,5 @@ impl Include {
     }
 }
 
-/// Which commands a fault applies to; every condition given must hold.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InjectMatch {
-    /// Command name (`read`, `identify`, ...) or raw opcode number.
-    #[serde(default)]
-    pub opcode: Option<OpcodeName>,
-    /// Match admin commands (true) or I/O commands (false); default: both.
-    #[serde(default)]
-    pub admin: Option<bool>,
-    /// Namespace ID.
-    #[serde(default)]
-    pub nsid: Option<Expr<u32>>,
-    /// First LBA of the range (I/O commands overlapping it match).
-    #[serde(default)]
-    pub lba_start: Option<Expr<u64>>,
-    /// End of the range (exclusive).
-    #[serde(default)]
-    pub lba_end: Option<Expr<u64>>,
-    /// Only the nth matching command (1-based).
-    #[serde(default)]
-    pub nth: Option<u32>,
-    /// Probability that a matching command is affected (0.0 to 1.0).
-    #[serde(default)]
-    #[schemars(range(min = 0.0, max = 1.0))]
-    pub probability: Option<f64>,
-}
-
-/// A command name or raw opcode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum OpcodeName {
-    /// A raw opcode.
-    Raw(u8),
-    /// An admin or NVM command name (`read`, `identify`, `format_nvm`, ...).
-    Named(String),
-}
-
-/// What happens to a matching command.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum InjectAction {
-    /// Complete with this status.
-    Status(StatusName),
-    /// Complete normally after this delay.
-    Delay(DurationValue),
-    /// Never complete the command (the host times out).
-    Drop,
-    /// Corrupt the data read.
-    Corrupt,
-    /// Set CSTS.CFS (controller fatal status).
-    Fatal,
-    /// Stop processing commands until a reset.
-    Hang,
-}
-
-/// Inject a fault into the simulator for the following steps. On a real
-/// device the step fails with a clear error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Inject {
-    /// Which commands.
-    #[serde(default, rename = "match")]
-    pub matches: InjectMatch,
-    /// What happens to them (required unless `clear`).
-    #[serde(default)]
-    pub action: Option<InjectAction>,
-    /// Stop after affecting this many commands (default: no limit).
-    #[serde(default)]
-    pub count: Option<u32>,
-    /// Remove every fault injected so far instead of adding one.
-    #[serde(default)]
-    pub clear: bool,
-}
-
 /// Log a message (may contain `${{ }}`).
 pub type LogMessage = Text;
-
-/// An `assert` condition: an expression, optionally wrapped in `${{ }}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(transparent)]
-pub struct Condition(pub String);
-
-impl Condition {
-    /// The expression without the optional `${{ }}` wrapper.
-    pub fn expression(&self) -> &str {
-        crate::expr::condition_expression(&self.0)
-    }
-}

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 
+pub use crate::action::Action;
 pub use capability::Capability;
 pub use expect::Expect;
 pub use matrix::Matrix;
@@ -130,119 +131,6 @@ pub struct StepCommon {
     /// The spec section or test-case id this step checks, carried into reports.
     #[serde(default)]
     pub spec: Option<String>,
-}
-
-macro_rules! actions {
-    ($($(#[doc = $doc:literal])* $variant:ident($ty:ty) = $name:literal,)*) => {
-        /// The action of a step: the one key that says what the step does.
-        #[derive(Debug, Clone, PartialEq, Deserialize)]
-        #[allow(clippy::large_enum_variant)]
-        pub enum Action {
-            $($(#[doc = $doc])* #[serde(rename = $name)] $variant($ty),)*
-        }
-
-        impl Action {
-            /// Every action key, in the order the schema lists them.
-            pub const NAMES: &'static [&'static str] = &[$($name),*];
-
-            /// The action's key in the plan.
-            pub fn name(&self) -> &'static str {
-                match self {
-                    $(Action::$variant(_) => $name,)*
-                }
-            }
-
-            /// `(key, description, payload schema, branch definition name)` of every action.
-            fn branches(generator: &mut SchemaGenerator) -> Vec<(&'static str, &'static str, Schema, &'static str)> {
-                vec![$(($name, concat!($($doc, "\n"),*), generator.subschema_for::<$ty>(), concat!(stringify!($variant), "Step")),)*]
-            }
-        }
-    };
-}
-
-actions! {
-    /// Identify: read an identify data structure.
-    Identify(admin::Identify) = "identify",
-    /// Get Log Page.
-    GetLogPage(admin::GetLogPage) = "get_log_page",
-    /// Get Features.
-    GetFeatures(admin::GetFeatures) = "get_features",
-    /// Set Features.
-    SetFeatures(admin::SetFeatures) = "set_features",
-    /// Format NVM.
-    Format(admin::Format) = "format",
-    /// Sanitize.
-    Sanitize(admin::Sanitize) = "sanitize",
-    /// Firmware Image Download.
-    FirmwareDownload(admin::FirmwareDownload) = "firmware_download",
-    /// Firmware Commit.
-    FirmwareCommit(admin::FirmwareCommit) = "firmware_commit",
-    /// Namespace Management: create a namespace (save it to get its NSID in `cdw0`).
-    NamespaceCreate(admin::NamespaceCreate) = "namespace_create",
-    /// Namespace Management: delete a namespace.
-    NamespaceDelete(admin::NamespaceDelete) = "namespace_delete",
-    /// Namespace Attachment: attach controllers.
-    NamespaceAttach(admin::NamespaceAttachment) = "namespace_attach",
-    /// Namespace Attachment: detach controllers.
-    NamespaceDetach(admin::NamespaceAttachment) = "namespace_detach",
-    /// Create I/O Completion Queue.
-    CreateIoCq(admin::CreateIoCq) = "create_io_cq",
-    /// Create I/O Submission Queue.
-    CreateIoSq(admin::CreateIoSq) = "create_io_sq",
-    /// Delete I/O Submission Queue.
-    DeleteIoSq(admin::DeleteQueue) = "delete_io_sq",
-    /// Delete I/O Completion Queue.
-    DeleteIoCq(admin::DeleteQueue) = "delete_io_cq",
-    /// Create an I/O completion queue and its submission queue with one id.
-    CreateIoQueues(admin::CreateIoQueues) = "create_io_queues",
-    /// Delete an I/O submission queue and its completion queue.
-    DeleteIoQueues(admin::DeleteQueue) = "delete_io_queues",
-    /// Abort a command.
-    Abort(admin::Abort) = "abort",
-    /// Asynchronous Event Request.
-    AsyncEvent(admin::AsyncEvent) = "async_event",
-    /// Device Self-test.
-    SelfTest(admin::SelfTest) = "self_test",
-    /// A raw admin command.
-    AdminRaw(io::RawCommand) = "admin_raw",
-    /// A raw I/O command.
-    IoRaw(io::RawCommand) = "io_raw",
-    /// Read (with `verify: true`, check the data this run wrote).
-    Read(io::Read) = "read",
-    /// Write (per-LBA stamps by default, so later reads can verify).
-    Write(io::Write) = "write",
-    /// Compare.
-    Compare(io::Compare) = "compare",
-    /// Flush.
-    Flush(io::Flush) = "flush",
-    /// Write Zeroes.
-    WriteZeroes(io::WriteZeroes) = "write_zeroes",
-    /// Write Uncorrectable.
-    WriteUncorrectable(io::BlockRange) = "write_uncorrectable",
-    /// Dataset Management, deallocate (trim).
-    Deallocate(io::Deallocate) = "deallocate",
-    /// Verify (the controller checks the blocks; no data moves).
-    Verify(io::BlockRange) = "verify",
-    /// An IO worker, or a list of workers run in parallel.
-    Ioworker(ioworker::IoWorkers) = "ioworker",
-    /// Reset: `controller`, `subsystem`, `function` or `power_cycle`.
-    Reset(control::ResetKind) = "reset",
-    /// Shutdown notification: `normal` or `abrupt`.
-    Shutdown(control::ShutdownKind) = "shutdown",
-    /// Read, write or check a register field (`csts.rdy`, `cc.en`, `cap.mqes`).
-    Register(control::Register) = "register",
-    /// Wait this long (`100ms`).
-    Sleep(values::DurationValue) = "sleep",
-    /// Write a message to the report (`${{ }}` allowed).
-    Log(values::Text) = "log",
-    /// Fail unless the expression is true.
-    Assert(control::Condition) = "assert",
-    /// A group of nested steps.
-    Group(control::Group) = "group",
-    /// Include the steps of another plan file here.
-    Include(control::Include) = "include",
-    /// Inject a simulator fault for the following steps.
-    Inject(control::Inject) = "inject",
 }
 
 /// A step: common keys and exactly one action.

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::device::{fields_json, register_json};
 use super::result::{CommandRecord, MAX_COMMANDS};
 use crate::expr::{Engine, ExprError};
-use crate::plan::{Expr, Scalar, Text};
+use crate::plan::values::{Expr, Scalar, Text};
 
 /// Entries of the runner's I/O queue.
 pub const IO_QUEUE_DEPTH: u16 = 64;

@@ -9,7 +9,7 @@ use super::context::{Eval, StepResult, parse_int};
 use super::output::ActionOutput;
 use super::result::{ExpectationResult, LatencyStats, Verdict};
 use crate::plan::expect::{DurationCompare, Expect};
-use crate::plan::{Compare, CompareOps};
+use crate::plan::values::{Compare, CompareOps};
 
 /// An expectation result.
 pub fn check(what: &str, expected: String, actual: String, pass: bool) -> ExpectationResult {

@@ -10,8 +10,6 @@
 use std::time::{Duration, Instant};
 
 use super::context::{Eval, RunContext, StepError, StepResult};
-use crate::expand::ResolvedStep;
-use crate::plan::Action;
 
 /// What an action needs besides the context: the step's timeout, its
 /// deadline and the evaluation of its values.
@@ -25,31 +23,6 @@ pub struct StepEnv<'a> {
     pub deadline: Instant,
     /// How long the step may take (`deadline` less its start).
     pub limit: Duration,
-}
-
-/// How long `step` (running `action`) may take.
-pub fn step_limit(step: &ResolvedStep, action: &Action) -> Duration {
-    if step.timeout_set { step.timeout } else { step.timeout.saturating_add(own_length(action)) }
-}
-
-/// The length an action asks for itself: a sleep, a wait, the longest
-/// worker `time` (or the last `at` of a sequence).
-fn own_length(action: &Action) -> Duration {
-    match action {
-        Action::Sleep(d) => d.0,
-        Action::Register(r) => r.wait.map_or(Duration::ZERO, |d| d.0),
-        Action::AsyncEvent(a) => a.wait.map_or(Duration::ZERO, |d| d.0),
-        Action::Ioworker(w) => w
-            .workers()
-            .iter()
-            .flat_map(|w| {
-                let at = w.io_sequence.iter().flatten().filter_map(|e| e.at.map(|d| d.0));
-                w.time.map(|d| d.0).into_iter().chain(at)
-            })
-            .max()
-            .unwrap_or_default(),
-        _ => Duration::ZERO,
-    }
 }
 
 impl StepEnv<'_> {
@@ -91,33 +64,4 @@ pub fn sleep(ctx: &RunContext, env: StepEnv<'_>, d: Duration) -> StepResult<()> 
     }
     ctx.sleep(left)?;
     Err(env.timed_out())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::expand::StepKind;
-    use crate::plan::DurationValue;
-
-    /// The first step of a plan of one flush, with `timeout` ms set or defaulted.
-    fn flush_step(timeout: u64, set: bool) -> (ResolvedStep, Action) {
-        let plan = "plan_version: 1\nname: t\nsteps:\n  - { name: s, flush: {} }\n";
-        let report = crate::validate_str("t.yaml", plan, &crate::Options::default());
-        let mut step = report.plan.expect("valid").steps.remove(0);
-        step.timeout = Duration::from_millis(timeout);
-        step.timeout_set = set;
-        let StepKind::Action(action) = &step.kind else { unreachable!("a leaf") };
-        let action = (**action).clone();
-        (step, action)
-    }
-
-    #[test]
-    fn a_set_timeout_bounds_the_step_and_the_default_adds_the_steps_own_length() {
-        let sleep = Action::Sleep(DurationValue(Duration::from_secs(30)));
-        let (set, flush) = flush_step(200, true);
-        assert_eq!(step_limit(&set, &sleep), Duration::from_millis(200));
-        let (default, _) = flush_step(10_000, false);
-        assert_eq!(step_limit(&default, &sleep), Duration::from_secs(40));
-        assert_eq!(step_limit(&default, &flush), Duration::from_secs(10));
-    }
 }

@@ -27,7 +27,7 @@
 //! println!("{}", result.summary.line());
 //! ```
 
-pub mod actions;
+pub mod commands;
 pub mod context;
 pub mod device;
 pub mod expect;
@@ -60,7 +60,7 @@ pub use result::{Outcome, Report, RunResult, StepResult, Summary};
 use crate::expand::{ResolvedStep, StepKind, ValidatedPlan};
 use context::Eval;
 use limits::StepEnv;
-use result::{Captured, CapturedKind, Forensic, SavedValue};
+use result::{Forensic, SavedValue};
 
 /// The default device when neither the command line nor the plan names one.
 pub const DEFAULT_DEVICE: &str = "sim";
@@ -491,7 +491,7 @@ impl Runner<'_> {
         self.ctx.refresh_interrupts();
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
         let engine = crate::expr::Engine::new();
-        let limit = limits::step_limit(step, action);
+        let limit = step.limit(action);
         let env = StepEnv {
             eval: Eval { engine: &engine, ctx: &ctx_value },
             timeout: step.timeout,
@@ -516,7 +516,7 @@ impl Runner<'_> {
             r.duration_ms = start.elapsed().as_millis() as u64;
             return self.record(r, step.continue_on_error);
         }
-        let outcome = match catch_crash(|| actions::execute(&mut self.ctx, env, action)) {
+        let outcome = match catch_crash(|| action.execute(&mut self.ctx, env)) {
             Ok(outcome) => outcome,
             Err(what) => {
                 // A bug in the tool: record the step, mark the run incomplete and stop.
@@ -548,7 +548,7 @@ impl Runner<'_> {
                         mismatches: out.mismatches,
                     });
                     r.ioworker = out.ioworker.clone();
-                    r.captured = captured(action, &out);
+                    r.captured = action.captured(&out);
                     if let Some(name) = &step.save {
                         let value = out.saved_value();
                         self.ctx.save(name, value.clone());
@@ -615,25 +615,6 @@ impl Runner<'_> {
         self.ctx.after_reset();
         note
     }
-}
-
-/// The identify data, log page or feature an action read, for the report
-/// (diffs compare them field by field).
-fn captured(action: &crate::plan::Action, out: &output::ActionOutput) -> Option<Captured> {
-    use crate::plan::Action as A;
-    let name = |v: serde_json::Result<serde_json::Value>| match v {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    };
-    let (kind, which) = match action {
-        A::Identify(a) => (CapturedKind::Identify, name(serde_json::to_value(a.cns))),
-        A::GetLogPage(a) => (CapturedKind::LogPage, name(serde_json::to_value(a.lid))),
-        A::GetFeatures(a) => (CapturedKind::Feature, name(serde_json::to_value(&a.fid))),
-        _ => return None,
-    };
-    let fields = out.fields.as_ref()?;
-    Some(Captured { kind, name: which, fields: fields.clone().into_iter().collect() })
 }
 
 /// Runs `f`, turning a panic (a crash of the step) into `Err` with the

@@ -3,13 +3,21 @@
 //! log page or feature data the action reads.
 
 use super::Validator;
-use super::actions::fid_name;
+use crate::action::{Action, ExpectKey, NamedData};
 use crate::diagnostic::{code, did_you_mean};
-use crate::fields;
 use crate::load::LoadedFile;
-use crate::plan::admin::{Cns, LogId};
-use crate::plan::{Action, Step};
+use crate::plan::Step;
 use crate::positions::join;
+
+/// `` `a`, `b` and `c` ``: the actions that support a key, for messages.
+fn and_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
 
 impl Validator<'_> {
     /// Checks `step.expect` against the step's action.
@@ -17,36 +25,27 @@ impl Validator<'_> {
         let name = step.action.name();
         let Some(expect) = &step.common.expect else { return };
         let ep = join(pointer, "expect");
-        let is_worker = matches!(step.action, Action::Ioworker(_));
+        let supported = step.action.expect_keys();
         for (key, present) in [
-            ("errors", expect.errors.is_some()),
-            ("iops", expect.iops.is_some()),
-            ("latency", expect.latency.is_some()),
+            (ExpectKey::Errors, expect.errors.is_some()),
+            (ExpectKey::Iops, expect.iops.is_some()),
+            (ExpectKey::Latency, expect.latency.is_some()),
+            (ExpectKey::Data, expect.data.is_some()),
         ] {
-            if present && !is_worker {
-                let span = file.positions.key_or_value(&join(&ep, key));
-                self.error(
-                    file,
-                    code::EXPECT,
-                    format!("`expect.{key}` applies to `ioworker` steps, not `{name}`"),
-                    span,
+            if present && !supported.contains(&key) {
+                let span = file.positions.key_or_value(&join(&ep, key.name()));
+                let message = format!(
+                    "`expect.{}` applies to {} steps, not `{name}`",
+                    key.name(),
+                    and_list(&Action::supporting(key))
                 );
+                self.error(file, code::EXPECT, message, span);
             }
-        }
-        if expect.data.is_some()
-            && !matches!(step.action, Action::Read(_) | Action::Compare(_) | Action::Ioworker(_))
-        {
-            let span = file.positions.key_or_value(&join(&ep, "data"));
-            self.error(
-                file,
-                code::EXPECT,
-                format!("`expect.data` applies to `read`, `compare` and `ioworker` steps, not `{name}`"),
-                span,
-            );
         }
         if let Some(data) = &expect.data
             && data.unchecked.is_some()
-            && let Some(why) = verifies_nothing(&step.action)
+            && supported.contains(&ExpectKey::Data)
+            && let Some(why) = step.action.verifies_nothing()
         {
             let span = file.positions.key_or_value(&join(&join(&ep, "data"), "unchecked"));
             let d = self.error(file, code::EXPECT, format!("`expect.data.unchecked`: {why}"), span);
@@ -57,47 +56,18 @@ impl Validator<'_> {
             );
         }
         if let Some(fields) = &expect.fields {
-            let (what, known): (String, Option<Vec<&'static str>>) = match &step.action {
-                Action::Identify(i) => match i.cns {
-                    Cns::Controller => ("identify controller".into(), Some(fields::identify_controller())),
-                    Cns::Namespace | Cns::AllocatedNamespace => {
-                        ("identify namespace".into(), Some(fields::identify_namespace()))
-                    }
-                    other => (
-                        format!(
-                            "identify `{}`",
-                            serde_json::to_value(other)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default()
-                        ),
-                        Some(Vec::new()),
-                    ),
-                },
-                Action::GetLogPage(l) => {
-                    let lid = match l.lid {
-                        LogId::Named(n) => n.lid(),
-                        LogId::Raw(v) => v,
-                    };
-                    (format!("log page {lid:#04x}"), fields::log_page(lid))
-                }
-                Action::GetFeatures(g) => match g.fid.fid() {
-                    Some(fid) => {
-                        (format!("feature {}", fid_name(fid)), Some(fields::feature_fields(fid).to_vec()))
-                    }
-                    None => ("feature".into(), None),
-                },
-                _ => {
-                    let span = file.positions.key_or_value(&join(&ep, "fields"));
-                    let d = self.error(
-                        file,
-                        code::EXPECT,
-                        format!("`expect.fields` needs an action that reads named data, not `{name}`"),
-                        span,
-                    );
-                    d.help = Some("`fields` applies to `identify`, `get_log_page` and `get_features`".into());
-                    return;
-                }
+            let named = supported.contains(&ExpectKey::Fields).then(|| step.action.named_data()).flatten();
+            let Some(NamedData { what, known }) = named else {
+                let span = file.positions.key_or_value(&join(&ep, "fields"));
+                let d = self.error(
+                    file,
+                    code::EXPECT,
+                    format!("`expect.fields` needs an action that reads named data, not `{name}`"),
+                    span,
+                );
+                d.help =
+                    Some(format!("`fields` applies to {}", and_list(&Action::supporting(ExpectKey::Fields))));
+                return;
             };
             if let Some(known) = known {
                 for key in fields.keys() {
@@ -120,23 +90,5 @@ impl Validator<'_> {
                 }
             }
         }
-    }
-}
-
-/// Why a `read`, `compare` or `ioworker` step verifies no data (so it has
-/// no unchecked count); `None` when it does, or for other actions (their
-/// `expect.data` is reported on its own).
-fn verifies_nothing(action: &Action) -> Option<String> {
-    match action {
-        Action::Read(r) if !r.verify && r.pattern.is_none() => {
-            Some("this `read` verifies nothing (add `verify: true` or a `pattern`)".into())
-        }
-        Action::Compare(c) if c.pattern != crate::plan::Pattern::Stamp => {
-            Some("a `compare` with a pattern is checked by the device, block by block; it counts no unchecked blocks".into())
-        }
-        Action::Ioworker(w) if !w.workers().iter().any(|w| w.verify) => {
-            Some("this `ioworker` verifies nothing (add `verify: true`)".into())
-        }
-        _ => None,
     }
 }

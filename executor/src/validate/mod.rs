@@ -38,6 +38,7 @@ use crate::load::{LoadError, LoadedFile, load_file, parse_str};
 use crate::plan::Plan;
 use crate::positions::Span;
 
+mod action_check;
 mod actions;
 mod expect;
 mod expressions;
@@ -46,6 +47,7 @@ mod schema;
 mod size;
 mod steps;
 
+pub use action_check::ActionCheck;
 pub use size::MAX_STEPS;
 #[cfg(test)]
 mod tests;

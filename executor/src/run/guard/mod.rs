@@ -1,16 +1,15 @@
-//! The destructive-step guard: steps that change data or device state
-//! (writes, format, sanitize, firmware, namespace management and
-//! attachment, device self-test, writing ioworkers,
-//! saved or persistent features and raw commands that may write; admin
-//! opcodes are classified in `admin_class.rs`) are refused on a real device unless the
-//! user passed `--allow-destructive` or named the device's serial number
-//! with `--allow-serial`. The simulator is never refused. The check runs
-//! before the step sends anything.
+//! The destructive-step guard: steps that change data or persistent
+//! device state are refused on a real device unless the user passed
+//! `--allow-destructive` or named the device's serial number with
+//! `--allow-serial`. The simulator is never refused. The check runs before
+//! the step sends anything. Each action answers whether it is destructive
+//! in its own room ([`crate::action::ActionKind::destructive`], required);
+//! this module owns the policy and the classification of admin opcodes
+//! (`admin_class.rs`) that typed and raw admin actions share.
 
 use nvmeplan_spec::AdminOpcode;
 
-use crate::plan::Action;
-use crate::plan::ioworker::IoWorker;
+use crate::action::Action;
 
 use super::context::{Eval, StepResult};
 
@@ -28,110 +27,17 @@ mod admin_class;
 
 pub use admin_class::{AdminClass, admin_class, persistent_feature, set_features_destructive};
 
-/// I/O opcodes that only read or check: Flush, Read, Compare, Verify.
-const READ_ONLY_IO: &[u8] = &[0x00, 0x02, 0x05, 0x0C];
-/// ioworker operations that do not change data.
-const READ_ONLY_WORKER_OPS: &[&str] = &["read", "compare", "verify", "flush"];
-
-fn worker_writes(w: &IoWorker, eval: Eval<'_>) -> StepResult<bool> {
-    if let Some(mix) = &w.op_percentage {
-        if mix.iter().any(|(op, &share)| share > 0 && !READ_ONLY_WORKER_OPS.contains(&op.as_str())) {
-            return Ok(true);
-        }
-    } else if let Some(rp) = &w.read_percentage
-        && eval.get(rp)? < 100
-    {
-        return Ok(true);
-    }
-    Ok(w.io_sequence
-        .as_ref()
-        .is_some_and(|seq| seq.iter().any(|io| !READ_ONLY_WORKER_OPS.contains(&io.op.as_str()))))
-}
-
 /// The class of a typed admin action's command, judged exactly as the same
-/// opcode sent with `admin_raw` is.
-fn typed_admin(action: &Action, opcode: AdminOpcode) -> Option<String> {
-    admin_class(opcode as u8).is_destructive().then(|| action.name().to_string())
+/// opcode sent with `admin_raw` is: `Some(key)` when destructive.
+pub fn typed_admin(key: &'static str, opcode: AdminOpcode) -> Option<String> {
+    admin_class(opcode as u8).is_destructive().then(|| key.to_string())
 }
 
-/// Why `action` is destructive (`None` when it only reads). Every action is
-/// named here, so a new one cannot slip through as harmless.
+/// Why `action` is destructive (`None` when it only reads). Every action
+/// answers in its own room ([`crate::action::ActionKind::destructive`],
+/// which has no default), so a new one cannot slip through as harmless.
 pub fn destructive_kind(action: &Action, eval: Eval<'_>) -> StepResult<Option<String>> {
-    use AdminOpcode as Op;
-    Ok(match action {
-        Action::Write(_) | Action::WriteZeroes(_) | Action::WriteUncorrectable(_) | Action::Deallocate(_) => {
-            Some(action.name().to_string())
-        }
-        Action::Read(_) | Action::Compare(_) | Action::Flush(_) | Action::Verify(_) => None,
-        Action::Identify(_) => typed_admin(action, Op::Identify),
-        Action::GetLogPage(_) => typed_admin(action, Op::GetLogPage),
-        Action::GetFeatures(_) => typed_admin(action, Op::GetFeatures),
-        Action::Format(_) => typed_admin(action, Op::FormatNvm),
-        Action::Sanitize(_) => typed_admin(action, Op::Sanitize),
-        Action::FirmwareDownload(_) => typed_admin(action, Op::FirmwareImageDownload),
-        Action::FirmwareCommit(_) => typed_admin(action, Op::FirmwareCommit),
-        Action::NamespaceCreate(_) | Action::NamespaceDelete(_) => {
-            typed_admin(action, Op::NamespaceManagement)
-        }
-        Action::NamespaceAttach(_) | Action::NamespaceDetach(_) => {
-            typed_admin(action, Op::NamespaceAttachment)
-        }
-        Action::CreateIoCq(_) => typed_admin(action, Op::CreateIoCq),
-        Action::CreateIoSq(_) => typed_admin(action, Op::CreateIoSq),
-        Action::DeleteIoSq(_) => typed_admin(action, Op::DeleteIoSq),
-        Action::DeleteIoCq(_) => typed_admin(action, Op::DeleteIoCq),
-        Action::CreateIoQueues(_) => {
-            typed_admin(action, Op::CreateIoCq).or(typed_admin(action, Op::CreateIoSq))
-        }
-        Action::DeleteIoQueues(_) => {
-            typed_admin(action, Op::DeleteIoSq).or(typed_admin(action, Op::DeleteIoCq))
-        }
-        Action::Abort(_) => typed_admin(action, Op::Abort),
-        Action::AsyncEvent(_) => typed_admin(action, Op::AsyncEventRequest),
-        Action::SelfTest(_) => typed_admin(action, Op::DeviceSelfTest),
-        Action::Ioworker(workers) => {
-            let mut writes = false;
-            for w in workers.workers() {
-                writes |= worker_writes(w, eval)?;
-            }
-            writes.then(|| "ioworker with writes".to_string())
-        }
-        Action::AdminRaw(raw) => {
-            let destructive = match admin_class(raw.opcode) {
-                AdminClass::SetFeatures => set_features_destructive(eval.or(raw.cdw10.as_ref(), 0)?),
-                class => class.is_destructive(),
-            };
-            destructive.then(|| format!("admin_raw opcode {:#04x}", raw.opcode))
-        }
-        Action::SetFeatures(s) => {
-            // An unknown feature name fails validation; a raw one is judged by its id.
-            if s.save {
-                Some("set_features with save".to_string())
-            } else if s.fid.fid().is_some_and(persistent_feature) {
-                Some("set_features of a persistent feature".to_string())
-            } else {
-                None
-            }
-        }
-        Action::IoRaw(raw) => {
-            (!READ_ONLY_IO.contains(&raw.opcode)).then(|| format!("io_raw opcode {:#04x}", raw.opcode))
-        }
-        // An NVM Subsystem Reset reaches every controller of the subsystem
-        // (the other port of a dual-port drive too); the other registers a
-        // plan may write hold controller state that a reset clears.
-        Action::Register(r) => (r.write.is_some() && r.field.0.split('.').next() == Some("nssr"))
-            .then(|| "register write to nssr (NVM Subsystem Reset)".to_string()),
-        // Resets and shutdowns change only controller state; the rest never
-        // reach the device.
-        Action::Reset(_)
-        | Action::Shutdown(_)
-        | Action::Sleep(_)
-        | Action::Log(_)
-        | Action::Assert(_)
-        | Action::Group(_)
-        | Action::Include(_)
-        | Action::Inject(_) => None,
-    })
+    action.destructive(eval)
 }
 
 /// Why the step must not run on this device, or `None` to run it.

@@ -4,7 +4,7 @@
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
 
-use crate::plan::Pattern;
+use crate::plan::values::Pattern;
 
 /// How many mismatches a step lists.
 pub const MAX_MISMATCH_DETAILS: usize = 32;

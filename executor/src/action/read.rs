@@ -1,0 +1,121 @@
+//! The `read` action: reads blocks and checks them against the verify map (`verify: true`) or a
+//! pattern.
+
+use nvmeplan_driver::VerifyMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::action::{ActionCheck, ActionKind, ExpectKey};
+use crate::plan::values::Expr;
+use crate::plan::values::Pattern;
+use crate::run::commands::data::{MAX_MISMATCH_DETAILS, fill};
+use crate::run::commands::io::{offset_buffer, range, record_mismatches, send_raw};
+use crate::run::context::{Eval, RunContext, StepResult};
+use crate::run::limits::StepEnv;
+use crate::run::output::ActionOutput;
+
+/// Read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Read {
+    /// Namespace ID (default: `defaults.nsid`).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks, 1 to 65536.
+    pub nlb: Expr<u64>,
+    /// I/O queue to submit on.
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+    /// Force Unit Access.
+    #[serde(default)]
+    pub fua: bool,
+    /// Verify the data against what this run wrote (stamps and CRC per LBA);
+    /// mismatches fail the step unless `expect.data` says otherwise.
+    #[serde(default)]
+    pub verify: bool,
+    /// Compare the data with this pattern instead of the written stamps.
+    #[serde(default)]
+    pub pattern: Option<Pattern>,
+    /// Byte offset of the data in its DMA buffer (default 0): a non-zero
+    /// offset puts it in PRP1's page offset, to test PRP handling (NVMe
+    /// needs a multiple of 4).
+    #[serde(default)]
+    pub buffer_offset: Option<Expr<u32>>,
+}
+
+/// The `read` action.
+#[derive(Debug)]
+pub struct ReadDef;
+
+impl ActionKind for ReadDef {
+    type Plan = Read;
+    const EXPECT: &'static [ExpectKey] = &[ExpectKey::Data];
+
+    fn check(plan: &Self::Plan, cx: &mut ActionCheck<'_, '_>) {
+        cx.nlb(&["nlb"], &plan.nlb);
+    }
+
+    fn verifies_nothing(plan: &Self::Plan) -> Option<String> {
+        (!plan.verify && plan.pattern.is_none())
+            .then(|| "this `read` verifies nothing (add `verify: true` or a `pattern`)".into())
+    }
+
+    fn destructive(_plan: &Self::Plan, _eval: Eval<'_>) -> StepResult<Option<String>> {
+        Ok(None)
+    }
+
+    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        read(ctx, env, plan)
+    }
+}
+
+/// Read, verifying against the verify map (`verify: true`) or a pattern.
+fn read(ctx: &mut RunContext, env: StepEnv<'_>, a: &Read) -> StepResult<ActionOutput> {
+    let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+    let qid = env.eval.opt(a.qid.as_ref())?;
+    let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
+    let len = r.nlb as usize * r.lba_size;
+    if ctx.ctrl.namespace(r.nsid).is_err() {
+        let cmd = nvmeplan_driver::commands::read(r.nsid, r.slba, r.nlb);
+        return send_raw(ctx, env, qid, r.nsid, cmd, Some((&buf, len)));
+    }
+    let unchecked = VerifyMap::new();
+    let verify_with_map = a.verify && a.pattern.is_none();
+    let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+    let outcome =
+        qp.read(r.nsid, r.slba, r.nlb, &mut buf, if verify_with_map { None } else { Some(&unchecked) })?;
+    let mut out = ActionOutput::completion(outcome.completion);
+    if verify_with_map {
+        record_mismatches(&mut out, &outcome.mismatches, outcome.counts);
+    } else if let Some(pattern) = &a.pattern {
+        let mut expected = vec![0u8; len];
+        fill(&mut expected, pattern, ctx.seed);
+        let data = &buf.data()[..len];
+        let mut details = Vec::new();
+        let mut count = 0u64;
+        if out.succeeded() {
+            for (i, (got, want)) in data.chunks(r.lba_size).zip(expected.chunks(r.lba_size)).enumerate() {
+                if let Some(off) = got.iter().zip(want).position(|(g, w)| g != w) {
+                    count += 1;
+                    if details.len() < MAX_MISMATCH_DETAILS {
+                        details.push(format!(
+                            "lba {}: byte {off} is {:#04x}, pattern has {:#04x}",
+                            r.slba + i as u64,
+                            got[off],
+                            want[off]
+                        ));
+                    }
+                }
+            }
+        }
+        out.verified = true;
+        out.mismatches = count;
+        out.mismatch_details = details;
+        if out.succeeded() {
+            out.checked = u64::from(r.nlb);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,40 @@
+//! The `verify` action: the NVM Verify command (the controller checks the blocks; no data moves).
+
+use crate::action::{ActionCheck, ActionKind};
+use crate::plan::io::BlockRange;
+use crate::run::commands::io::range;
+use crate::run::context::{Eval, RunContext, StepResult};
+use crate::run::limits::StepEnv;
+use crate::run::output::ActionOutput;
+
+/// The `verify` action.
+#[derive(Debug)]
+pub struct VerifyDef;
+
+impl ActionKind for VerifyDef {
+    type Plan = BlockRange;
+
+    fn check(plan: &Self::Plan, cx: &mut ActionCheck<'_, '_>) {
+        cx.nlb(&["nlb"], &plan.nlb);
+    }
+
+    fn destructive(_plan: &Self::Plan, _eval: Eval<'_>) -> StepResult<Option<String>> {
+        Ok(None)
+    }
+
+    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        verify(ctx, env, plan)
+    }
+}
+
+/// Verify.
+fn verify(
+    ctx: &mut RunContext,
+    env: StepEnv<'_>,
+    a: &crate::plan::io::BlockRange,
+) -> StepResult<ActionOutput> {
+    let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+    let qid = env.eval.opt(a.qid.as_ref())?;
+    let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+    Ok(ActionOutput::completion(qp.verify(r.nsid, r.slba, r.nlb)?))
+}

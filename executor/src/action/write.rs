@@ -1,0 +1,85 @@
+//! The `write` action: writes blocks (stamped per LBA by default) and records them in the verify
+//! map.
+
+use nvmeplan_driver::{WriteOptions, stamp_block};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::action::{ActionCheck, ActionKind};
+use crate::plan::values::Expr;
+use crate::plan::values::Pattern;
+use crate::run::commands::data::fill;
+use crate::run::commands::io::{next_seed, offset_buffer, range, send_raw};
+use crate::run::context::{Eval, RunContext, StepResult};
+use crate::run::limits::StepEnv;
+use crate::run::output::ActionOutput;
+
+/// Write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Write {
+    /// Namespace ID (default: `defaults.nsid`).
+    #[serde(default)]
+    pub nsid: Option<Expr<u32>>,
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks, 1 to 65536.
+    pub nlb: Expr<u64>,
+    /// I/O queue to submit on.
+    #[serde(default)]
+    pub qid: Option<Expr<u16>>,
+    /// Force Unit Access.
+    #[serde(default)]
+    pub fua: bool,
+    /// The data written (default `stamp`: per-LBA stamps that later reads verify).
+    #[serde(default)]
+    pub pattern: Pattern,
+    /// Byte offset of the data in its DMA buffer (default 0): a non-zero
+    /// offset puts it in PRP1's page offset, to test PRP handling (NVMe
+    /// needs a multiple of 4).
+    #[serde(default)]
+    pub buffer_offset: Option<Expr<u32>>,
+}
+
+/// The `write` action.
+#[derive(Debug)]
+pub struct WriteDef;
+
+impl ActionKind for WriteDef {
+    type Plan = Write;
+
+    fn check(plan: &Self::Plan, cx: &mut ActionCheck<'_, '_>) {
+        cx.nlb(&["nlb"], &plan.nlb);
+    }
+
+    fn destructive(_plan: &Self::Plan, _eval: Eval<'_>) -> StepResult<Option<String>> {
+        Ok(Some("write".to_string()))
+    }
+
+    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        write(ctx, env, plan)
+    }
+}
+
+/// Write (stamped by default).
+fn write(ctx: &mut RunContext, env: StepEnv<'_>, a: &Write) -> StepResult<ActionOutput> {
+    let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+    let qid = env.eval.opt(a.qid.as_ref())?;
+    let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
+    let len = r.nlb as usize * r.lba_size;
+    let seed = next_seed(ctx);
+    fill(&mut buf.data_mut()[..len], &a.pattern, seed);
+    let stamp = a.pattern == Pattern::Stamp;
+    if ctx.ctrl.namespace(r.nsid).is_err() {
+        if stamp {
+            for (i, block) in buf.data_mut()[..len].chunks_exact_mut(r.lba_size).enumerate() {
+                stamp_block(block, r.slba + i as u64, seed);
+            }
+        }
+        let cmd = nvmeplan_driver::commands::write(r.nsid, r.slba, r.nlb, a.fua);
+        return send_raw(ctx, env, qid, r.nsid, cmd, Some((&buf, len)));
+    }
+    let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+    let cqe = qp.write(r.nsid, r.slba, r.nlb, &mut buf, WriteOptions { fua: a.fua, stamp })?;
+    Ok(ActionOutput::completion(cqe))
+}
