@@ -56,6 +56,12 @@ impl SimHandle {
         self.config().storage.as_ref()
     }
 
+    /// A firmware image the simulator accepts, carrying `revision` (what
+    /// `firmware_commit` then activates), `len` bytes long.
+    pub fn firmware_image(&self, revision: &str, len: usize) -> Vec<u8> {
+        nvmeplan_sim::firmware::build_image(revision, len)
+    }
+
     /// The device's DMA window (what the host has mapped for it).
     pub fn dma(&self) -> &DmaSpace {
         self.device.dma()

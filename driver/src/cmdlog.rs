@@ -18,13 +18,16 @@ use zerocopy::{FromBytes, IntoBytes};
 /// Default number of entries per queue.
 pub const DEFAULT_ENTRIES: usize = 2048;
 
-/// Words per slot: index, SQE (8), CQE (2), submit time, completion time.
-const WORDS: usize = 13;
+// A slot is a run of u64 words, each field placed after the one before:
+// the entry index, the SQE (64 bytes), the CQE (16 bytes), the submit time
+// and the completion time.
 const W_INDEX: usize = 0;
-const W_SQE: usize = 1;
-const W_CQE: usize = 9;
-const W_SUBMIT: usize = 11;
-const W_COMPLETE: usize = 12;
+const W_SQE: usize = W_INDEX + 1;
+const W_CQE: usize = W_SQE + 64 / 8;
+const W_SUBMIT: usize = W_CQE + 16 / 8;
+const W_COMPLETE: usize = W_SUBMIT + 1;
+/// Words per slot.
+const WORDS: usize = W_COMPLETE + 1;
 /// Completion time word value while the command is outstanding.
 const NOT_COMPLETED: u64 = u64::MAX;
 

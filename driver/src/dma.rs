@@ -33,6 +33,8 @@ pub enum Pattern {
     Ones,
     /// A repeated little-endian dword.
     Dword(u32),
+    /// Each byte is its offset in the buffer modulo 256 (00 01 02 ... FF 00 ...).
+    Incrementing,
     /// Pseudo-random bytes from a seed (the same seed gives the same data).
     Random {
         /// The seed.
@@ -60,6 +62,7 @@ impl Pattern {
                     *b = bytes[i % 4];
                 }
             }
+            Pattern::Incrementing => out.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8),
             Pattern::Random { seed } => SmallRng::seed_from_u64(seed).fill_bytes(out),
             Pattern::Incompressible { percent, seed } => {
                 let mut rng = SmallRng::seed_from_u64(seed);

@@ -34,14 +34,9 @@ impl ActionKind for AbortDef {
         Ok(typed_admin("abort", AdminOpcode::Abort))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        abort(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let sqid = env.eval.get(&a.sqid)?;
+        let cid = env.eval.get(&a.cid)?;
+        Ok(ActionOutput::completion(send(ctx, env, commands::abort(sqid, cid), None)?))
     }
-}
-
-/// Abort.
-fn abort(ctx: &mut RunContext, env: StepEnv<'_>, a: &Abort) -> StepResult<ActionOutput> {
-    let sqid = env.eval.get(&a.sqid)?;
-    let cid = env.eval.get(&a.cid)?;
-    Ok(ActionOutput::completion(send(ctx, env, commands::abort(sqid, cid), None)?))
 }

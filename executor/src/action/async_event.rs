@@ -39,35 +39,31 @@ impl ActionKind for AsyncEventDef {
         Ok(typed_admin("async_event", AdminOpcode::AsyncEventRequest))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        async_event(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let wait = a.wait.map_or(Duration::ZERO, |d| d.0);
+        let left = env.remaining()?;
+        let event = ctx.ctrl.async_event_request(wait.min(left))?;
+        if event.is_none() && left < wait {
+            return Err(env.timed_out());
+        }
+        let mut out = ActionOutput { completion: event, ..ActionOutput::default() };
+        if let Some(cqe) = event {
+            let dw0 = u64::from(cqe.dw0);
+            let fields =
+                layout::named(AsyncEventDw0::FIELDS).map(|f| (f.name.to_string(), f.get(dw0).into()));
+            out.fields = Some(fields.collect());
+        } else if a.wait.is_some() {
+            out.checks.push(crate::run::expect::check(
+                "event",
+                format!("an asynchronous event within {:?}", wait),
+                "none".into(),
+                false,
+            ));
+        }
+        Ok(out)
     }
 
     fn own_length(plan: &Self::Plan) -> Duration {
         plan.wait.map_or(Duration::ZERO, |d| d.0)
     }
-}
-
-/// Asynchronous Event Request: submit, and wait for an event when `wait`.
-fn async_event(ctx: &mut RunContext, env: StepEnv<'_>, a: &AsyncEvent) -> StepResult<ActionOutput> {
-    let wait = a.wait.map_or(Duration::ZERO, |d| d.0);
-    let left = env.remaining()?;
-    let event = ctx.ctrl.async_event_request(wait.min(left))?;
-    if event.is_none() && left < wait {
-        return Err(env.timed_out());
-    }
-    let mut out = ActionOutput { completion: event, ..ActionOutput::default() };
-    if let Some(cqe) = event {
-        let dw0 = u64::from(cqe.dw0);
-        let fields = layout::named(AsyncEventDw0::FIELDS).map(|f| (f.name.to_string(), f.get(dw0).into()));
-        out.fields = Some(fields.collect());
-    } else if a.wait.is_some() {
-        out.checks.push(crate::run::expect::check(
-            "event",
-            format!("an asynchronous event within {:?}", wait),
-            "none".into(),
-            false,
-        ));
-    }
-    Ok(out)
 }

@@ -54,37 +54,31 @@ impl ActionKind for CompareDef {
         Ok(None)
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        compare(ctx, env, plan)
-    }
-}
-
-/// Compare: with `stamp`, the data sent is what this run wrote (read back
-/// and checked against the verify map first); otherwise the pattern.
-fn compare(ctx: &mut RunContext, env: StepEnv<'_>, a: &Compare) -> StepResult<ActionOutput> {
-    let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
-    let qid = env.eval.opt(a.qid.as_ref())?;
-    let mut buf = buffer(ctx, &r)?;
-    let len = r.nlb as usize * r.lba_size;
-    let mut mismatches = Vec::new();
-    let mut counts = CheckCounts::default();
-    if a.pattern == Pattern::Stamp {
-        let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
-        let outcome = qp.read(r.nsid, r.slba, r.nlb, &mut buf, None)?;
-        if !outcome.completion.status().is_success() {
-            return Ok(ActionOutput::completion(outcome.completion));
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+        let qid = env.eval.opt(a.qid.as_ref())?;
+        let mut buf = buffer(ctx, &r)?;
+        let len = r.nlb as usize * r.lba_size;
+        let mut mismatches = Vec::new();
+        let mut counts = CheckCounts::default();
+        if a.pattern == Pattern::Stamp {
+            let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+            let outcome = qp.read(r.nsid, r.slba, r.nlb, &mut buf, None)?;
+            if !outcome.completion.status().is_success() {
+                return Ok(ActionOutput::completion(outcome.completion));
+            }
+            mismatches = outcome.mismatches;
+            counts = outcome.counts;
+        } else {
+            let seed = ctx.seed;
+            fill(&mut buf.as_mut_slice()[..len], &a.pattern, seed);
         }
-        mismatches = outcome.mismatches;
-        counts = outcome.counts;
-    } else {
-        let seed = ctx.seed;
-        fill(&mut buf.as_mut_slice()[..len], &a.pattern, seed);
+        let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+        let cqe = qp.compare(r.nsid, r.slba, r.nlb, &mut buf)?;
+        let mut out = ActionOutput::completion(cqe);
+        if a.pattern == Pattern::Stamp {
+            record_mismatches(&mut out, &mismatches, counts);
+        }
+        Ok(out)
     }
-    let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
-    let cqe = qp.compare(r.nsid, r.slba, r.nlb, &mut buf)?;
-    let mut out = ActionOutput::completion(cqe);
-    if a.pattern == Pattern::Stamp {
-        record_mismatches(&mut out, &mismatches, counts);
-    }
-    Ok(out)
 }

@@ -42,15 +42,10 @@ impl ActionKind for CreateIoCqDef {
         Ok(typed_admin("create_io_cq", AdminOpcode::CreateIoCq))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        create_io_cq(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let qid = env.eval.get(&a.qid)?;
+        let size = qsize(env, &a.qsize)?;
+        let vector = a.ien.then_some(a.vector.unwrap_or(0));
+        Ok(ActionOutput::completion(create_cq(ctx, env, qid, size, vector, a.pc)?))
     }
-}
-
-/// Create I/O Completion Queue on runner-allocated memory.
-fn create_io_cq(ctx: &mut RunContext, env: StepEnv<'_>, a: &CreateIoCq) -> StepResult<ActionOutput> {
-    let qid = env.eval.get(&a.qid)?;
-    let size = qsize(env, &a.qsize)?;
-    let vector = a.ien.then_some(a.vector.unwrap_or(0));
-    Ok(ActionOutput::completion(create_cq(ctx, env, qid, size, vector, a.pc)?))
 }

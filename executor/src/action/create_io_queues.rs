@@ -37,18 +37,13 @@ impl ActionKind for CreateIoQueuesDef {
             .or(typed_admin("create_io_queues", AdminOpcode::CreateIoSq)))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        create_io_queues(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let qid = env.eval.get(&a.qid)?;
+        let size = qsize(env, &a.qsize)?;
+        let cqe = create_cq(ctx, env, qid, size, a.ien.then_some(0), true)?;
+        if !cqe.status().is_success() {
+            return Ok(ActionOutput::completion(cqe));
+        }
+        Ok(ActionOutput::completion(create_sq(ctx, env, qid, size, qid, 2, true)?))
     }
-}
-
-/// Create an I/O completion queue and its submission queue with one id.
-fn create_io_queues(ctx: &mut RunContext, env: StepEnv<'_>, a: &CreateIoQueues) -> StepResult<ActionOutput> {
-    let qid = env.eval.get(&a.qid)?;
-    let size = qsize(env, &a.qsize)?;
-    let cqe = create_cq(ctx, env, qid, size, a.ien.then_some(0), true)?;
-    if !cqe.status().is_success() {
-        return Ok(ActionOutput::completion(cqe));
-    }
-    Ok(ActionOutput::completion(create_sq(ctx, env, qid, size, qid, 2, true)?))
 }

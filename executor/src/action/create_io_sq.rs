@@ -42,15 +42,10 @@ impl ActionKind for CreateIoSqDef {
         Ok(typed_admin("create_io_sq", AdminOpcode::CreateIoSq))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        create_io_sq(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let qid = env.eval.get(&a.qid)?;
+        let size = qsize(env, &a.qsize)?;
+        let cqid = env.eval.get(&a.cqid)?;
+        Ok(ActionOutput::completion(create_sq(ctx, env, qid, size, cqid, priority(a.qprio), a.pc)?))
     }
-}
-
-/// Create I/O Submission Queue on runner-allocated memory.
-fn create_io_sq(ctx: &mut RunContext, env: StepEnv<'_>, a: &CreateIoSq) -> StepResult<ActionOutput> {
-    let qid = env.eval.get(&a.qid)?;
-    let size = qsize(env, &a.qsize)?;
-    let cqid = env.eval.get(&a.cqid)?;
-    Ok(ActionOutput::completion(create_sq(ctx, env, qid, size, cqid, priority(a.qprio), a.pc)?))
 }

@@ -67,22 +67,17 @@ impl ActionKind for DeallocateDef {
         Ok(Some("deallocate".to_string()))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        deallocate(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
+        let qid = env.eval.opt(a.qid.as_ref())?;
+        let mut ranges = Vec::with_capacity(a.ranges.len());
+        for r in &a.ranges {
+            let nlb = env.eval.get(&r.nlb)?;
+            let nlb = u32::try_from(nlb)
+                .map_err(|_| StepError::Invalid(format!("range of {nlb} blocks is too long")))?;
+            ranges.push((env.eval.get(&r.slba)?, nlb));
+        }
+        let qp = ctx.io_queue(qid, nsid, env.timeout)?;
+        Ok(ActionOutput::completion(qp.deallocate(nsid, &ranges)?))
     }
-}
-
-/// Dataset Management deallocate.
-fn deallocate(ctx: &mut RunContext, env: StepEnv<'_>, a: &Deallocate) -> StepResult<ActionOutput> {
-    let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
-    let qid = env.eval.opt(a.qid.as_ref())?;
-    let mut ranges = Vec::with_capacity(a.ranges.len());
-    for r in &a.ranges {
-        let nlb = env.eval.get(&r.nlb)?;
-        let nlb = u32::try_from(nlb)
-            .map_err(|_| StepError::Invalid(format!("range of {nlb} blocks is too long")))?;
-        ranges.push((env.eval.get(&r.slba)?, nlb));
-    }
-    let qp = ctx.io_queue(qid, nsid, env.timeout)?;
-    Ok(ActionOutput::completion(qp.deallocate(nsid, &ranges)?))
 }

@@ -22,20 +22,11 @@ impl ActionKind for DeleteIoQueuesDef {
             .or(typed_admin("delete_io_queues", AdminOpcode::DeleteIoCq)))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        delete_io_queues(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let out = delete_queue(ctx, env, a, false)?;
+        if !out.succeeded() {
+            return Ok(out);
+        }
+        delete_queue(ctx, env, a, true)
     }
-}
-
-/// Delete an I/O submission queue, then its completion queue.
-fn delete_io_queues(
-    ctx: &mut RunContext,
-    env: StepEnv<'_>,
-    a: &crate::plan::admin::DeleteQueue,
-) -> StepResult<ActionOutput> {
-    let out = delete_queue(ctx, env, a, false)?;
-    if !out.succeeded() {
-        return Ok(out);
-    }
-    delete_queue(ctx, env, a, true)
 }

@@ -47,18 +47,13 @@ impl ActionKind for FirmwareCommitDef {
         Ok(typed_admin("firmware_commit", AdminOpcode::FirmwareCommit))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        firmware_commit(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let ca = match a.action {
+            CommitAction::Replace => 0,
+            CommitAction::ReplaceActivate => 1,
+            CommitAction::Activate => 2,
+            CommitAction::ReplaceActivateImmediate => 3,
+        };
+        Ok(ActionOutput::completion(send(ctx, env, commands::firmware_commit(a.slot, ca), None)?))
     }
-}
-
-/// Firmware Commit.
-fn firmware_commit(ctx: &mut RunContext, env: StepEnv<'_>, a: &FirmwareCommit) -> StepResult<ActionOutput> {
-    let ca = match a.action {
-        CommitAction::Replace => 0,
-        CommitAction::ReplaceActivate => 1,
-        CommitAction::Activate => 2,
-        CommitAction::ReplaceActivateImmediate => 3,
-    };
-    Ok(ActionOutput::completion(send(ctx, env, commands::firmware_commit(a.slot, ca), None)?))
 }

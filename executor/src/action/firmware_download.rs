@@ -59,10 +59,38 @@ impl ActionKind for FirmwareDownloadDef {
         Ok(typed_admin("firmware_download", AdminOpcode::FirmwareImageDownload))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        firmware_download(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let image = firmware_image(ctx, &a.image)?;
+        if image.is_empty() {
+            return Err(StepError::Invalid("firmware image is empty".into()));
+        }
+        let fwug = ctx.ctrl.identify()?.fwug;
+        let default_chunk = if fwug == 0 || fwug == 0xFF { 4096 } else { usize::from(fwug) * 4096 };
+        let mdts = ctx.ctrl.mdts_bytes().unwrap_or(1 << 20);
+        let chunk = a.chunk_size.map_or(default_chunk, |c| c as usize).min(mdts).next_multiple_of(4).max(4);
+        let base = a.offset.unwrap_or(0) as usize;
+        // One command per chunk, each bounded by what is left of the step.
+        let mut done = 0;
+        let cqe = loop {
+            let end = (done + chunk).min(image.len());
+            let timeout = env.command_timeout()?;
+            let cqe = ctx
+                .ctrl
+                .firmware_download_chunks(&image[done..end], chunk, base + done, Some(timeout))
+                .map_err(|e| env.command_error(e))?;
+            done = end;
+            if !cqe.status().is_success() || done >= image.len() {
+                break cqe;
+            }
+        };
+        let mut out = ActionOutput { completion: Some(cqe), ..ActionOutput::default() };
+        out.values.insert("bytes".into(), image.len().into());
+        Ok(out)
     }
 }
+
+/// Length of a simulator image built for `sim_revision`.
+const SIM_IMAGE_LEN: usize = 8192;
 
 /// The image bytes of a firmware download.
 fn firmware_image(ctx: &RunContext, image: &FirmwareImage) -> StepResult<Vec<u8>> {
@@ -75,7 +103,14 @@ fn firmware_image(ctx: &RunContext, image: &FirmwareImage) -> StepResult<Vec<u8>
                 .map_err(|e| StepError::Invalid(e.to_string()))?;
             crate::input::read_bytes(&resolved.path, kind).map_err(|e| StepError::Invalid(e.to_string()))?
         }
-        FirmwareImage::SimRevision(rev) => nvmeplan_sim::firmware::build_image(rev, 8192),
+        FirmwareImage::SimRevision(rev) => match &ctx.sim {
+            Some(sim) => sim.firmware_image(rev, SIM_IMAGE_LEN),
+            None => {
+                return Err(StepError::Invalid(format!(
+                    "a `sim_revision` image is the simulator's format; this device is not the simulator (give `file` with the drive's image for revision {rev})"
+                )));
+            }
+        },
         FirmwareImage::Pattern { len, pattern } => {
             if *len as usize > nvmeplan_sim::firmware::MAX_IMAGE_LEN {
                 return Err(StepError::Invalid(format!(
@@ -88,38 +123,4 @@ fn firmware_image(ctx: &RunContext, image: &FirmwareImage) -> StepResult<Vec<u8>
             data
         }
     })
-}
-
-/// Firmware Image Download, in chunks; the step's timeout bounds them all.
-fn firmware_download(
-    ctx: &mut RunContext,
-    env: StepEnv<'_>,
-    a: &FirmwareDownload,
-) -> StepResult<ActionOutput> {
-    let image = firmware_image(ctx, &a.image)?;
-    if image.is_empty() {
-        return Err(StepError::Invalid("firmware image is empty".into()));
-    }
-    let fwug = ctx.ctrl.identify()?.fwug;
-    let default_chunk = if fwug == 0 || fwug == 0xFF { 4096 } else { usize::from(fwug) * 4096 };
-    let mdts = ctx.ctrl.mdts_bytes().unwrap_or(1 << 20);
-    let chunk = a.chunk_size.map_or(default_chunk, |c| c as usize).min(mdts).next_multiple_of(4).max(4);
-    let base = a.offset.unwrap_or(0) as usize;
-    // One command per chunk, each bounded by what is left of the step.
-    let mut done = 0;
-    let cqe = loop {
-        let end = (done + chunk).min(image.len());
-        let timeout = env.command_timeout()?;
-        let cqe = ctx
-            .ctrl
-            .firmware_download_chunks(&image[done..end], chunk, base + done, Some(timeout))
-            .map_err(|e| env.command_error(e))?;
-        done = end;
-        if !cqe.status().is_success() || done >= image.len() {
-            break cqe;
-        }
-    };
-    let mut out = ActionOutput { completion: Some(cqe), ..ActionOutput::default() };
-    out.values.insert("bytes".into(), image.len().into());
-    Ok(out)
 }

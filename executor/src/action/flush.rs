@@ -32,15 +32,10 @@ impl ActionKind for FlushDef {
         Ok(None)
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        flush(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
+        let qid = env.eval.opt(a.qid.as_ref())?;
+        let qp = ctx.io_queue(qid, nsid, env.timeout)?;
+        Ok(ActionOutput::completion(qp.flush(nsid)?))
     }
-}
-
-/// Flush.
-fn flush(ctx: &mut RunContext, env: StepEnv<'_>, a: &Flush) -> StepResult<ActionOutput> {
-    let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
-    let qid = env.eval.opt(a.qid.as_ref())?;
-    let qp = ctx.io_queue(qid, nsid, env.timeout)?;
-    Ok(ActionOutput::completion(qp.flush(nsid)?))
 }

@@ -58,30 +58,25 @@ impl ActionKind for FormatDef {
         Ok(typed_admin("format", AdminOpcode::FormatNvm))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        format(ctx, env, plan)
-    }
-}
-
-/// Format NVM; on success the verify maps expect zeroes and namespaces are re-read.
-fn format(ctx: &mut RunContext, env: StepEnv<'_>, a: &Format) -> StepResult<ActionOutput> {
-    let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
-    let lbaf = env.eval.or(a.lbaf.as_ref(), 0)?;
-    let ses = match a.ses {
-        SecureErase::None => 0,
-        SecureErase::UserData => 1,
-        SecureErase::Crypto => 2,
-    };
-    let cmd = commands::format_nvm(nsid, lbaf, ses, a.mset, a.pi.unwrap_or(0), false);
-    let cqe = send(ctx, env, cmd, None)?;
-    if cqe.status().is_success() {
-        if nsid == NSID_ALL {
-            ctx.verify_maps().iter().for_each(|m| m.mark_all_zeroes());
-        } else {
-            ctx.verify_map(nsid).mark_all_zeroes();
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
+        let lbaf = env.eval.or(a.lbaf.as_ref(), 0)?;
+        let ses = match a.ses {
+            SecureErase::None => 0,
+            SecureErase::UserData => 1,
+            SecureErase::Crypto => 2,
+        };
+        let cmd = commands::format_nvm(nsid, lbaf, ses, a.mset, a.pi.unwrap_or(0), false);
+        let cqe = send(ctx, env, cmd, None)?;
+        if cqe.status().is_success() {
+            if nsid == NSID_ALL {
+                ctx.verify_maps().iter().for_each(|m| m.mark_all_zeroes());
+            } else {
+                ctx.verify_map(nsid).mark_all_zeroes();
+            }
+            ctx.ctrl.rescan_namespaces()?;
+            ctx.refresh_identity();
         }
-        ctx.ctrl.rescan_namespaces()?;
-        ctx.refresh_identity();
+        Ok(ActionOutput::completion(cqe))
     }
-    Ok(ActionOutput::completion(cqe))
 }

@@ -72,32 +72,27 @@ impl ActionKind for GetFeaturesDef {
         Ok(typed_admin("get_features", AdminOpcode::GetFeatures))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        get_features(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let fid = feature_id(&a.fid)?;
+        let sel = match a.sel {
+            FeatureSelect::Current => 0,
+            FeatureSelect::Default => 1,
+            FeatureSelect::Saved => 2,
+            FeatureSelect::Supported => 3,
+        };
+        let nsid = env.eval.or(a.nsid.as_ref(), 0)?;
+        let cdw11 = env.eval.or(a.cdw11.as_ref(), 0)?;
+        let cqe = send(ctx, env, commands::get_features(fid, nsid, sel, cdw11), None)?;
+        let mut out = ActionOutput::completion(cqe);
+        if out.succeeded() {
+            let mut fields = if sel == 3 { Map::new() } else { feature_fields(fid, cqe.dw0) };
+            fields.insert("value".into(), cqe.dw0.into());
+            out.fields = Some(fields);
+        }
+        Ok(out)
     }
 
     fn captured(plan: &Self::Plan, out: &ActionOutput) -> Option<Captured> {
         captured_read(CapturedKind::Feature, serde_json::to_value(&plan.fid), out)
     }
-}
-
-/// Get Features.
-fn get_features(ctx: &mut RunContext, env: StepEnv<'_>, a: &GetFeatures) -> StepResult<ActionOutput> {
-    let fid = feature_id(&a.fid)?;
-    let sel = match a.sel {
-        FeatureSelect::Current => 0,
-        FeatureSelect::Default => 1,
-        FeatureSelect::Saved => 2,
-        FeatureSelect::Supported => 3,
-    };
-    let nsid = env.eval.or(a.nsid.as_ref(), 0)?;
-    let cdw11 = env.eval.or(a.cdw11.as_ref(), 0)?;
-    let cqe = send(ctx, env, commands::get_features(fid, nsid, sel, cdw11), None)?;
-    let mut out = ActionOutput::completion(cqe);
-    if out.succeeded() {
-        let mut fields = if sel == 3 { Map::new() } else { feature_fields(fid, cqe.dw0) };
-        fields.insert("value".into(), cqe.dw0.into());
-        out.fields = Some(fields);
-    }
-    Ok(out)
 }

@@ -104,33 +104,29 @@ impl ActionKind for GetLogPageDef {
         Ok(typed_admin("get_log_page", AdminOpcode::GetLogPage))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        get_log_page(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let id = match a.lid {
+            LogId::Named(page) => page.lid(),
+            LogId::Raw(id) => id,
+        };
+        let nsid = env.eval.or(a.nsid.as_ref(), NSID_ALL)?;
+        let len = env.eval.or(a.len.as_ref(), default_log_len(id))?;
+        let offset = env.eval.or(a.offset.as_ref(), 0)?;
+        if len == 0 {
+            return Err(StepError::Invalid("get_log_page: `len` must be at least 1".into()));
+        }
+        let (cqe, data) = read_log(ctx, env, id, nsid, len as usize, offset, a.lsp.unwrap_or(0), a.rae)?;
+        let mut out = ActionOutput::completion(cqe);
+        if out.succeeded() {
+            out.fields = if offset == 0 { log_fields(id, &data) } else { None };
+            let shown = &data[..data.len().min(512)];
+            out.values
+                .insert("data".into(), shown.iter().map(|b| format!("{b:02x}")).collect::<String>().into());
+        }
+        Ok(out)
     }
 
     fn captured(plan: &Self::Plan, out: &ActionOutput) -> Option<Captured> {
         captured_read(CapturedKind::LogPage, serde_json::to_value(plan.lid), out)
     }
-}
-
-/// Get Log Page.
-fn get_log_page(ctx: &mut RunContext, env: StepEnv<'_>, a: &GetLogPage) -> StepResult<ActionOutput> {
-    let id = match a.lid {
-        LogId::Named(page) => page.lid(),
-        LogId::Raw(id) => id,
-    };
-    let nsid = env.eval.or(a.nsid.as_ref(), NSID_ALL)?;
-    let len = env.eval.or(a.len.as_ref(), default_log_len(id))?;
-    let offset = env.eval.or(a.offset.as_ref(), 0)?;
-    if len == 0 {
-        return Err(StepError::Invalid("get_log_page: `len` must be at least 1".into()));
-    }
-    let (cqe, data) = read_log(ctx, env, id, nsid, len as usize, offset, a.lsp.unwrap_or(0), a.rae)?;
-    let mut out = ActionOutput::completion(cqe);
-    if out.succeeded() {
-        out.fields = if offset == 0 { log_fields(id, &data) } else { None };
-        let shown = &data[..data.len().min(512)];
-        out.values.insert("data".into(), shown.iter().map(|b| format!("{b:02x}")).collect::<String>().into());
-    }
-    Ok(out)
 }

@@ -103,69 +103,65 @@ impl ActionKind for IdentifyDef {
         Ok(typed_admin("identify", AdminOpcode::Identify))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        identify(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        use Cns;
+        let default_nsid = match a.cns {
+            Cns::Namespace | Cns::NsDescriptors | Cns::AllocatedNamespace => ctx.default_nsid,
+            _ => 0,
+        };
+        let nsid = env.eval.or(a.nsid.as_ref(), default_nsid)?;
+        let buf = ctx.ctrl.alloc_buffer(PAGE_SIZE)?;
+        let cqe = send(
+            ctx,
+            env,
+            commands::identify(a.cns.value(), nsid, a.cntid.unwrap_or(0)),
+            Some((&buf, PAGE_SIZE)),
+        )?;
+        let mut out = ActionOutput::completion(cqe);
+        if !out.succeeded() {
+            return Ok(out);
+        }
+        let data = buf.as_slice();
+        match a.cns {
+            Cns::Controller => out.fields = decode::<IdentifyController>(data),
+            Cns::Namespace | Cns::AllocatedNamespace => out.fields = decode::<IdentifyNamespace>(data),
+            Cns::ActiveNamespaces | Cns::AllocatedNamespaces => {
+                let ids: Vec<Value> = NamespaceList::read_from_prefix(data)
+                    .map(|(l, _)| l.iter().map(Value::from).collect())
+                    .unwrap_or_default();
+                let mut fields = Map::new();
+                fields.insert("count".into(), ids.len().into());
+                fields.insert("nsids".into(), Value::Array(ids));
+                out.fields = Some(fields);
+            }
+            Cns::NsDescriptors => {
+                let list: Vec<Value> = nvmeplan_spec::identify::decode_ns_descriptors(data)
+                    .into_iter()
+                    .map(|(nidt, id)| {
+                        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+                        serde_json::json!({ "nidt": nidt, "nid": hex })
+                    })
+                    .collect();
+                let mut fields = Map::new();
+                fields.insert("count".into(), list.len().into());
+                fields.insert("descriptors".into(), Value::Array(list));
+                out.fields = Some(fields);
+            }
+            Cns::Controllers => {
+                let n = usize::from(u16::from_le_bytes([data[0], data[1]])).min(2047);
+                let ids: Vec<Value> = (0..n)
+                    .map(|i| Value::from(u16::from_le_bytes([data[2 + 2 * i], data[3 + 2 * i]])))
+                    .collect();
+                let mut fields = Map::new();
+                fields.insert("count".into(), n.into());
+                fields.insert("controllers".into(), Value::Array(ids));
+                out.fields = Some(fields);
+            }
+        }
+        Ok(out)
     }
 
     fn captured(plan: &Self::Plan, out: &ActionOutput) -> Option<Captured> {
         captured_read(CapturedKind::Identify, serde_json::to_value(plan.cns), out)
     }
-}
-
-/// Identify.
-fn identify(ctx: &mut RunContext, env: StepEnv<'_>, a: &Identify) -> StepResult<ActionOutput> {
-    use Cns;
-    let default_nsid = match a.cns {
-        Cns::Namespace | Cns::NsDescriptors | Cns::AllocatedNamespace => ctx.default_nsid,
-        _ => 0,
-    };
-    let nsid = env.eval.or(a.nsid.as_ref(), default_nsid)?;
-    let buf = ctx.ctrl.alloc_buffer(PAGE_SIZE)?;
-    let cqe = send(
-        ctx,
-        env,
-        commands::identify(a.cns.value(), nsid, a.cntid.unwrap_or(0)),
-        Some((&buf, PAGE_SIZE)),
-    )?;
-    let mut out = ActionOutput::completion(cqe);
-    if !out.succeeded() {
-        return Ok(out);
-    }
-    let data = buf.as_slice();
-    match a.cns {
-        Cns::Controller => out.fields = decode::<IdentifyController>(data),
-        Cns::Namespace | Cns::AllocatedNamespace => out.fields = decode::<IdentifyNamespace>(data),
-        Cns::ActiveNamespaces | Cns::AllocatedNamespaces => {
-            let ids: Vec<Value> = NamespaceList::read_from_prefix(data)
-                .map(|(l, _)| l.iter().map(Value::from).collect())
-                .unwrap_or_default();
-            let mut fields = Map::new();
-            fields.insert("count".into(), ids.len().into());
-            fields.insert("nsids".into(), Value::Array(ids));
-            out.fields = Some(fields);
-        }
-        Cns::NsDescriptors => {
-            let list: Vec<Value> = nvmeplan_spec::identify::decode_ns_descriptors(data)
-                .into_iter()
-                .map(|(nidt, id)| {
-                    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
-                    serde_json::json!({ "nidt": nidt, "nid": hex })
-                })
-                .collect();
-            let mut fields = Map::new();
-            fields.insert("count".into(), list.len().into());
-            fields.insert("descriptors".into(), Value::Array(list));
-            out.fields = Some(fields);
-        }
-        Cns::Controllers => {
-            let n = usize::from(u16::from_le_bytes([data[0], data[1]])).min(2047);
-            let ids: Vec<Value> =
-                (0..n).map(|i| Value::from(u16::from_le_bytes([data[2 + 2 * i], data[3 + 2 * i]]))).collect();
-            let mut fields = Map::new();
-            fields.insert("count".into(), n.into());
-            fields.insert("controllers".into(), Value::Array(ids));
-            out.fields = Some(fields);
-        }
-    }
-    Ok(out)
 }

@@ -123,8 +123,54 @@ impl ActionKind for InjectDef {
         Ok(None)
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        inject(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let Some(sim) = ctx.sim.clone() else {
+            return Err(StepError::Invalid(format!(
+                "inject needs the simulator; device `{}` is not one",
+                ctx.uri
+            )));
+        };
+        let mut out = ActionOutput::default();
+        if a.clear {
+            sim.faults().clear();
+            ctx.faults.iter_mut().for_each(Vec::clear);
+            out.message = Some("every injected fault removed".into());
+            return Ok(out);
+        }
+        let Some(action) = &a.action else {
+            return Err(StepError::Invalid("inject needs an `action` (or `clear: true`)".into()));
+        };
+        let (queue, opcode) = queue_and_opcode(&a.matches)?;
+        let start = env.eval.opt(a.matches.lba_start.as_ref())?;
+        let end = env.eval.opt(a.matches.lba_end.as_ref())?;
+        let lba = (start.is_some() || end.is_some()).then(|| (start.unwrap_or(0), end.unwrap_or(u64::MAX)));
+        let matcher = FaultMatch {
+            queue,
+            opcode,
+            nsid: env.eval.opt(a.matches.nsid.as_ref())?,
+            lba,
+            nth: a.matches.nth.map(u64::from),
+            probability: a.matches.probability,
+        };
+        let action = match action {
+            InjectAction::Status(s) => FaultAction::Status { status: s.0, dnr: false },
+            InjectAction::Delay(d) => FaultAction::Delay(d.0),
+            InjectAction::Drop => FaultAction::DropCompletion,
+            InjectAction::Corrupt => FaultAction::CorruptData,
+            InjectAction::Fatal => FaultAction::ControllerFatal,
+            InjectAction::Hang => FaultAction::Hang,
+        };
+        let mut rule = FaultRule::new(matcher, action);
+        if let Some(n) = a.count {
+            rule = rule.times(u64::from(n));
+        }
+        let text = describe_rule(&rule);
+        let id = sim.faults().add(rule);
+        if let Some(scope) = ctx.faults.last_mut() {
+            scope.push(id);
+        }
+        out.message = Some(format!("{id}: {text}"));
+        Ok(out)
     }
 }
 
@@ -154,56 +200,4 @@ fn queue_and_opcode(m: &InjectMatch) -> StepResult<(QueueMatch, Option<u8>)> {
             }
         }
     })
-}
-
-/// Adds a simulator fault rule for the following steps of the enclosing
-/// group (or plan), or removes every injected fault (`clear`).
-fn inject(ctx: &mut RunContext, env: StepEnv<'_>, a: &Inject) -> StepResult<ActionOutput> {
-    let Some(sim) = ctx.sim.clone() else {
-        return Err(StepError::Invalid(format!(
-            "inject needs the simulator; device `{}` is not one",
-            ctx.uri
-        )));
-    };
-    let mut out = ActionOutput::default();
-    if a.clear {
-        sim.faults().clear();
-        ctx.faults.iter_mut().for_each(Vec::clear);
-        out.message = Some("every injected fault removed".into());
-        return Ok(out);
-    }
-    let Some(action) = &a.action else {
-        return Err(StepError::Invalid("inject needs an `action` (or `clear: true`)".into()));
-    };
-    let (queue, opcode) = queue_and_opcode(&a.matches)?;
-    let start = env.eval.opt(a.matches.lba_start.as_ref())?;
-    let end = env.eval.opt(a.matches.lba_end.as_ref())?;
-    let lba = (start.is_some() || end.is_some()).then(|| (start.unwrap_or(0), end.unwrap_or(u64::MAX)));
-    let matcher = FaultMatch {
-        queue,
-        opcode,
-        nsid: env.eval.opt(a.matches.nsid.as_ref())?,
-        lba,
-        nth: a.matches.nth.map(u64::from),
-        probability: a.matches.probability,
-    };
-    let action = match action {
-        InjectAction::Status(s) => FaultAction::Status { status: s.0, dnr: false },
-        InjectAction::Delay(d) => FaultAction::Delay(d.0),
-        InjectAction::Drop => FaultAction::DropCompletion,
-        InjectAction::Corrupt => FaultAction::CorruptData,
-        InjectAction::Fatal => FaultAction::ControllerFatal,
-        InjectAction::Hang => FaultAction::Hang,
-    };
-    let mut rule = FaultRule::new(matcher, action);
-    if let Some(n) = a.count {
-        rule = rule.times(u64::from(n));
-    }
-    let text = describe_rule(&rule);
-    let id = sim.faults().add(rule);
-    if let Some(scope) = ctx.faults.last_mut() {
-        scope.push(id);
-    }
-    out.message = Some(format!("{id}: {text}"));
-    Ok(out)
 }

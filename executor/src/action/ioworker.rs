@@ -64,142 +64,140 @@ impl ActionKind for IoworkerDef {
             .unwrap_or_default()
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        run(ctx, env, plan)
-    }
-}
-
-/// Runs the step's workers.
-fn run(ctx: &mut RunContext, env: StepEnv<'_>, workers: &IoWorkers) -> StepResult<ActionOutput> {
-    let configs: Vec<IoWorkerConfig> = workers
-        .workers()
-        .iter()
-        .enumerate()
-        .map(|(i, w)| config(ctx, env, w, i))
-        .collect::<StepResult<_>>()?;
-    let verify = configs.iter().any(|c| c.verify);
-    let nsids: Vec<u32> = configs.iter().map(|c| c.nsid).collect();
-    let map = match nsids.first() {
-        Some(&first) if nsids.iter().all(|&n| n == first) => Some(ctx.verify_map(first)),
-        _ => None,
-    };
-    let deadline = env.deadline;
-    let stop = AtomicBool::new(false);
-    let done = AtomicBool::new(false);
-    let timed_out = AtomicBool::new(false);
-    let ctrl = ctx.ctrl.clone();
-    let global = ctx.stop.clone();
-    let progress = ctx.progress.clone();
-    let reset = workers.workers().iter().find_map(|w| w.reset.clone());
-    if let Some(r) = &reset
-        && !matches!(r.kind, ResetKind::Controller | ResetKind::Function)
-    {
-        return Err(StepError::Invalid(format!(
-            "ioworker reset: {:?} is not supported during I/O (controller or function)",
-            r.kind
-        )));
-    }
-    let reset_outcome: Mutex<Option<(Duration, Result<(), DriverError>)>> = Mutex::new(None);
-    let result = std::thread::scope(|s| {
-        if let Some(r) = &reset {
-            let (ctrl, done, outcome) = (&ctrl, &done, &reset_outcome);
-            s.spawn(move || {
-                let start = Instant::now();
-                while start.elapsed() < r.after.0 {
-                    if done.load(Ordering::Relaxed) {
-                        return;
+    fn execute(workers: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let configs: Vec<IoWorkerConfig> = workers
+            .workers()
+            .iter()
+            .enumerate()
+            .map(|(i, w)| config(ctx, env, w, i))
+            .collect::<StepResult<_>>()?;
+        let verify = configs.iter().any(|c| c.verify);
+        let nsids: Vec<u32> = configs.iter().map(|c| c.nsid).collect();
+        let map = match nsids.first() {
+            Some(&first) if nsids.iter().all(|&n| n == first) => Some(ctx.verify_map(first)),
+            _ => None,
+        };
+        let deadline = env.deadline;
+        let stop = AtomicBool::new(false);
+        let done = AtomicBool::new(false);
+        let timed_out = AtomicBool::new(false);
+        let ctrl = ctx.ctrl.clone();
+        let global = ctx.stop.clone();
+        let progress = ctx.progress.clone();
+        let reset = workers.workers().iter().find_map(|w| w.reset.clone());
+        if let Some(r) = &reset
+            && !matches!(r.kind, ResetKind::Controller | ResetKind::Function)
+        {
+            return Err(StepError::Invalid(format!(
+                "ioworker reset: {:?} is not supported during I/O (controller or function)",
+                r.kind
+            )));
+        }
+        let reset_outcome: Mutex<Option<(Duration, Result<(), DriverError>)>> = Mutex::new(None);
+        let result = std::thread::scope(|s| {
+            if let Some(r) = &reset {
+                let (ctrl, done, outcome) = (&ctrl, &done, &reset_outcome);
+                s.spawn(move || {
+                    let start = Instant::now();
+                    while start.elapsed() < r.after.0 {
+                        if done.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(1));
                     }
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                let at = start.elapsed();
-                let res = match r.kind {
-                    ResetKind::Function => ctrl.function_reset(),
-                    _ => ctrl.reset(),
-                };
-                *outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some((at, res));
-            });
-        }
-        s.spawn(|| {
-            while !done.load(Ordering::Relaxed) {
-                if global.load(Ordering::Relaxed) {
-                    stop.store(true, Ordering::Relaxed);
-                }
-                if Instant::now() >= deadline {
-                    timed_out.store(true, Ordering::Relaxed);
-                    stop.store(true, Ordering::Relaxed);
-                }
-                std::thread::sleep(Duration::from_millis(5));
+                    let at = start.elapsed();
+                    let res = match r.kind {
+                        ResetKind::Function => ctrl.function_reset(),
+                        _ => ctrl.reset(),
+                    };
+                    *outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some((at, res));
+                });
             }
-        });
-        let hook = progress
-            .as_ref()
-            .map(|h| move |p: &Progress| h.0.ioworker(p.worker, p.ios, p.iops_last_second, p.elapsed));
-        let hook = hook.as_ref().map(|f| f as &(dyn Fn(&Progress) + Sync));
-        let r = run_workers(&ctrl, &configs, map.clone(), &stop, hook);
-        done.store(true, Ordering::Relaxed);
-        r
-    });
-    // Workers on several namespaces run on a verify map of the call's own,
-    // and a call that failed may have written before it did: what they
-    // wrote is unknown to the run's maps, which must not claim old data.
-    if map.is_none() || result.is_err() {
-        for c in configs.iter().filter(|c| modifies(c)) {
-            ctx.verify_map(c.nsid).clear_all();
-        }
-    }
-    let reset_outcome = reset_outcome.into_inner().unwrap_or_else(|e| e.into_inner());
-    let reset_note = match (&reset, reset_outcome) {
-        (Some(r), Some((at, res))) => {
-            ctx.after_reset();
-            res?;
-            Some(format!("{:?} reset {} ms after the workers started", r.kind, at.as_millis()).to_lowercase())
-        }
-        (Some(_), None) => Some("no reset: the workers finished before `after`".to_string()),
-        _ => None,
-    };
-    let stopped = if ctx.stopped() {
-        Some(StepError::Interrupted)
-    } else if timed_out.load(Ordering::Relaxed) {
-        Some(env.timed_out())
-    } else {
-        None
-    };
-    let (mut results, stopped) = match (result, stopped) {
-        (Ok(results), stopped) => (results, stopped),
-        (Err(_), Some(stopped)) => return Err(stopped),
-        (Err(e), None) => return Err(e.into()),
-    };
-    let mut out = ActionOutput::default();
-    let mismatches: Vec<String> = results
-        .workers
-        .iter()
-        .flat_map(|w| w.mismatches.iter())
-        .map(|m| format!("lba {}: {} (expected {:#x}, found {:#x})", m.lba, m.kind, m.expected, m.found))
-        .collect();
-    if verify {
-        out.verified = true;
-        out.mismatches = results.total.mismatch_count.max(mismatches.len() as u64);
-        out.checked = results.total.blocks_checked;
-        out.unchecked = results.total.blocks_unchecked;
-        out.mismatch_details =
-            mismatches.into_iter().take(crate::run::commands::data::MAX_MISMATCH_DETAILS).collect();
-    }
-    if let Some(note) = reset_note {
-        out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
-    }
-    match stopped {
-        None => {
-            out.ioworker = Some(results);
-            Ok(out)
-        }
-        Some(error) => {
-            results.stopped = Some(match &error {
-                StepError::Interrupted => StopReason::Interrupted,
-                StepError::TimedOut { .. } => StopReason::TimedOut(error.to_string()),
-                other => StopReason::Other(other.to_string()),
+            s.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if global.load(Ordering::Relaxed) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    if Instant::now() >= deadline {
+                        timed_out.store(true, Ordering::Relaxed);
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
             });
-            out.ioworker = Some(results);
-            Err(StepError::Partial { error: Box::new(error), output: Box::new(out) })
+            let hook = progress
+                .as_ref()
+                .map(|h| move |p: &Progress| h.0.ioworker(p.worker, p.ios, p.iops_last_second, p.elapsed));
+            let hook = hook.as_ref().map(|f| f as &(dyn Fn(&Progress) + Sync));
+            let r = run_workers(&ctrl, &configs, map.clone(), &stop, hook);
+            done.store(true, Ordering::Relaxed);
+            r
+        });
+        // Workers on several namespaces run on a verify map of the call's own,
+        // and a call that failed may have written before it did: what they
+        // wrote is unknown to the run's maps, which must not claim old data.
+        if map.is_none() || result.is_err() {
+            for c in configs.iter().filter(|c| modifies(c)) {
+                ctx.verify_map(c.nsid).clear_all();
+            }
+        }
+        let reset_outcome = reset_outcome.into_inner().unwrap_or_else(|e| e.into_inner());
+        let reset_note = match (&reset, reset_outcome) {
+            (Some(r), Some((at, res))) => {
+                ctx.after_reset();
+                res?;
+                Some(
+                    format!("{:?} reset {} ms after the workers started", r.kind, at.as_millis())
+                        .to_lowercase(),
+                )
+            }
+            (Some(_), None) => Some("no reset: the workers finished before `after`".to_string()),
+            _ => None,
+        };
+        let stopped = if ctx.stopped() {
+            Some(StepError::Interrupted)
+        } else if timed_out.load(Ordering::Relaxed) {
+            Some(env.timed_out())
+        } else {
+            None
+        };
+        let (mut results, stopped) = match (result, stopped) {
+            (Ok(results), stopped) => (results, stopped),
+            (Err(_), Some(stopped)) => return Err(stopped),
+            (Err(e), None) => return Err(e.into()),
+        };
+        let mut out = ActionOutput::default();
+        let mismatches: Vec<String> = results
+            .workers
+            .iter()
+            .flat_map(|w| w.mismatches.iter())
+            .map(|m| format!("lba {}: {} (expected {:#x}, found {:#x})", m.lba, m.kind, m.expected, m.found))
+            .collect();
+        if verify {
+            out.verified = true;
+            out.mismatches = results.total.mismatch_count.max(mismatches.len() as u64);
+            out.checked = results.total.blocks_checked;
+            out.unchecked = results.total.blocks_unchecked;
+            out.mismatch_details =
+                mismatches.into_iter().take(crate::run::commands::data::MAX_MISMATCH_DETAILS).collect();
+        }
+        if let Some(note) = reset_note {
+            out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
+        }
+        match stopped {
+            None => {
+                out.ioworker = Some(results);
+                Ok(out)
+            }
+            Some(error) => {
+                results.stopped = Some(match &error {
+                    StepError::Interrupted => StopReason::Interrupted,
+                    StepError::TimedOut { .. } => StopReason::TimedOut(error.to_string()),
+                    other => StopReason::Other(other.to_string()),
+                });
+                out.ioworker = Some(results);
+                Err(StepError::Partial { error: Box::new(error), output: Box::new(out) })
+            }
         }
     }
 }

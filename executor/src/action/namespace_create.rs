@@ -42,25 +42,20 @@ impl ActionKind for NamespaceCreateDef {
         Ok(typed_admin("namespace_create", AdminOpcode::NamespaceManagement))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        namespace_create(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let nsze = env.eval.get(&a.nsze)?;
+        let ncap = env.eval.or(a.ncap.as_ref(), nsze)?;
+        let mut buf = ctx.ctrl.alloc_buffer(PAGE_SIZE)?;
+        let data = buf.as_mut_slice();
+        data[0..8].copy_from_slice(&nsze.to_le_bytes());
+        data[8..16].copy_from_slice(&ncap.to_le_bytes());
+        data[26] = a.flbas.unwrap_or(0);
+        data[30] = u8::from(a.shared);
+        let cqe = send(ctx, env, commands::namespace_management(0, 0), Some((&buf, PAGE_SIZE)))?;
+        let mut out = ActionOutput::completion(cqe);
+        if out.succeeded() {
+            out.values.insert("nsid".into(), cqe.dw0.into());
+        }
+        Ok(out)
     }
-}
-
-/// Namespace Management create; the new NSID is `cdw0` (and `nsid`).
-fn namespace_create(ctx: &mut RunContext, env: StepEnv<'_>, a: &NamespaceCreate) -> StepResult<ActionOutput> {
-    let nsze = env.eval.get(&a.nsze)?;
-    let ncap = env.eval.or(a.ncap.as_ref(), nsze)?;
-    let mut buf = ctx.ctrl.alloc_buffer(PAGE_SIZE)?;
-    let data = buf.as_mut_slice();
-    data[0..8].copy_from_slice(&nsze.to_le_bytes());
-    data[8..16].copy_from_slice(&ncap.to_le_bytes());
-    data[26] = a.flbas.unwrap_or(0);
-    data[30] = u8::from(a.shared);
-    let cqe = send(ctx, env, commands::namespace_management(0, 0), Some((&buf, PAGE_SIZE)))?;
-    let mut out = ActionOutput::completion(cqe);
-    if out.succeeded() {
-        out.values.insert("nsid".into(), cqe.dw0.into());
-    }
-    Ok(out)
 }

@@ -32,19 +32,14 @@ impl ActionKind for NamespaceDeleteDef {
         Ok(typed_admin("namespace_delete", AdminOpcode::NamespaceManagement))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        namespace_delete(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let nsid = env.eval.get(&a.nsid)?;
+        let cqe = send(ctx, env, commands::namespace_management(1, nsid), None)?;
+        if cqe.status().is_success() {
+            ctx.drop_verify_map(nsid);
+            ctx.ctrl.rescan_namespaces()?;
+            ctx.refresh_identity();
+        }
+        Ok(ActionOutput::completion(cqe))
     }
-}
-
-/// Namespace Management delete.
-fn namespace_delete(ctx: &mut RunContext, env: StepEnv<'_>, a: &NamespaceDelete) -> StepResult<ActionOutput> {
-    let nsid = env.eval.get(&a.nsid)?;
-    let cqe = send(ctx, env, commands::namespace_management(1, nsid), None)?;
-    if cqe.status().is_success() {
-        ctx.drop_verify_map(nsid);
-        ctx.ctrl.rescan_namespaces()?;
-        ctx.refresh_identity();
-    }
-    Ok(ActionOutput::completion(cqe))
 }

@@ -66,56 +66,51 @@ impl ActionKind for ReadDef {
         Ok(None)
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        read(ctx, env, plan)
-    }
-}
-
-/// Read, verifying against the verify map (`verify: true`) or a pattern.
-fn read(ctx: &mut RunContext, env: StepEnv<'_>, a: &Read) -> StepResult<ActionOutput> {
-    let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
-    let qid = env.eval.opt(a.qid.as_ref())?;
-    let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
-    let len = r.nlb as usize * r.lba_size;
-    if ctx.ctrl.namespace(r.nsid).is_err() {
-        let cmd = nvmeplan_driver::commands::read(r.nsid, r.slba, r.nlb);
-        return send_raw(ctx, env, qid, r.nsid, cmd, Some((&buf, len)));
-    }
-    let unchecked = VerifyMap::new();
-    let verify_with_map = a.verify && a.pattern.is_none();
-    let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
-    let outcome =
-        qp.read(r.nsid, r.slba, r.nlb, &mut buf, if verify_with_map { None } else { Some(&unchecked) })?;
-    let mut out = ActionOutput::completion(outcome.completion);
-    if verify_with_map {
-        record_mismatches(&mut out, &outcome.mismatches, outcome.counts);
-    } else if let Some(pattern) = &a.pattern {
-        let mut expected = vec![0u8; len];
-        fill(&mut expected, pattern, ctx.seed);
-        let data = &buf.data()[..len];
-        let mut details = Vec::new();
-        let mut count = 0u64;
-        if out.succeeded() {
-            for (i, (got, want)) in data.chunks(r.lba_size).zip(expected.chunks(r.lba_size)).enumerate() {
-                if let Some(off) = got.iter().zip(want).position(|(g, w)| g != w) {
-                    count += 1;
-                    if details.len() < MAX_MISMATCH_DETAILS {
-                        details.push(format!(
-                            "lba {}: byte {off} is {:#04x}, pattern has {:#04x}",
-                            r.slba + i as u64,
-                            got[off],
-                            want[off]
-                        ));
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+        let qid = env.eval.opt(a.qid.as_ref())?;
+        let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
+        let len = r.nlb as usize * r.lba_size;
+        if ctx.ctrl.namespace(r.nsid).is_err() {
+            let cmd = nvmeplan_driver::commands::read(r.nsid, r.slba, r.nlb);
+            return send_raw(ctx, env, qid, r.nsid, cmd, Some((&buf, len)));
+        }
+        let unchecked = VerifyMap::new();
+        let verify_with_map = a.verify && a.pattern.is_none();
+        let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+        let outcome =
+            qp.read(r.nsid, r.slba, r.nlb, &mut buf, if verify_with_map { None } else { Some(&unchecked) })?;
+        let mut out = ActionOutput::completion(outcome.completion);
+        if verify_with_map {
+            record_mismatches(&mut out, &outcome.mismatches, outcome.counts);
+        } else if let Some(pattern) = &a.pattern {
+            let mut expected = vec![0u8; len];
+            fill(&mut expected, pattern, ctx.seed);
+            let data = &buf.data()[..len];
+            let mut details = Vec::new();
+            let mut count = 0u64;
+            if out.succeeded() {
+                for (i, (got, want)) in data.chunks(r.lba_size).zip(expected.chunks(r.lba_size)).enumerate() {
+                    if let Some(off) = got.iter().zip(want).position(|(g, w)| g != w) {
+                        count += 1;
+                        if details.len() < MAX_MISMATCH_DETAILS {
+                            details.push(format!(
+                                "lba {}: byte {off} is {:#04x}, pattern has {:#04x}",
+                                r.slba + i as u64,
+                                got[off],
+                                want[off]
+                            ));
+                        }
                     }
                 }
             }
+            out.verified = true;
+            out.mismatches = count;
+            out.mismatch_details = details;
+            if out.succeeded() {
+                out.checked = u64::from(r.nlb);
+            }
         }
-        out.verified = true;
-        out.mismatches = count;
-        out.mismatch_details = details;
-        if out.succeeded() {
-            out.checked = u64::from(r.nlb);
-        }
+        Ok(out)
     }
-    Ok(out)
 }

@@ -40,38 +40,28 @@ impl ActionKind for RegisterDef {
         plan.wait.map_or(Duration::ZERO, |d| d.0)
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        register(ctx, env, plan)
-    }
-}
-
-/// Reads (after writing, if asked) a register field and checks it,
-/// polling until `wait` passes or the step's deadline (an error).
-fn register(
-    ctx: &mut RunContext,
-    env: StepEnv<'_>,
-    a: &crate::plan::control::Register,
-) -> StepResult<ActionOutput> {
-    let field = RegisterField::resolve(&a.field.0).map_err(|e| StepError::Invalid(e.to_string()))?;
-    if let Some(value) = &a.write {
-        let value = env.eval.get(value)?;
-        field.write(&ctx.ctrl, value).map_err(|e| StepError::Invalid(format!("{}: {e}", a.field.0)))?;
-    }
-    let wait = a.wait.map_or(Duration::ZERO, |d| d.0);
-    let start = Instant::now();
-    let mut out = ActionOutput::default();
-    loop {
-        let value = field.read(&ctx.ctrl);
-        let Some(expect) = &a.expect else {
-            out.fields = Some(fields(&a.field.0, value));
-            return Ok(out);
-        };
-        let (expected, pass) = compare(&Value::from(value), expect, env.eval)?;
-        if pass || start.elapsed() >= wait {
-            out.fields = Some(fields(&a.field.0, value));
-            out.checks.push(check(&a.field.0, expected, value.to_string(), pass));
-            return Ok(out);
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let field = RegisterField::resolve(&a.field.0).map_err(|e| StepError::Invalid(e.to_string()))?;
+        if let Some(value) = &a.write {
+            let value = env.eval.get(value)?;
+            field.write(&ctx.ctrl, value).map_err(|e| StepError::Invalid(format!("{}: {e}", a.field.0)))?;
         }
-        crate::run::limits::sleep(ctx, env, Duration::from_millis(1).min(wait - start.elapsed()))?;
+        let wait = a.wait.map_or(Duration::ZERO, |d| d.0);
+        let start = Instant::now();
+        let mut out = ActionOutput::default();
+        loop {
+            let value = field.read(&ctx.ctrl);
+            let Some(expect) = &a.expect else {
+                out.fields = Some(fields(&a.field.0, value));
+                return Ok(out);
+            };
+            let (expected, pass) = compare(&Value::from(value), expect, env.eval)?;
+            if pass || start.elapsed() >= wait {
+                out.fields = Some(fields(&a.field.0, value));
+                out.checks.push(check(&a.field.0, expected, value.to_string(), pass));
+                return Ok(out);
+            }
+            crate::run::limits::sleep(ctx, env, Duration::from_millis(1).min(wait - start.elapsed()))?;
+        }
     }
 }

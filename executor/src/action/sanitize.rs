@@ -65,57 +65,58 @@ impl ActionKind for SanitizeDef {
         Ok(typed_admin("sanitize", AdminOpcode::Sanitize))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        sanitize(ctx, env, plan)
-    }
-}
-
-/// Sanitize, waiting for completion when `wait`.
-fn sanitize(ctx: &mut RunContext, env: StepEnv<'_>, a: &Sanitize) -> StepResult<ActionOutput> {
-    use nvmeplan_spec::log::sanitize as s;
-    let sanact = match a.action {
-        SanitizeAction::ExitFailure => s::EXIT_FAILURE_MODE,
-        SanitizeAction::BlockErase => s::BLOCK_ERASE,
-        SanitizeAction::Overwrite => s::OVERWRITE,
-        SanitizeAction::CryptoErase => s::CRYPTO_ERASE,
-    };
-    let cmd =
-        commands::sanitize(sanact, a.ause, a.owpass.unwrap_or(1), false, a.no_dealloc, a.ovrpat.unwrap_or(0));
-    let cqe = send(ctx, env, cmd, None)?;
-    let mut out = ActionOutput::completion(cqe);
-    if !out.succeeded() {
-        return Ok(out);
-    }
-    for map in ctx.verify_maps() {
-        match sanact {
-            s::BLOCK_ERASE | s::CRYPTO_ERASE if !a.no_dealloc => map.mark_all_zeroes(),
-            _ => map.clear_all(),
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        use nvmeplan_spec::log::sanitize as s;
+        let sanact = match a.action {
+            SanitizeAction::ExitFailure => s::EXIT_FAILURE_MODE,
+            SanitizeAction::BlockErase => s::BLOCK_ERASE,
+            SanitizeAction::Overwrite => s::OVERWRITE,
+            SanitizeAction::CryptoErase => s::CRYPTO_ERASE,
+        };
+        let cmd = commands::sanitize(
+            sanact,
+            a.ause,
+            a.owpass.unwrap_or(1),
+            false,
+            a.no_dealloc,
+            a.ovrpat.unwrap_or(0),
+        );
+        let cqe = send(ctx, env, cmd, None)?;
+        let mut out = ActionOutput::completion(cqe);
+        if !out.succeeded() {
+            return Ok(out);
         }
-    }
-    if a.wait {
-        let start = Instant::now();
-        loop {
-            let (lcqe, data) = read_log(ctx, env, lid::SANITIZE_STATUS, 0, 512, 0, 0, false)?;
-            if !lcqe.status().is_success() {
-                return Err(StepError::Invalid(format!("sanitize status log: {}", lcqe.status())));
+        for map in ctx.verify_maps() {
+            match sanact {
+                s::BLOCK_ERASE | s::CRYPTO_ERASE if !a.no_dealloc => map.mark_all_zeroes(),
+                _ => map.clear_all(),
             }
-            let fields = log_fields(lid::SANITIZE_STATUS, &data);
-            let status =
-                log::SanitizeStatusLog::read_from_prefix(&data).map(|(l, _)| l.status()).unwrap_or(0);
-            if status != s::STATUS_IN_PROGRESS {
-                out.fields = fields;
-                break;
-            }
-            if start.elapsed() >= env.timeout {
-                return Err(StepError::Invalid(format!(
-                    "sanitize still in progress after {:?}",
-                    env.timeout
-                )));
-            }
-            ctx.sleep(Duration::from_millis(5))?;
         }
-        ctx.ctrl.rescan_namespaces()?;
-        ctx.refresh_identity();
+        if a.wait {
+            let start = Instant::now();
+            loop {
+                let (lcqe, data) = read_log(ctx, env, lid::SANITIZE_STATUS, 0, 512, 0, 0, false)?;
+                if !lcqe.status().is_success() {
+                    return Err(StepError::Invalid(format!("sanitize status log: {}", lcqe.status())));
+                }
+                let fields = log_fields(lid::SANITIZE_STATUS, &data);
+                let status =
+                    log::SanitizeStatusLog::read_from_prefix(&data).map(|(l, _)| l.status()).unwrap_or(0);
+                if status != s::STATUS_IN_PROGRESS {
+                    out.fields = fields;
+                    break;
+                }
+                if start.elapsed() >= env.timeout {
+                    return Err(StepError::Invalid(format!(
+                        "sanitize still in progress after {:?}",
+                        env.timeout
+                    )));
+                }
+                ctx.sleep(Duration::from_millis(5))?;
+            }
+            ctx.ctrl.rescan_namespaces()?;
+            ctx.refresh_identity();
+        }
+        Ok(out)
     }
-    Ok(out)
 }

@@ -53,38 +53,33 @@ impl ActionKind for SelfTestDef {
         Ok(typed_admin("self_test", AdminOpcode::DeviceSelfTest))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        self_test(ctx, env, plan)
-    }
-}
-
-/// Device Self-test, waiting for the result when `wait`.
-fn self_test(ctx: &mut RunContext, env: StepEnv<'_>, a: &SelfTest) -> StepResult<ActionOutput> {
-    let stc = match a.code {
-        SelfTestCode::Short => 1,
-        SelfTestCode::Extended => 2,
-        SelfTestCode::Abort => 0xF,
-    };
-    let nsid = env.eval.or(a.nsid.as_ref(), NSID_ALL)?;
-    let cqe = send(ctx, env, commands::device_self_test(nsid, stc), None)?;
-    let mut out = ActionOutput::completion(cqe);
-    if !(out.succeeded() && a.wait) {
-        return Ok(out);
-    }
-    let len = default_log_len(lid::DEVICE_SELF_TEST) as usize;
-    let start = Instant::now();
-    loop {
-        let (lcqe, data) = read_log(ctx, env, lid::DEVICE_SELF_TEST, NSID_ALL, len, 0, 0, false)?;
-        if !lcqe.status().is_success() {
-            return Err(StepError::Invalid(format!("self-test log: {}", lcqe.status())));
-        }
-        if data.first().is_some_and(|b| b & 0xF == 0) {
-            out.fields = log_fields(lid::DEVICE_SELF_TEST, &data);
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let stc = match a.code {
+            SelfTestCode::Short => 1,
+            SelfTestCode::Extended => 2,
+            SelfTestCode::Abort => 0xF,
+        };
+        let nsid = env.eval.or(a.nsid.as_ref(), NSID_ALL)?;
+        let cqe = send(ctx, env, commands::device_self_test(nsid, stc), None)?;
+        let mut out = ActionOutput::completion(cqe);
+        if !(out.succeeded() && a.wait) {
             return Ok(out);
         }
-        if start.elapsed() >= env.timeout {
-            return Err(StepError::Invalid(format!("self-test still running after {:?}", env.timeout)));
+        let len = default_log_len(lid::DEVICE_SELF_TEST) as usize;
+        let start = Instant::now();
+        loop {
+            let (lcqe, data) = read_log(ctx, env, lid::DEVICE_SELF_TEST, NSID_ALL, len, 0, 0, false)?;
+            if !lcqe.status().is_success() {
+                return Err(StepError::Invalid(format!("self-test log: {}", lcqe.status())));
+            }
+            if data.first().is_some_and(|b| b & 0xF == 0) {
+                out.fields = log_fields(lid::DEVICE_SELF_TEST, &data);
+                return Ok(out);
+            }
+            if start.elapsed() >= env.timeout {
+                return Err(StepError::Invalid(format!("self-test still running after {:?}", env.timeout)));
+            }
+            ctx.sleep(Duration::from_millis(10))?;
         }
-        ctx.sleep(Duration::from_millis(10))?;
     }
 }

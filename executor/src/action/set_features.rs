@@ -81,29 +81,24 @@ impl ActionKind for SetFeaturesDef {
         })
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        set_features(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let fid = feature_id(&a.fid)?;
+        let mut value = env.eval.or(a.value.as_ref(), 0)?;
+        for (name, v) in a.fields.iter().flatten() {
+            let v = env.eval.get(v)?;
+            value = set_feature_field(fid, value, name, v).ok_or_else(|| {
+                StepError::Invalid(format!("feature {fid:#04x} has no field `{name}` that holds {v}"))
+            })?;
+        }
+        let nsid = env.eval.or(a.nsid.as_ref(), 0)?;
+        let mut cmd = commands::set_features(fid, nsid, value, a.save);
+        cmd.cdw12 = env.eval.or(a.cdw12.as_ref(), 0)?;
+        let cqe = send(ctx, env, cmd, None)?;
+        let mut out = ActionOutput::completion(cqe);
+        let mut fields = feature_fields(fid, cqe.dw0);
+        fields.insert("value".into(), cqe.dw0.into());
+        out.fields = Some(fields);
+        out.values.insert("cdw11".into(), value.into());
+        Ok(out)
     }
-}
-
-/// Set Features.
-fn set_features(ctx: &mut RunContext, env: StepEnv<'_>, a: &SetFeatures) -> StepResult<ActionOutput> {
-    let fid = feature_id(&a.fid)?;
-    let mut value = env.eval.or(a.value.as_ref(), 0)?;
-    for (name, v) in a.fields.iter().flatten() {
-        let v = env.eval.get(v)?;
-        value = set_feature_field(fid, value, name, v).ok_or_else(|| {
-            StepError::Invalid(format!("feature {fid:#04x} has no field `{name}` that holds {v}"))
-        })?;
-    }
-    let nsid = env.eval.or(a.nsid.as_ref(), 0)?;
-    let mut cmd = commands::set_features(fid, nsid, value, a.save);
-    cmd.cdw12 = env.eval.or(a.cdw12.as_ref(), 0)?;
-    let cqe = send(ctx, env, cmd, None)?;
-    let mut out = ActionOutput::completion(cqe);
-    let mut fields = feature_fields(fid, cqe.dw0);
-    fields.insert("value".into(), cqe.dw0.into());
-    out.fields = Some(fields);
-    out.values.insert("cdw11".into(), value.into());
-    Ok(out)
 }

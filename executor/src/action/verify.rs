@@ -22,19 +22,10 @@ impl ActionKind for VerifyDef {
         Ok(None)
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        verify(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+        let qid = env.eval.opt(a.qid.as_ref())?;
+        let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+        Ok(ActionOutput::completion(qp.verify(r.nsid, r.slba, r.nlb)?))
     }
-}
-
-/// Verify.
-fn verify(
-    ctx: &mut RunContext,
-    env: StepEnv<'_>,
-    a: &crate::plan::io::BlockRange,
-) -> StepResult<ActionOutput> {
-    let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
-    let qid = env.eval.opt(a.qid.as_ref())?;
-    let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
-    Ok(ActionOutput::completion(qp.verify(r.nsid, r.slba, r.nlb)?))
 }

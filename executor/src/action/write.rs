@@ -56,30 +56,25 @@ impl ActionKind for WriteDef {
         Ok(Some("write".to_string()))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        write(ctx, env, plan)
-    }
-}
-
-/// Write (stamped by default).
-fn write(ctx: &mut RunContext, env: StepEnv<'_>, a: &Write) -> StepResult<ActionOutput> {
-    let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
-    let qid = env.eval.opt(a.qid.as_ref())?;
-    let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
-    let len = r.nlb as usize * r.lba_size;
-    let seed = next_seed(ctx);
-    fill(&mut buf.data_mut()[..len], &a.pattern, seed);
-    let stamp = a.pattern == Pattern::Stamp;
-    if ctx.ctrl.namespace(r.nsid).is_err() {
-        if stamp {
-            for (i, block) in buf.data_mut()[..len].chunks_exact_mut(r.lba_size).enumerate() {
-                stamp_block(block, r.slba + i as u64, seed);
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+        let qid = env.eval.opt(a.qid.as_ref())?;
+        let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
+        let len = r.nlb as usize * r.lba_size;
+        let seed = next_seed(ctx);
+        fill(&mut buf.data_mut()[..len], &a.pattern, seed);
+        let stamp = a.pattern == Pattern::Stamp;
+        if ctx.ctrl.namespace(r.nsid).is_err() {
+            if stamp {
+                for (i, block) in buf.data_mut()[..len].chunks_exact_mut(r.lba_size).enumerate() {
+                    stamp_block(block, r.slba + i as u64, seed);
+                }
             }
+            let cmd = nvmeplan_driver::commands::write(r.nsid, r.slba, r.nlb, a.fua);
+            return send_raw(ctx, env, qid, r.nsid, cmd, Some((&buf, len)));
         }
-        let cmd = nvmeplan_driver::commands::write(r.nsid, r.slba, r.nlb, a.fua);
-        return send_raw(ctx, env, qid, r.nsid, cmd, Some((&buf, len)));
+        let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+        let cqe = qp.write(r.nsid, r.slba, r.nlb, &mut buf, WriteOptions { fua: a.fua, stamp })?;
+        Ok(ActionOutput::completion(cqe))
     }
-    let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
-    let cqe = qp.write(r.nsid, r.slba, r.nlb, &mut buf, WriteOptions { fua: a.fua, stamp })?;
-    Ok(ActionOutput::completion(cqe))
 }

@@ -44,15 +44,10 @@ impl ActionKind for WriteZeroesDef {
         Ok(Some("write_zeroes".to_string()))
     }
 
-    fn execute(plan: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        write_zeroes(ctx, env, plan)
+    fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
+        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+        let qid = env.eval.opt(a.qid.as_ref())?;
+        let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
+        Ok(ActionOutput::completion(qp.write_zeroes(r.nsid, r.slba, r.nlb, a.deac)?))
     }
-}
-
-/// Write Zeroes.
-fn write_zeroes(ctx: &mut RunContext, env: StepEnv<'_>, a: &WriteZeroes) -> StepResult<ActionOutput> {
-    let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
-    let qid = env.eval.opt(a.qid.as_ref())?;
-    let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
-    Ok(ActionOutput::completion(qp.write_zeroes(r.nsid, r.slba, r.nlb, a.deac)?))
 }

@@ -21,17 +21,24 @@ pub(crate) struct ReportView {
     pub counts: Counts,
     pub complete: bool,
     pub stopped: Option<StopReason>,
-    pub tool: String,
-    pub started_at: String,
-    pub duration: String,
-    pub seed: u64,
-    pub host: String,
+    pub run: RunView,
     pub plan: PlanView,
     pub device: DeviceView,
     pub failures: Vec<StepView>,
     pub steps: Vec<StepView>,
     pub tags: Vec<String>,
     pub matrix_charts: Vec<MatrixChart>,
+}
+
+/// Where and how the run happened: the tool, when, how long, the seed and
+/// the host.
+#[derive(Debug, Serialize)]
+pub(crate) struct RunView {
+    pub tool: String,
+    pub started_at: String,
+    pub duration: String,
+    pub seed: u64,
+    pub host: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -269,11 +276,13 @@ impl ReportView {
             },
             complete: report.complete,
             stopped: report.stopped.clone(),
-            tool: format!("{} {}", report.tool, report.version),
-            started_at: report.started_at.clone(),
-            duration: duration(report.duration_ms),
-            seed: report.seed,
-            host,
+            run: RunView {
+                tool: format!("{} {}", report.tool, report.version),
+                started_at: report.started_at.clone(),
+                duration: duration(report.duration_ms),
+                seed: report.seed,
+                host,
+            },
             plan: PlanView {
                 name: report.plan.name.clone(),
                 path: report.plan.path.clone(),

@@ -4,25 +4,13 @@
 
 use std::time::Duration;
 
-use nvmeplan_driver::Pattern as DriverPattern;
+use super::data::driver_pattern;
 use nvmeplan_driver::ioworker::{Align, IoOp, IoSizeSpec, IoWorkerConfig, SequenceEntry};
 
 use crate::plan::ioworker::{IoSize, IoWorker, LbaRandom};
 use crate::plan::values::Pattern;
 use crate::run::context::{RunContext, StepError, StepResult};
 use crate::run::limits::StepEnv;
-
-/// The driver pattern for a plan pattern (`incrementing` repeats bytes 0 to 3).
-pub fn driver_pattern(pattern: &Pattern, seed: u64) -> DriverPattern {
-    match pattern {
-        Pattern::Stamp | Pattern::Random => DriverPattern::Random { seed },
-        Pattern::Zeros => DriverPattern::Zeros,
-        Pattern::Ones => DriverPattern::Ones,
-        Pattern::Incrementing => DriverPattern::Dword(0x0302_0100),
-        Pattern::Byte(b) => DriverPattern::Dword(u32::from(*b) * 0x0101_0101),
-        Pattern::Dword(d) => DriverPattern::Dword(*d),
-    }
-}
 
 pub(crate) fn op(name: &str) -> StepResult<IoOp> {
     IoOp::from_name(name).ok_or_else(|| StepError::Invalid(format!("unknown ioworker operation `{name}`")))
