@@ -40,6 +40,7 @@ pub mod output;
 pub mod plan_device;
 pub mod progress;
 pub mod result;
+pub mod skip;
 pub mod verify_state;
 
 use crate::exit_code::ExitCode;
@@ -61,6 +62,7 @@ use crate::expand::{ResolvedStep, StepKind, ValidatedPlan};
 use context::Eval;
 use limits::StepEnv;
 use result::{Captured, CapturedKind, Forensic, SavedValue};
+use skip::SkipReason;
 
 /// The default device when neither the command line nor the plan names one.
 pub const DEFAULT_DEVICE: &str = "sim";
@@ -380,7 +382,7 @@ impl Runner<'_> {
     }
 
     /// Records every leaf under `step` as skipped.
-    fn skip(&mut self, step: &ResolvedStep, reason: &str) -> Result<(), RunError> {
+    fn skip(&mut self, step: &ResolvedStep, reason: &SkipReason) -> Result<(), RunError> {
         for leaf in leaves(step) {
             let r = Self::base_result(leaf, Self::action_name(leaf), Outcome::Skip, Some(reason.to_string()));
             self.record(r, true)?;
@@ -390,23 +392,28 @@ impl Runner<'_> {
 
     /// Why `step` is skipped before it runs: tags, requires, `when`.
     /// `Err` holds an evaluation error of `when`.
-    fn skip_reason(&self, step: &ResolvedStep, tags: &BTreeSet<String>) -> Result<Option<String>, StepError> {
+    fn skip_reason(
+        &self,
+        step: &ResolvedStep,
+        tags: &BTreeSet<String>,
+    ) -> Result<Option<SkipReason>, StepError> {
         if !self.options.tags.is_empty() && !self.options.tags.iter().any(|t| tags.contains(t)) {
-            return Ok(Some(format!("tags filtered: not tagged {}", self.options.tags.join(", "))));
+            return Ok(Some(SkipReason::NotTagged { wanted: self.options.tags.clone() }));
         }
         if let Some(t) = self.options.skip_tags.iter().find(|t| tags.contains(*t)) {
-            return Ok(Some(format!("tags filtered: tagged {t}")));
+            return Ok(Some(SkipReason::Tagged { tag: t.clone() }));
         }
         for cap in &step.requires {
             if let Err(reason) = device::check_capability(&self.ctx.ctrl, self.ctx.sim.is_some(), cap) {
-                return Ok(Some(reason));
+                return Ok(Some(SkipReason::Requires { reason }));
             }
         }
         if let Some(when) = &step.when {
             let ctx = self.plan.context(step, &self.ctx.runtime);
             let eval = Eval { engine: &self.ctx.engine, ctx: &ctx };
             if !eval.condition(when)? {
-                return Ok(Some(format!("when `{}` is false", crate::expr::condition_expression(when))));
+                let expression = crate::expr::condition_expression(when).to_string();
+                return Ok(Some(SkipReason::WhenFalse { expression }));
             }
         }
         Ok(None)
@@ -425,24 +432,21 @@ impl Runner<'_> {
             let mut tags: Vec<String> = inherited.to_vec();
             tags.extend(step.tags.iter().cloned());
             match &step.kind {
-                StepKind::Group(children) => {
-                    match self.skip_reason(step, &tags.iter().cloned().collect()) {
-                        Ok(Some(reason)) => {
-                            // Tag filters apply to leaves, which may carry the tags themselves.
-                            if reason.starts_with("tags filtered: not tagged") {
-                                self.run_group(children, &tags)?;
-                            } else {
-                                self.skip(step, &reason)?;
-                            }
-                        }
-                        Ok(None) => self.run_group(children, &tags)?,
-                        Err(e) => {
-                            let mut r = Self::base_result(step, "group", Outcome::Error, Some(e.to_string()));
-                            r.tags = tags.clone();
-                            self.record(r, step.continue_on_error)?;
+                StepKind::Group(children) => match self.skip_reason(step, &tags.iter().cloned().collect()) {
+                    Ok(Some(reason)) => {
+                        if reason.applies_to_leaves_only() {
+                            self.run_group(children, &tags)?;
+                        } else {
+                            self.skip(step, &reason)?;
                         }
                     }
-                }
+                    Ok(None) => self.run_group(children, &tags)?,
+                    Err(e) => {
+                        let mut r = Self::base_result(step, "group", Outcome::Error, Some(e.to_string()));
+                        r.tags = tags.clone();
+                        self.record(r, step.continue_on_error)?;
+                    }
+                },
                 StepKind::Action(action) => self.run_action(step, action, &tags)?,
             }
         }
@@ -473,7 +477,7 @@ impl Runner<'_> {
         match self.skip_reason(step, &tags.iter().cloned().collect()) {
             Ok(Some(reason)) => {
                 r.outcome = Outcome::Skip;
-                r.reason = Some(reason);
+                r.reason = Some(reason.to_string());
                 return self.record(r, step.continue_on_error);
             }
             Ok(None) => {}
