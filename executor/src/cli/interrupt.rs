@@ -17,10 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use nvmeplan::exit_code::ExitCode;
-use nvmeplan::run::Report;
 use nvmeplan_reports::html::REPORT_HTML_FILE;
 use nvmeplan_reports::json::REPORT_FILE;
 
+use super::end_reports::EndReports;
 use super::outputs::OutputPaths;
 
 /// How long a second Ctrl-C may spend rendering before the process exits.
@@ -68,10 +68,11 @@ fn exit_now(paths: &OutputPaths, since: SystemTime) -> ! {
 /// For each report folder whose `report.json` this run wrote (modified at
 /// or after `since`): marks the report incomplete unless it is complete,
 /// rewrites it and writes `report.html` beside it; then writes the JUnit
-/// file of them all. Returns what could not be written.
+/// file of them all, through the [`EndReports`] a plan's end uses. Returns
+/// what could not be written.
 pub fn render_written(paths: &OutputPaths, since: SystemTime) -> Vec<String> {
     let mut problems = Vec::new();
-    let mut reports: Vec<Report> = Vec::new();
+    let mut end = EndReports::new(paths.junit.clone());
     for dir in &paths.dirs {
         let file = dir.join(REPORT_FILE);
         if !written_since(&file, since) {
@@ -90,19 +91,14 @@ pub fn render_written(paths: &OutputPaths, since: SystemTime) -> Vec<String> {
                 problems.push(format!("{}: {e}", file.display()));
             }
         }
-        let html = dir.join(REPORT_HTML_FILE);
-        if let Err(e) = nvmeplan_reports::html::write_report(&html, &report) {
-            problems.push(format!("{}: {e}", html.display()));
+        if let Err(e) = end.add(Some(dir), report) {
+            problems.push(format!("{}: {e}", dir.join(REPORT_HTML_FILE).display()));
         }
-        reports.push(report);
     }
-    if let Some(junit) = &paths.junit
-        && !reports.is_empty()
+    if let Err(e) = end.write_junit()
+        && let Some(junit) = end.junit()
     {
-        let all: Vec<&Report> = reports.iter().collect();
-        if let Err(e) = nvmeplan_reports::junit::write(junit, &all) {
-            problems.push(format!("{}: {e}", junit.display()));
-        }
+        problems.push(format!("{}: {e}", junit.display()));
     }
     problems
 }
@@ -114,6 +110,7 @@ fn written_since(file: &Path, since: SystemTime) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nvmeplan::run::Report;
 
     fn report(name: &str, complete: bool) -> Report {
         let mut r = Report::new_empty(name);

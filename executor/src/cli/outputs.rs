@@ -10,11 +10,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use nvmeplan::run::Report;
-use nvmeplan_reports::ReportError;
 use nvmeplan_reports::junit::JUNIT_FILE;
 
 use super::checks::Output;
+use super::end_reports::{EndReporter, EndReports};
 
 /// The tracing log's name in the output directory.
 pub const LOG_FILE: &str = "run.log";
@@ -23,7 +22,7 @@ pub const LOG_FILE: &str = "run.log";
 pub struct RunOutputs {
     out: Option<PathBuf>,
     paths: OutputPaths,
-    reports: Vec<Report>,
+    end: EndReports,
 }
 
 /// The report files of a run (paths only, no state), for whoever must
@@ -70,8 +69,8 @@ impl RunOutputs {
         let junit = junit.or_else(|| out.map(|d| d.join(JUNIT_FILE)));
         RunOutputs {
             out: out.map(Path::to_path_buf),
+            end: EndReports::new(junit.clone()),
             paths: OutputPaths { dirs, junit },
-            reports: Vec::new(),
         }
     }
 
@@ -126,25 +125,11 @@ impl RunOutputs {
         self.paths.dirs.get(index).cloned()
     }
 
-    /// Records the finished (or stopped) `index`th plan: writes its HTML
-    /// report and rewrites the JUnit file with every plan so far. Returns
-    /// the writes that failed; each error names its file.
-    pub fn plan_finished(&mut self, index: usize, report: Report) -> Vec<ReportError> {
-        let mut failed = Vec::new();
-        if let Some(dir) = self.report_dir(index) {
-            let html = dir.join(nvmeplan_reports::html::REPORT_HTML_FILE);
-            if let Err(e) = nvmeplan_reports::html::write_report(&html, &report) {
-                failed.push(e);
-            }
-        }
-        self.reports.push(report);
-        if let Some(path) = &self.paths.junit {
-            let reports: Vec<&Report> = self.reports.iter().collect();
-            if let Err(e) = nvmeplan_reports::junit::write(path, &reports) {
-                failed.push(e);
-            }
-        }
-        failed
+    /// The sink that writes the HTML report of the `index`th plan and
+    /// rewrites the JUnit file with every plan so far when that plan ends.
+    pub fn end_reporter(&mut self, index: usize) -> EndReporter<'_> {
+        let dir = self.report_dir(index);
+        self.end.reporter(dir)
     }
 }
 

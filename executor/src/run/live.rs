@@ -10,6 +10,8 @@
 //! the run however many steps it has, and a finished step reaches the file
 //! within a few write times even while the next step runs for hours. The
 //! final report is written once, pretty-printed, by [`LiveReport::finish`].
+//!
+//! [`LiveReporter`] drives a [`LiveReport`] from the run's events.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -20,6 +22,7 @@ use std::time::{Duration, Instant};
 use nvmeplan_reports::ReportError;
 use serde_json::Value;
 
+use super::events::{RunEvent, RunEventSink, SinkError};
 use super::result::{Report, StepResult, StopReason, Summary};
 
 /// How long the writer waits after a write, as a multiple of that write's
@@ -118,6 +121,53 @@ impl LiveReport {
 impl Drop for LiveReport {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The live `report.json` as a sink of run events: the file is created at
+/// [`RunEvent::RunStarted`] (an `Err` there means no step runs), gets each
+/// [`RunEvent::StepFinished`], and is written in full at
+/// [`RunEvent::RunFinished`].
+pub struct LiveReporter {
+    path: PathBuf,
+    live: Option<LiveReport>,
+    /// A write failure was returned: the final write's is not returned again.
+    failed: bool,
+}
+
+impl LiveReporter {
+    /// A reporter that keeps `path` up to date.
+    pub fn new(path: PathBuf) -> LiveReporter {
+        LiveReporter { path, live: None, failed: false }
+    }
+}
+
+impl RunEventSink for LiveReporter {
+    fn event(&mut self, event: &RunEvent<'_>) -> Result<(), SinkError> {
+        match event {
+            RunEvent::RunStarted { report, .. } => {
+                self.live = Some(LiveReport::start(&self.path, report)?);
+            }
+            RunEvent::StepFinished { report, .. } => {
+                if let Some(live) = &self.live {
+                    live.step_recorded(report);
+                    if let Some(e) = live.take_failure() {
+                        self.failed = true;
+                        return Err(e.into());
+                    }
+                }
+            }
+            RunEvent::RunFinished { result, .. } => {
+                if let Some(live) = self.live.take() {
+                    let written = live.finish(result);
+                    if !self.failed {
+                        written?;
+                    }
+                }
+            }
+            RunEvent::StepStarted { .. } | RunEvent::IoWorkerProgress(_) | RunEvent::Warning(_) => {}
+        }
+        Ok(())
     }
 }
 

@@ -12,6 +12,12 @@
 //! (a normal shutdown of the device unless the plan asks for a power loss,
 //! see [`finish`]); a shutdown that fails is noted in `stopped`.
 //!
+//! The runner reports what happens as [`events::RunEvent`]s to one
+//! [`events::RunEventSink`] ([`run_events`]); the outputs of a run are
+//! sinks: [`live::LiveReporter`] keeps `report.json`, the command line adds
+//! its console, HTML and JUnit. [`run_plan`] is the short form with a
+//! closure called with each finished step.
+//!
 //! ```no_run
 //! use nvmeplan::run::{PlanSource, RunOptions, open_device, run_plan};
 //!
@@ -30,6 +36,7 @@
 pub mod commands;
 pub mod context;
 pub mod device;
+pub mod events;
 pub mod expect;
 pub mod finish;
 pub mod guard;
@@ -40,13 +47,14 @@ pub mod output;
 pub mod plan_device;
 pub mod progress;
 pub mod result;
+pub mod skip;
 pub mod verify_state;
 
 use crate::exit_code::ExitCode;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use nvmeplan_device::Device;
@@ -59,8 +67,10 @@ pub use result::{Outcome, Report, RunResult, StepResult, Summary};
 
 use crate::expand::{ResolvedStep, StepKind, ValidatedPlan};
 use context::Eval;
+use events::{RunEvent, RunEventSink, SinkError};
 use limits::StepEnv;
 use result::{Forensic, SavedValue};
+use skip::SkipReason;
 
 /// The default device when neither the command line nor the plan names one.
 pub const DEFAULT_DEVICE: &str = "sim";
@@ -75,7 +85,9 @@ pub struct RunOptions {
     pub tags: Vec<String>,
     /// Skip steps with one of these tags.
     pub skip_tags: Vec<String>,
-    /// Keep `report.json` here, up to date while the run goes ([`live`]).
+    /// Keep `report.json` here, up to date while the run goes: [`run_plan`]
+    /// adds a [`live::LiveReporter`] for it. [`run_events`] does not read
+    /// it: its caller chooses every output.
     pub out: Option<PathBuf>,
     /// The seed (default: `defaults.seed`, else derived from the clock).
     pub seed: Option<u64>,
@@ -89,8 +101,6 @@ pub struct RunOptions {
     pub allow_paths: Vec<PathBuf>,
     /// Set to stop the run; the current step is recorded as interrupted.
     pub stop: Arc<AtomicBool>,
-    /// Live progress (a console's progress line), if any.
-    pub progress: Option<progress::ProgressHook>,
     /// Which destructive steps may run on a real device.
     pub destructive: guard::DestructivePolicy,
 }
@@ -115,25 +125,27 @@ impl PlanSource {
 /// Why a run could not record its result.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// `report.json` could not be written when the run started: no step ran.
-    #[error(transparent)]
-    Write(#[from] nvmeplan_reports::ReportError),
-    /// `report.json` could not be written during the run (which then
-    /// stopped after the current step) or at its end.
+    /// An output could not start (`report.json` could not be written):
+    /// no step ran.
+    #[error("{0}")]
+    Write(#[source] SinkError),
+    /// An output could not be written during the run (which then stopped
+    /// after the current step) or at its end.
     #[error("{source}")]
     Output {
-        /// The failed write.
+        /// The failed writes.
         #[source]
-        source: nvmeplan_reports::ReportError,
+        source: SinkError,
         /// The result of the steps that ran.
         result: Box<RunResult>,
     },
 }
 
 impl RunError {
-    fn into_source(self) -> nvmeplan_reports::ReportError {
+    /// Every write that failed, in order.
+    pub fn errors(&self) -> impl Iterator<Item = &nvmeplan_reports::ReportError> {
         match self {
-            RunError::Write(source) | RunError::Output { source, .. } => source,
+            RunError::Write(source) | RunError::Output { source, .. } => source.errors(),
         }
     }
 }
@@ -201,7 +213,8 @@ pub fn rfc3339(time: SystemTime) -> String {
 }
 
 /// Runs `plan` on `device` (opened from `uri`), calling `observer` with
-/// each step's result as it completes.
+/// each step's result as it completes and, with [`RunOptions::out`],
+/// keeping `report.json` there.
 pub fn run_plan(
     plan: &ValidatedPlan,
     source: &PlanSource,
@@ -209,6 +222,29 @@ pub fn run_plan(
     uri: &str,
     options: &RunOptions,
     observer: &mut dyn FnMut(&StepResult),
+) -> Result<RunResult, RunError> {
+    let mut steps = events::StepObserver(observer);
+    let mut live = options
+        .out
+        .as_ref()
+        .map(|dir| live::LiveReporter::new(dir.join(nvmeplan_reports::json::REPORT_FILE)));
+    let mut sinks = events::FanOut::new();
+    sinks.push(&mut steps);
+    if let Some(live) = &mut live {
+        sinks.push(live);
+    }
+    run_events(plan, source, device, uri, options, &mut sinks)
+}
+
+/// Runs `plan` on `device` (opened from `uri`), telling `sink` every
+/// [`RunEvent`] of the run.
+pub fn run_events(
+    plan: &ValidatedPlan,
+    source: &PlanSource,
+    device: Device,
+    uri: &str,
+    options: &RunOptions,
+    sink: &mut dyn RunEventSink,
 ) -> Result<RunResult, RunError> {
     let seed = options
         .seed
@@ -237,28 +273,40 @@ pub fn run_plan(
         warnings: Vec::new(),
     };
     let mut ctx = RunContext::new(device, uri, seed, options.stop.clone(), plan_dir, plan.default_nsid());
-    ctx.progress = options.progress.clone();
+    let channel = progress::ProgressChannel::new();
+    ctx.progress = Some(channel.hook());
     ctx.runtime.insert("env".into(), serde_json::Value::Object(crate::input::env::visible(&options.env)));
     ctx.paths = crate::input::paths::PathPolicy::for_plan(Path::new(&source.path), &options.allow_paths);
     let warnings = verify_state::load(&mut ctx);
-    let live = match &options.out {
-        Some(dir) => match live::LiveReport::start(&dir.join(nvmeplan_reports::json::REPORT_FILE), &result) {
-            Ok(live) => Some(live),
-            Err(e) => {
-                // Nothing ran, but the device still ends the way the plan asks.
-                if let Err(note) = finish::finish_device(&ctx.ctrl, plan.finish) {
-                    tracing::warn!("{note}");
-                }
-                return Err(e.into());
-            }
-        },
-        None => None,
+    let started = RunEvent::RunStarted {
+        plan: &plan.name,
+        path: &source.path,
+        uri,
+        seed,
+        steps: plan.steps.iter().map(|s| leaves(s).len()).sum(),
+        report: &result,
     };
-    let mut runner =
-        Runner { plan, options, ctx, result, observer, start: Instant::now(), halted: false, live };
+    if let Err(e) = sink.event(&started) {
+        // Nothing ran, but the device still ends the way the plan asks.
+        if let Err(note) = finish::finish_device(&ctx.ctrl, plan.finish) {
+            tracing::warn!("{note}");
+        }
+        return Err(RunError::Write(e));
+    }
+    let mut runner = Runner {
+        plan,
+        options,
+        ctx,
+        result,
+        sink,
+        channel,
+        pending: None,
+        start: Instant::now(),
+        halted: false,
+    };
     runner.warn(warnings);
     tracing::info!(plan = %plan.name, path = %source.path, device = uri, seed, "run started");
-    let ran = runner.run_steps(&plan.steps, &plan.tags).map_err(RunError::into_source);
+    let ran = runner.run_steps(&plan.steps, &plan.tags);
     if let Some(sim) = &runner.ctx.sim {
         sim.faults().clear();
     }
@@ -282,8 +330,10 @@ pub fn run_plan(
     }
     runner.result.complete = !runner.halted && ran.is_ok();
     runner.result.duration_ms = runner.start.elapsed().as_millis() as u64;
-    let finished = runner.live.take().map_or(Ok(()), |live| live.finish(&runner.result));
-    if let Some(source) = ran.err().or(finished.err()) {
+    let interrupted = options.stop.load(Ordering::SeqCst);
+    let finished = runner.sink.event(&RunEvent::RunFinished { result: &runner.result, interrupted });
+    let failed = events::merge(events::merge(ran.err(), runner.pending.take().map_or(Ok(()), Err)), finished);
+    if let Some(source) = failed {
         tracing::error!(plan = %plan.name, "{source}");
         return Err(RunError::Output { source, result: Box::new(runner.result) });
     }
@@ -301,12 +351,15 @@ struct Runner<'a> {
     options: &'a RunOptions,
     ctx: RunContext,
     result: RunResult,
-    observer: &'a mut dyn FnMut(&StepResult),
+    sink: &'a mut dyn RunEventSink,
+    /// IO worker progress of the running step, for the sink.
+    channel: progress::ProgressChannel,
+    /// A sink's failure on an event between steps, returned after the
+    /// current step.
+    pending: Option<SinkError>,
     start: Instant,
     /// The run stopped early (interrupted or fail-fast).
     halted: bool,
-    /// The live `report.json` (with an output directory).
-    live: Option<live::LiveReport>,
 }
 
 fn leaves(step: &ResolvedStep) -> Vec<&ResolvedStep> {
@@ -320,24 +373,30 @@ impl Runner<'_> {
     fn warn(&mut self, warnings: Vec<String>) {
         for w in warnings {
             tracing::warn!("{w}");
+            self.emit(&RunEvent::Warning(&w));
             self.result.warnings.push(w);
         }
     }
 
-    /// Hands the last recorded step to the live report; `Err` (which stops
-    /// the run) when the report could not be written.
-    fn write(&mut self) -> Result<(), RunError> {
-        self.result.duration_ms = self.start.elapsed().as_millis() as u64;
-        match &self.live {
-            Some(live) => {
-                live.step_recorded(&self.result);
-                live.take_failure().map_or(Ok(()), |e| Err(e.into()))
-            }
-            None => Ok(()),
-        }
+    /// Tells the sink an event between steps; a failure is returned after
+    /// the current step.
+    fn emit(&mut self, event: &RunEvent<'_>) {
+        let sent = self.sink.event(event);
+        self.pending = events::merge(self.pending.take(), sent);
     }
 
-    fn record(&mut self, step: StepResult, continue_on_error: bool) -> Result<(), RunError> {
+    /// Tells the sink about the last recorded step; `Err` (which stops the
+    /// run) when an output could not be written.
+    fn write(&mut self) -> Result<(), SinkError> {
+        self.result.duration_ms = self.start.elapsed().as_millis() as u64;
+        let sent = match self.result.steps.last() {
+            Some(step) => self.sink.event(&RunEvent::StepFinished { step, report: &self.result }),
+            None => Ok(()),
+        };
+        events::merge(self.pending.take(), sent).map_or(Ok(()), Err)
+    }
+
+    fn record(&mut self, step: StepResult, continue_on_error: bool) -> Result<(), SinkError> {
         self.result.summary.add(step.outcome);
         tracing::info!(
             step = %step.id,
@@ -346,7 +405,6 @@ impl Runner<'_> {
             reason = step.reason.as_deref().unwrap_or(""),
             "step finished"
         );
-        (self.observer)(&step);
         let stop = matches!(step.outcome, Outcome::Fail | Outcome::Error) && self.options.fail_fast;
         self.result.steps.push(step);
         if stop && !continue_on_error {
@@ -380,7 +438,7 @@ impl Runner<'_> {
     }
 
     /// Records every leaf under `step` as skipped.
-    fn skip(&mut self, step: &ResolvedStep, reason: &str) -> Result<(), RunError> {
+    fn skip(&mut self, step: &ResolvedStep, reason: &SkipReason) -> Result<(), SinkError> {
         for leaf in leaves(step) {
             let r = Self::base_result(leaf, Self::action_name(leaf), Outcome::Skip, Some(reason.to_string()));
             self.record(r, true)?;
@@ -390,29 +448,34 @@ impl Runner<'_> {
 
     /// Why `step` is skipped before it runs: tags, requires, `when`.
     /// `Err` holds an evaluation error of `when`.
-    fn skip_reason(&self, step: &ResolvedStep, tags: &BTreeSet<String>) -> Result<Option<String>, StepError> {
+    fn skip_reason(
+        &self,
+        step: &ResolvedStep,
+        tags: &BTreeSet<String>,
+    ) -> Result<Option<SkipReason>, StepError> {
         if !self.options.tags.is_empty() && !self.options.tags.iter().any(|t| tags.contains(t)) {
-            return Ok(Some(format!("tags filtered: not tagged {}", self.options.tags.join(", "))));
+            return Ok(Some(SkipReason::NotTagged { wanted: self.options.tags.clone() }));
         }
         if let Some(t) = self.options.skip_tags.iter().find(|t| tags.contains(*t)) {
-            return Ok(Some(format!("tags filtered: tagged {t}")));
+            return Ok(Some(SkipReason::Tagged { tag: t.clone() }));
         }
         for cap in &step.requires {
             if let Err(reason) = device::check_capability(&self.ctx.ctrl, self.ctx.sim.is_some(), cap) {
-                return Ok(Some(reason));
+                return Ok(Some(SkipReason::Requires { reason }));
             }
         }
         if let Some(when) = &step.when {
             let ctx = self.plan.context(step, &self.ctx.runtime);
             let eval = Eval { engine: &self.ctx.engine, ctx: &ctx };
             if !eval.condition(when)? {
-                return Ok(Some(format!("when `{}` is false", crate::expr::condition_expression(when))));
+                let expression = crate::expr::condition_expression(when).to_string();
+                return Ok(Some(SkipReason::WhenFalse { expression }));
             }
         }
         Ok(None)
     }
 
-    fn run_steps(&mut self, steps: &[ResolvedStep], inherited: &[String]) -> Result<(), RunError> {
+    fn run_steps(&mut self, steps: &[ResolvedStep], inherited: &[String]) -> Result<(), SinkError> {
         for step in steps {
             if self.halted {
                 return Ok(());
@@ -425,31 +488,28 @@ impl Runner<'_> {
             let mut tags: Vec<String> = inherited.to_vec();
             tags.extend(step.tags.iter().cloned());
             match &step.kind {
-                StepKind::Group(children) => {
-                    match self.skip_reason(step, &tags.iter().cloned().collect()) {
-                        Ok(Some(reason)) => {
-                            // Tag filters apply to leaves, which may carry the tags themselves.
-                            if reason.starts_with("tags filtered: not tagged") {
-                                self.run_group(children, &tags)?;
-                            } else {
-                                self.skip(step, &reason)?;
-                            }
-                        }
-                        Ok(None) => self.run_group(children, &tags)?,
-                        Err(e) => {
-                            let mut r = Self::base_result(step, "group", Outcome::Error, Some(e.to_string()));
-                            r.tags = tags.clone();
-                            self.record(r, step.continue_on_error)?;
+                StepKind::Group(children) => match self.skip_reason(step, &tags.iter().cloned().collect()) {
+                    Ok(Some(reason)) => {
+                        if reason.applies_to_leaves_only() {
+                            self.run_group(children, &tags)?;
+                        } else {
+                            self.skip(step, &reason)?;
                         }
                     }
-                }
+                    Ok(None) => self.run_group(children, &tags)?,
+                    Err(e) => {
+                        let mut r = Self::base_result(step, "group", Outcome::Error, Some(e.to_string()));
+                        r.tags = tags.clone();
+                        self.record(r, step.continue_on_error)?;
+                    }
+                },
                 StepKind::Action(action) => self.run_action(step, action, &tags)?,
             }
         }
         Ok(())
     }
 
-    fn run_group(&mut self, children: &[ResolvedStep], tags: &[String]) -> Result<(), RunError> {
+    fn run_group(&mut self, children: &[ResolvedStep], tags: &[String]) -> Result<(), SinkError> {
         self.ctx.faults.push(Vec::new());
         let r = self.run_steps(children, tags);
         if let Some(ids) = self.ctx.faults.pop()
@@ -467,13 +527,13 @@ impl Runner<'_> {
         step: &ResolvedStep,
         action: &crate::plan::Action,
         tags: &[String],
-    ) -> Result<(), RunError> {
+    ) -> Result<(), SinkError> {
         let start = Instant::now();
         let mut r = Self::base_result(step, action.name(), Outcome::Pass, None);
         match self.skip_reason(step, &tags.iter().cloned().collect()) {
             Ok(Some(reason)) => {
                 r.outcome = Outcome::Skip;
-                r.reason = Some(reason);
+                r.reason = Some(reason.to_string());
                 return self.record(r, step.continue_on_error);
             }
             Ok(None) => {}
@@ -484,9 +544,7 @@ impl Runner<'_> {
             }
         }
         tracing::debug!(step = %step.id, action = action.name(), "step started");
-        if let Some(p) = &self.options.progress {
-            p.0.step_started(&step.id, action.name());
-        }
+        self.emit(&RunEvent::StepStarted { id: &step.id, action: action.name() });
         let mark = self.ctx.mark();
         self.ctx.refresh_interrupts();
         let ctx_value = self.plan.context(step, &self.ctx.runtime);
@@ -516,7 +574,14 @@ impl Runner<'_> {
             r.duration_ms = start.elapsed().as_millis() as u64;
             return self.record(r, step.continue_on_error);
         }
-        let outcome = match catch_crash(|| action.execute(&mut self.ctx, env)) {
+        // The step runs on a thread of its own while this one hands its IO
+        // worker progress to the sink (see `progress`).
+        let (ctx, sink, pending) = (&mut self.ctx, &mut *self.sink, &mut self.pending);
+        let ran = self.channel.run_step(
+            || catch_crash(|| action.execute(ctx, env)),
+            |p| *pending = events::merge(pending.take(), sink.event(&RunEvent::IoWorkerProgress(p))),
+        );
+        let outcome = match ran {
             Ok(outcome) => outcome,
             Err(what) => {
                 // A bug in the tool: record the step, mark the run incomplete and stop.
