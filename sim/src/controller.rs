@@ -1,4 +1,4 @@
-//! The NVMe controller: register file, state machine and shared state.
+//! The NVMe controller: register file, state machine and the parts it composes.
 //!
 //! This module owns BAR0 (CAP, VS, INTMS/INTMC, CC, CSTS, NSSR, AQA, ASQ,
 //! ACQ and the doorbells) and the NVMe Base Specification state machine

@@ -23,6 +23,8 @@ pub(crate) mod logs;
 pub(crate) mod namespaces;
 pub(crate) mod queues;
 pub(crate) mod self_test;
+#[cfg(test)]
+mod tests;
 
 use self::async_events::AerState;
 use self::common::AdminResult;
