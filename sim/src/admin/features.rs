@@ -158,7 +158,7 @@ pub(crate) struct SetEffects {
     /// The coalescing settings to publish to the completion path
     /// (THR | TIME << 8 and the per-vector disable bits).
     pub coalescing: Option<(u32, Vec<bool>)>,
-    /// A temperature threshold is now crossed that was not before.
+    /// The command turned the SMART temperature warning on.
     pub temperature_crossed: bool,
 }
 

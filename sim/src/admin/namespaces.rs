@@ -34,8 +34,8 @@ use std::sync::Arc;
 pub(crate) enum NsEvent {
     /// The namespace was detached or deleted.
     Removed(u32),
-    /// The namespace's attributes changed (it is in the Changed Namespace
-    /// List now): raise [`NAMESPACE_CHANGED_EVENT`].
+    /// The namespace's attributes changed (it was added to the Changed Namespace
+    /// List): raise [`NAMESPACE_CHANGED_EVENT`].
     Changed(u32),
 }
 
