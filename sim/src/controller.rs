@@ -1,4 +1,4 @@
-//! The NVMe controller: register file, state machine and shared state.
+//! The NVMe controller: register file, state machine and the parts it composes.
 //!
 //! This module owns BAR0 (CAP, VS, INTMS/INTMC, CC, CSTS, NSSR, AQA, ASQ,
 //! ACQ and the doorbells) and the NVMe Base Specification state machine
@@ -6,25 +6,26 @@
 //! CSTS.RDY after the ready delay from the device timer thread, or sets
 //! CSTS.CFS for an invalid configuration), controller reset (CC.EN 1→0),
 //! shutdown notification (CSTS.SHST), NVM subsystem reset, function reset
-//! and power cycles. It also holds the state every command handler shares:
-//! namespaces, features, logs, firmware slots, counters.
+//! and power cycles. It composes the parts the rest of the simulator
+//! owns: the queue engine's table ([`QueueTable`]), the admin command
+//! families' state ([`AdminState`]), the lifetime and I/O counters, and
+//! the I/O path ([`crate::io`]). It is the queue engine's
+//! [`QueueHost`] and the admin families' [`AdminHost`]; neither of those
+//! knows this type.
 
 use crate::SimError;
-use crate::admin::async_events::AerState;
-use crate::admin::features::Features;
-use crate::admin::format_sanitize::SanitizeState;
-use crate::admin::logs::ErrorLog;
-use crate::admin::namespaces::NsTable;
-use crate::admin::self_test::SelfTestState;
+use crate::admin::AdminState;
+use crate::admin::host::AdminHost;
+use crate::admin::namespaces::{NsCache, NsTable};
 use crate::config::SimConfig;
 use crate::dma::DmaSpace;
-use crate::faults::FaultInjector;
+use crate::faults::{FaultAction, FaultInjector};
 use crate::firmware::FirmwareSlots;
 use crate::health::{Health, PersistedState};
 use crate::io::{IoContext, IoCounters};
 use crate::latency::Timer;
 use crate::msix::InterruptController;
-use crate::queues::{Cq, NsCache, Outcome, Padded, QueueTable, Sq};
+use crate::queues::{Cq, Outcome, Padded, QueueHost, QueueTable, Source, Sq};
 use nvmeplan_spec::features::{InterruptCoalescing, async_event};
 use nvmeplan_spec::registers::{self as reg, Aqa, Cap, Cc, Csts};
 use nvmeplan_spec::{Command, NvmOpcode, Status, dwords::join_u64, dwords::split_u64};
@@ -33,8 +34,6 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize,
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-/// The controller ID this controller reports (Identify CNTLID).
-pub const CNTLID: u16 = 1;
 /// CAP.MPSMAX: memory pages up to 64 KiB.
 pub const MPSMAX: u8 = 4;
 
@@ -99,30 +98,15 @@ pub(crate) struct Controller {
     pub queues: Padded<RwLock<QueueTable>>,
     /// Memory page size selected by CC.MPS at enable.
     pub page_size: AtomicUsize,
-    /// Namespaces.
-    pub ns: RwLock<NsTable>,
-    /// Feature values.
-    pub features: Mutex<Features>,
+    /// The admin command families' state: namespaces, features, logs,
+    /// events, firmware slots, self-test, format and sanitize.
+    pub admin: AdminState,
     /// Interrupt coalescing (THR | TIME << 8), read on every completion.
     coalesce: AtomicU32,
     /// Coalescing Disable per vector.
     vector_cd: Vec<AtomicBool>,
-    /// Error Information log.
-    pub errors: Mutex<ErrorLog>,
-    /// Asynchronous events.
-    pub aer: Mutex<AerState>,
-    /// Firmware slots.
-    pub fw: Mutex<FirmwareSlots>,
-    /// Device self-test.
-    pub self_test: Mutex<SelfTestState>,
-    /// Sanitize.
-    pub sanitize: Mutex<SanitizeState>,
-    /// A Format NVM is running.
-    pub format_busy: AtomicBool,
-    /// A sanitize operation is running.
-    pub sanitizing: AtomicBool,
     /// Lifetime counters.
-    pub health: Health,
+    pub health: Arc<Health>,
     /// I/O counters, updated by the queue workers on every command (on
     /// cache lines of their own).
     pub io_counters: Padded<IoCounters>,
@@ -170,11 +154,9 @@ impl Controller {
         let timer = Timer::start("nvmeplan-sim").map_err(SimError::Thread)?;
         let vectors = usize::from(cfg.msix_vectors);
         let ctrl = Arc::new_cyclic(|me| Controller {
-            features: Mutex::new(Features::defaults(&cfg)),
+            admin: AdminState::new(&cfg, ns, fw),
             queues: Padded(RwLock::new(QueueTable::new(cfg.max_io_queues))),
-            self_test: Mutex::new(SelfTestState::default()),
-            sanitize: Mutex::new(SanitizeState::default()),
-            health: Health::new(&counters),
+            health: Arc::new(Health::new(&counters)),
             cfg,
             dma,
             irq,
@@ -186,19 +168,13 @@ impl Controller {
             generation: AtomicU64::new(0),
             halt: AtomicU8::new(HALT_NONE),
             page_size: AtomicUsize::new(4096),
-            ns: RwLock::new(ns),
             coalesce: AtomicU32::new(0),
             vector_cd: (0..vectors).map(|_| AtomicBool::new(false)).collect(),
-            errors: Mutex::new(ErrorLog::default()),
-            aer: Mutex::new(AerState::default()),
-            fw: Mutex::new(fw),
-            format_busy: AtomicBool::new(false),
-            sanitizing: AtomicBool::new(false),
             io_counters: Padded(io_counters),
             persist_lock: Mutex::new(()),
             _image_lock: image_lock,
         });
-        ctrl.apply_write_cache();
+        ctrl.admin.apply_write_cache(&ctrl.cfg);
         ctrl.persist(false);
         Ok(ctrl)
     }
@@ -255,14 +231,6 @@ impl Controller {
         self.coalesce.store(value, Ordering::Relaxed);
         for (slot, &cd) in self.vector_cd.iter().zip(vector_cd) {
             slot.store(cd, Ordering::Relaxed);
-        }
-    }
-
-    /// Makes every namespace's write cache follow the VWC feature.
-    pub fn apply_write_cache(&self) {
-        let enabled = self.cfg.volatile_write_cache && self.features.lock().write_cache;
-        for ns in self.ns.read().all() {
-            ns.store.set_write_cache(enabled);
         }
     }
 
@@ -369,7 +337,7 @@ impl Controller {
             return;
         }
         tracing::debug!(qid, info, "invalid doorbell write");
-        self.raise_event(async_event::ERROR, info, nvmeplan_spec::log::lid::ERROR_INFORMATION);
+        self.admin.raise_event(self, (async_event::ERROR, info, nvmeplan_spec::log::lid::ERROR_INFORMATION));
     }
 
     fn write_cc(&self, value: u32) {
@@ -442,7 +410,7 @@ impl Controller {
             q.cqs[0] = Some(cq);
             q.sqs[0] = Some(sq.clone());
         }
-        if let Err(e) = sq.start(self) {
+        if let Err(e) = sq.start(self.clone()) {
             self.fatal(&format!("cannot start the admin queue worker: {e}"));
             return;
         }
@@ -483,7 +451,7 @@ impl Controller {
 
     /// Flushes every namespace's write cache.
     pub fn flush_all(&self) {
-        for ns in self.ns.read().all() {
+        for ns in self.admin.namespaces.read().all() {
             ns.store.flush();
         }
     }
@@ -522,7 +490,7 @@ impl Controller {
 
     /// Media at power off: flush, or lose the write cache.
     pub fn power_off_media(&self, unsafe_shutdown: bool) {
-        for ns in self.ns.read().all() {
+        for ns in self.admin.namespaces.read().all() {
             if unsafe_shutdown {
                 ns.store.power_loss();
             } else {
@@ -582,16 +550,7 @@ impl Controller {
         drop(sqs);
         self.faults.reset_hang();
         self.halt.store(HALT_NONE, Ordering::Release);
-        self.aer.lock().reset();
-        *self.features.lock() = Features::defaults(&self.cfg);
-        self.set_coalescing(0, &vec![false; self.vector_cd.len()]);
-        self.apply_write_cache();
-        let activated = self.fw.lock().activate_pending();
-        if let Some(slot) = activated {
-            tracing::debug!(slot, "firmware activated at reset");
-            self.persist(false);
-        }
-        crate::admin::self_test::on_reset(self, kind);
+        self.admin.reset(self, kind == ResetKind::PowerCycle);
         tracing::debug!(?kind, "controller reset");
     }
 
@@ -600,18 +559,18 @@ impl Controller {
     /// Executes an I/O command; returns the outcome and the LBA for the
     /// error log. `stores` holds the namespaces the worker's current pass
     /// looked up (see [`NsCache`]).
-    pub fn execute_io(&self, cmd: &Command, corrupt: bool, stores: &mut NsCache) -> (Outcome, Option<u64>) {
-        if self.sanitizing.load(Ordering::Acquire) {
+    fn execute_io(&self, cmd: &Command, corrupt: bool, stores: &mut NsCache) -> (Outcome, Option<u64>) {
+        if self.admin.format_sanitize.sanitizing() {
             return (Outcome::err(Status::SANITIZE_IN_PROGRESS), None);
         }
-        if self.format_busy.load(Ordering::Acquire) {
+        if self.admin.format_sanitize.format_busy() {
             return (Outcome::err(Status::FORMAT_IN_PROGRESS), None);
         }
         if cmd.opcode() == NvmOpcode::Flush as u8 && cmd.nsid == u32::MAX {
             self.flush_all();
             return (Outcome::ok(0), None);
         }
-        let Some(store) = stores.get(&self.ns, cmd.nsid) else {
+        let Some(store) = stores.get(&self.admin.namespaces, cmd.nsid) else {
             return (Outcome::err(Status::INVALID_NAMESPACE_OR_FORMAT), None);
         };
         let ctx = IoContext {
@@ -626,37 +585,16 @@ impl Controller {
         (Outcome { status: r.status, dnr: r.dnr, dw0: r.dw0 }, r.error_lba)
     }
 
-    /// Appends an Error Information log entry.
-    pub fn record_error(&self, sqid: u16, cid: u16, status: Status, dnr: bool, lba: Option<u64>, nsid: u32) {
-        let count = self.health.error_entries.fetch_add(1, Ordering::Relaxed) + 1;
-        self.errors.lock().push(count, sqid, cid, status, dnr, lba, nsid);
-    }
-
-    /// Reports an asynchronous event (see [`crate::admin::async_events`]).
-    pub fn raise_event(&self, event_type: u8, info: u8, log_page: u8) {
-        crate::admin::async_events::raise(self, event_type, info, log_page);
-    }
-
-    /// Transfers `data` to the host buffer the command describes.
-    pub fn write_host(&self, cmd: &Command, data: &[u8]) -> Result<(), Status> {
-        crate::prp::write_to_host(&self.dma, cmd, data, self.page_size.load(Ordering::Relaxed))
-    }
-
-    /// Reads `len` bytes from the host buffer the command describes.
-    pub fn read_host(&self, cmd: &Command, len: usize) -> Result<Vec<u8>, Status> {
-        crate::prp::read_from_host(&self.dma, cmd, len, self.page_size.load(Ordering::Relaxed))
-    }
-
     /// Writes `state.json` when the device is file-backed. `clean` records
     /// whether the device is being powered off after a shutdown.
     pub fn persist(&self, clean: bool) {
         let Some(storage) = &self.cfg.storage else { return };
         let _guard = self.persist_lock.lock();
-        let (namespaces, next_id_seed) = self.ns.read().snapshot();
+        let (namespaces, next_id_seed) = self.admin.namespaces.read().snapshot();
         let state = PersistedState {
             version: crate::health::STATE_VERSION,
             counters: self.health.snapshot(&self.io_counters),
-            firmware: self.fw.lock().clone(),
+            firmware: self.admin.firmware.lock().clone(),
             namespaces,
             next_id_seed,
             clean_power_off: clean,
@@ -664,6 +602,116 @@ impl Controller {
         if let Err(e) = crate::health::save_state(storage, &state) {
             tracing::warn!(error = %e, "cannot persist simulator state");
         }
+    }
+}
+
+impl QueueHost for Controller {
+    type PassCache = NsCache;
+
+    fn dma(&self) -> &DmaSpace {
+        &self.dma
+    }
+
+    fn interrupts(&self) -> &InterruptController {
+        &self.irq
+    }
+
+    fn coalescing(&self, vector: u16) -> (u8, u8) {
+        Controller::coalescing(self, vector)
+    }
+
+    fn halted(&self) -> bool {
+        Controller::halted(self)
+    }
+
+    fn fatal(&self, reason: &str) {
+        Controller::fatal(self, reason);
+    }
+
+    fn hang(&self) {
+        Controller::hang(self);
+    }
+
+    fn fault(&self, sqid: u16, cmd: &Command) -> Option<FaultAction> {
+        self.faults.evaluate(sqid, cmd)
+    }
+
+    fn latency(&self, admin: bool, opcode: u8) -> Duration {
+        self.cfg.latency.latency(admin, opcode)
+    }
+
+    fn execute(
+        &self,
+        source: Source<'_>,
+        cmd: &Command,
+        corrupt_read: bool,
+        cache: &mut NsCache,
+    ) -> Option<(Outcome, Option<u64>)> {
+        if source.sqid == 0 {
+            Some((self.admin.execute(self, cmd, source.stopped)?, None))
+        } else {
+            Some(self.execute_io(cmd, corrupt_read, cache))
+        }
+    }
+
+    fn record_error(&self, sqid: u16, cid: u16, status: Status, dnr: bool, lba: Option<u64>, nsid: u32) {
+        let count = self.health.error_entries.fetch_add(1, Ordering::Relaxed) + 1;
+        self.admin.errors.lock().push(count, sqid, cid, status, dnr, lba, nsid);
+    }
+}
+
+impl AdminHost for Controller {
+    fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+
+    fn write_host(&self, cmd: &Command, data: &[u8]) -> Result<(), Status> {
+        crate::prp::write_to_host(&self.dma, cmd, data, self.page_size.load(Ordering::Relaxed))
+    }
+
+    fn read_host(&self, cmd: &Command, len: usize) -> Result<Vec<u8>, Status> {
+        crate::prp::read_from_host(&self.dma, cmd, len, self.page_size.load(Ordering::Relaxed))
+    }
+
+    fn persist(&self) {
+        Controller::persist(self, false);
+    }
+
+    fn timer(&self) -> &Timer {
+        &self.timer
+    }
+
+    fn health(&self) -> &Arc<Health> {
+        &self.health
+    }
+
+    fn io_counters(&self) -> &IoCounters {
+        &self.io_counters
+    }
+
+    fn queues(&self) -> &RwLock<QueueTable> {
+        &self.queues
+    }
+
+    fn page_size(&self) -> usize {
+        self.page_size.load(Ordering::Relaxed)
+    }
+
+    fn cc(&self) -> Cc {
+        Cc::from(self.regs.lock().cc)
+    }
+
+    fn msix_enabled(&self) -> bool {
+        self.irq.enabled()
+    }
+
+    fn start_sq(&self, sq: &Arc<Sq>) -> std::io::Result<()> {
+        let me = self.arc().ok_or_else(|| std::io::Error::other("the controller is being removed"))?;
+        sq.start(me)
+    }
+
+    fn publish_coalescing(&self, value: u32, vector_cd: &[bool]) {
+        self.set_coalescing(value, vector_cd);
     }
 }
 
@@ -686,71 +734,4 @@ fn set_high(reg: &mut u64, value: u32) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn controller() -> Arc<Controller> {
-        let cfg = SimConfig { ready_delay: Duration::from_micros(100), ..SimConfig::default() };
-        let irq = Arc::new(InterruptController::new(cfg.msix_vectors));
-        Controller::new(cfg, Arc::new(DmaSpace::new()), irq, Arc::new(FaultInjector::default())).unwrap()
-    }
-
-    fn wait(ctrl: &Controller, pred: impl Fn(Csts) -> bool) -> Csts {
-        let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        loop {
-            let csts = Csts::from(ctrl.read32(reg::CSTS));
-            if pred(csts) || std::time::Instant::now() > deadline {
-                return csts;
-            }
-            std::thread::sleep(Duration::from_micros(100));
-        }
-    }
-
-    #[test]
-    fn register_file_basics() {
-        let ctrl = controller();
-        ctrl.write32(reg::INTMS, 0b101);
-        ctrl.write32(reg::INTMC, 0b001);
-        assert_eq!(ctrl.read32(reg::INTMS), 0b100);
-        assert_eq!(ctrl.read32(reg::INTMC), 0b100);
-        ctrl.write32(reg::ASQ, 0x1000);
-        ctrl.write32(reg::ASQ + 4, 0x2);
-        assert_eq!(ctrl.read64(reg::ASQ), 0x2_0000_1000);
-        ctrl.write64(reg::ACQ, 0x3_0000_2000);
-        assert_eq!((ctrl.read32(reg::ACQ), ctrl.read32(reg::ACQ + 4)), (0x2000, 3));
-        ctrl.write32(reg::AQA, 0xFFFF_FFFF);
-        assert_eq!(ctrl.read32(reg::AQA), 0x0FFF_0FFF, "reserved bits read as zero");
-        assert_eq!(ctrl.read32(reg::VS), 0x0002_0000);
-        // Doorbells of queues that do not exist, before enable: ignored.
-        ctrl.write32(0x1000, 5);
-        ctrl.write32(0x1004, 5);
-        ctrl.write32(0x1002, 5);
-        assert_eq!(ctrl.read32(0x1000), 0);
-        ctrl.shutdown_threads();
-    }
-
-    #[test]
-    fn shutdown_while_disabled_completes() {
-        let ctrl = controller();
-        ctrl.write32(reg::CC, u32::from(Cc::new().with_shn(reg::SHN_ABRUPT)));
-        assert_eq!(wait(&ctrl, |c| c.shst() == reg::SHST_COMPLETE).shst(), reg::SHST_COMPLETE);
-        assert!(ctrl.regs.lock().clean_shutdown);
-        ctrl.shutdown_threads();
-    }
-
-    #[test]
-    fn enable_without_bus_master_goes_fatal_on_fetch() {
-        let ctrl = controller();
-        ctrl.write32(reg::AQA, 3 | (3 << 16));
-        ctrl.write64(reg::ASQ, 0x10_0000);
-        ctrl.write64(reg::ACQ, 0x20_0000);
-        ctrl.write32(reg::CC, u32::from(Cc::new().with_en(true)));
-        assert!(wait(&ctrl, |c| c.rdy()).rdy());
-        ctrl.write32(reg::sq_tail_doorbell(0, 0), 1);
-        assert!(wait(&ctrl, |c| c.cfs()).cfs(), "a failed fetch is a controller fatal error");
-        ctrl.write32(reg::CC, 0);
-        let csts = wait(&ctrl, |c| !c.rdy() && !c.cfs());
-        assert!(!csts.rdy() && !csts.cfs());
-        ctrl.shutdown_threads();
-    }
-}
+mod tests;

@@ -14,18 +14,18 @@
 //! host can reap the first ones while the worker executes the rest. Fields
 //! the host's doorbell writes and fields the worker writes sit on separate
 //! cache lines. The module also owns the table of queues that exist
-//! ([`QueueTable`]) and a pass's namespace look-ups ([`NsCache`]).
+//! ([`QueueTable`]). Workers reach the controller only through
+//! [`QueueHost`] ([`host`]), which the controller implements.
 
 mod cq;
+mod host;
 
 pub(crate) use cq::{Cq, Done};
+pub(crate) use host::{Outcome, QueueHost, Source};
 
-use crate::admin::namespaces::NsTable;
-use crate::controller::Controller;
 use crate::latency::{Inflight, Pending, PendingAction};
-use crate::storage::NamespaceStore;
 use nvmeplan_spec::{Command, Status};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::{JoinHandle, Thread};
@@ -175,13 +175,12 @@ impl Sq {
         self.doorbell.waker.force();
     }
 
-    /// Starts the worker thread.
-    pub fn start(self: &Arc<Self>, ctrl: &Arc<Controller>) -> std::io::Result<()> {
+    /// Starts the worker thread, which executes commands on `host`.
+    pub fn start<H: QueueHost>(self: &Arc<Self>, host: Arc<H>) -> std::io::Result<()> {
         let sq = self.clone();
-        let ctrl = ctrl.clone();
         let handle = std::thread::Builder::new()
             .name(format!("nvmeplan-sim-sq{}", self.id))
-            .spawn(move || worker(&ctrl, &sq))?;
+            .spawn(move || worker(&*host, &sq))?;
         let _ = self.doorbell.waker.thread.set(handle.thread().clone());
         *self.handle.lock() = Some(handle);
         Ok(())
@@ -215,39 +214,6 @@ impl Sq {
     }
 }
 
-/// The result of executing one command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Outcome {
-    /// Status to post.
-    pub status: Status,
-    /// Do Not Retry.
-    pub dnr: bool,
-    /// Completion dword 0.
-    pub dw0: u32,
-}
-
-impl Outcome {
-    /// Success with `dw0`.
-    pub fn ok(dw0: u32) -> Outcome {
-        Outcome { status: Status::SUCCESS, dnr: false, dw0 }
-    }
-
-    /// An error status, with DNR set unless the condition is transient.
-    pub fn err(status: Status) -> Outcome {
-        let transient = [
-            Status::SANITIZE_IN_PROGRESS,
-            Status::FORMAT_IN_PROGRESS,
-            Status::NAMESPACE_NOT_READY,
-            Status::COMMAND_ABORT_REQUESTED,
-            Status::ABORTED_SQ_DELETION,
-            Status::INTERNAL_ERROR,
-            Status::DEVICE_SELF_TEST_IN_PROGRESS,
-            Status::FIRMWARE_ACTIVATION_REQUIRES_CONVENTIONAL_RESET,
-        ];
-        Outcome { status, dnr: !status.is_success() && !transient.contains(&status), dw0: 0 }
-    }
-}
-
 /// The queues that exist.
 #[derive(Default)]
 pub(crate) struct QueueTable {
@@ -278,45 +244,17 @@ impl QueueTable {
     }
 }
 
-/// The namespace store a queue worker's current pass last looked up.
-///
-/// A pass executes entries that were all submitted before it started, so
-/// one look-up of the namespace table per namespace and pass serves them
-/// all; the worker clears the cache after every pass, so a namespace
-/// detached or deleted between passes is never used again and its store
-/// is not kept alive by an idle worker.
-#[derive(Default)]
-pub(crate) struct NsCache {
-    entry: Option<(u32, Option<Arc<NamespaceStore>>)>,
-}
-
-impl NsCache {
-    /// The store of active namespace `nsid` in `table`, looked up once per pass.
-    pub(crate) fn get(&mut self, table: &RwLock<NsTable>, nsid: u32) -> Option<&NamespaceStore> {
-        match &self.entry {
-            Some((cached, _)) if *cached == nsid => {}
-            _ => self.entry = Some((nsid, table.read().active_store(nsid))),
-        }
-        self.entry.as_ref().and_then(|(_, store)| store.as_deref())
-    }
-
-    /// Forgets the looked-up store (end of a pass).
-    pub fn clear(&mut self) {
-        self.entry = None;
-    }
-}
-
 /// What a worker collects during one pass.
-struct Pass {
+struct Pass<C> {
     /// Completions not posted yet.
     burst: Vec<Done>,
-    /// Namespaces looked up during the pass.
-    stores: NsCache,
+    /// What the host looked up during the pass.
+    stores: C,
 }
 
-impl Pass {
+impl<C> Pass<C> {
     /// Adds a completion; posts the burst once it holds [`POST_BATCH`].
-    fn push(&mut self, ctrl: &Controller, sq: &Sq, done: Done) {
+    fn push(&mut self, ctrl: &impl QueueHost, sq: &Sq, done: Done) {
         self.burst.push(done);
         if self.burst.len() >= POST_BATCH {
             self.post(ctrl, sq);
@@ -324,7 +262,7 @@ impl Pass {
     }
 
     /// Posts the collected completions; returns whether there were any.
-    fn post(&mut self, ctrl: &Controller, sq: &Sq) -> bool {
+    fn post(&mut self, ctrl: &impl QueueHost, sq: &Sq) -> bool {
         if self.burst.is_empty() {
             return false;
         }
@@ -334,11 +272,11 @@ impl Pass {
     }
 }
 
-fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
+fn worker<H: QueueHost>(ctrl: &H, sq: &Arc<Sq>) {
     tracing::debug!(sqid = sq.id, size = sq.size, cqid = sq.cq.id, "queue worker started");
     let mut head = 0u32;
     let cap = sq.size as usize;
-    let mut pass = Pass { burst: Vec::with_capacity(POST_BATCH), stores: NsCache::default() };
+    let mut pass = Pass { burst: Vec::with_capacity(POST_BATCH), stores: H::PassCache::default() };
     // Fetched entries of the current pass (allocated once, not zeroed per pass).
     let mut sqes = vec![Command::default(); FETCH_BATCH].into_boxed_slice();
     loop {
@@ -400,7 +338,7 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
         // Post the rest of the pass's completions (those of commands
         // executed before a fatal error or hang included, as they
         // completed before it).
-        pass.stores.clear();
+        pass.stores = H::PassCache::default();
         progressed |= pass.post(ctrl, sq);
         if progressed {
             continue;
@@ -421,18 +359,18 @@ fn worker(ctrl: &Arc<Controller>, sq: &Arc<Sq>) {
 /// Fetches up to `room` entries between `head` and `tail` (at most up to
 /// the end of the ring and `sqes.len()`) into `sqes` with one DMA batch and
 /// hands each to [`fetched`]; returns the new head.
-fn fetch(
-    ctrl: &Arc<Controller>,
+fn fetch<H: QueueHost>(
+    ctrl: &H,
     sq: &Arc<Sq>,
     (mut head, tail): (u32, u32),
     room: usize,
     sqes: &mut [Command],
-    pass: &mut Pass,
+    pass: &mut Pass<H::PassCache>,
 ) -> u32 {
     let ahead = if tail > head { tail - head } else { sq.size - head };
     let mut n = (ahead as usize).min(room).min(sqes.len());
     {
-        let mut dma = ctrl.dma.batch();
+        let mut dma = ctrl.dma().batch();
         let at = sq.base + u64::from(head) * SQE_SIZE;
         if dma.read(at, sqes[..n].as_mut_bytes()).is_err() {
             // The entries need not share one mapping: fetch just the first
@@ -493,13 +431,13 @@ fn park(sq: &Sq, until: Option<Instant>) {
 
 /// A fetched command: apply fault injection, then execute now (its
 /// completion joins the pass's next burst) or hold it for its latency.
-fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: &Command, pass: &mut Pass) {
+fn fetched<H: QueueHost>(ctrl: &H, sq: &Arc<Sq>, cmd: &Command, pass: &mut Pass<H::PassCache>) {
     use crate::faults::FaultAction;
     let admin = sq.id == 0;
     let mut pending =
         Pending { cmd: *cmd, action: PendingAction::Execute, drop_completion: false, corrupt: false };
     let mut extra = Duration::ZERO;
-    match ctrl.faults.evaluate(sq.id, cmd) {
+    match ctrl.fault(sq.id, cmd) {
         None => {}
         Some(FaultAction::Status { status, dnr }) => pending.action = PendingAction::Status { status, dnr },
         Some(FaultAction::Delay(d)) => extra = d,
@@ -514,7 +452,7 @@ fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: &Command, pass: &mut Pass)
             return;
         }
     }
-    let latency = ctrl.cfg.latency.latency(admin, cmd.opcode()) + extra;
+    let latency = ctrl.latency(admin, cmd.opcode()) + extra;
     if latency.is_zero() {
         if let Some(d) = complete(ctrl, sq, &pending, &mut pass.stores) {
             pass.push(ctrl, sq, d);
@@ -526,17 +464,14 @@ fn fetched(ctrl: &Arc<Controller>, sq: &Arc<Sq>, cmd: &Command, pass: &mut Pass)
 
 /// A command whose time has come: execute it; returns the completion to
 /// post (none when it stays pending or fault injection drops it).
-fn complete(ctrl: &Arc<Controller>, sq: &Arc<Sq>, p: &Pending, stores: &mut NsCache) -> Option<Done> {
+fn complete<H: QueueHost>(ctrl: &H, sq: &Sq, p: &Pending, stores: &mut H::PassCache) -> Option<Done> {
     let cid = p.cmd.cid();
     let (outcome, lba) = match p.action {
         PendingAction::Status { status, dnr } => (Outcome { status, dnr, dw0: 0 }, None),
         PendingAction::Aborted => (Outcome::err(Status::COMMAND_ABORT_REQUESTED), None),
         PendingAction::Execute => {
-            if sq.id == 0 {
-                (crate::admin::execute(ctrl, sq, &p.cmd)?, None)
-            } else {
-                ctrl.execute_io(&p.cmd, p.corrupt, stores)
-            }
+            let source = Source { sqid: sq.id, stopped: &sq.stop };
+            ctrl.execute(source, &p.cmd, p.corrupt, stores)?
         }
     };
     if !outcome.status.is_success()

@@ -10,12 +10,17 @@
 //! RAE (Retain Asynchronous Event), as the specification requires. Command
 //! errors are recorded in the Error Information log but do not raise
 //! events (they are reported by their own completions).
+//!
+//! This module owns the outstanding requests and the undelivered events
+//! ([`AerState`]); events complete requests through the admin submission
+//! queue the caller passes.
 
-use crate::controller::Controller;
-use crate::queues::{Injected, Outcome};
+use crate::queues::{Injected, Outcome, Sq};
 use nvmeplan_spec::features::{AsyncEventConfiguration, async_event};
 use nvmeplan_spec::{Command, Status};
+use parking_lot::Mutex;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// AERL: Asynchronous Event Request Limit, zero-based.
 pub(crate) const AERL: u8 = 3;
@@ -37,20 +42,21 @@ impl AerState {
 }
 
 /// Asynchronous Event Request: completes later, when an event occurs.
-pub(crate) fn request(ctrl: &Controller, cmd: &Command) -> Option<Outcome> {
+/// `admin` is the admin submission queue that delivers events.
+pub(crate) fn request(state: &Mutex<AerState>, admin: Option<Arc<Sq>>, cmd: &Command) -> Option<Outcome> {
     {
-        let mut aer = ctrl.aer.lock();
+        let mut aer = state.lock();
         if aer.outstanding.len() > usize::from(AERL) {
             return Some(Outcome::err(Status::ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED));
         }
         aer.outstanding.push_back(cmd.cid());
     }
-    deliver(ctrl);
+    deliver(state, admin);
     None
 }
 
-fn enabled(ctrl: &Controller, event_type: u8, info: u8) -> bool {
-    let aec = AsyncEventConfiguration::from_bits(ctrl.features.lock().aec);
+fn enabled(aec: u32, event_type: u8, info: u8) -> bool {
+    let aec = AsyncEventConfiguration::from_bits(aec);
     match event_type {
         async_event::SMART_HEALTH => aec.shcw() & super::features::smart_warning_bit(info) != 0,
         async_event::NOTICE => match info {
@@ -64,31 +70,38 @@ fn enabled(ctrl: &Controller, event_type: u8, info: u8) -> bool {
 }
 
 /// Reports an event: it completes an outstanding request now or later.
-pub(crate) fn raise(ctrl: &Controller, event_type: u8, info: u8, log_page: u8) {
-    if !enabled(ctrl, event_type, info) {
+/// `aec` is the Asynchronous Event Configuration feature value; `admin`
+/// is looked up only when the event is not masked.
+pub(crate) fn raise(
+    state: &Mutex<AerState>,
+    aec: u32,
+    admin: impl FnOnce() -> Option<Arc<Sq>>,
+    (event_type, info, log_page): (u8, u8, u8),
+) {
+    if !enabled(aec, event_type, info) {
         tracing::debug!(event_type, info, "asynchronous event masked");
         return;
     }
     {
-        let mut aer = ctrl.aer.lock();
+        let mut aer = state.lock();
         if aer.awaiting_read.contains(&log_page) || aer.pending.iter().any(|e| e.2 == log_page) {
             return;
         }
         aer.pending.push_back((event_type, info, log_page));
     }
-    deliver(ctrl);
+    deliver(state, admin());
 }
 
 /// The host read `log_page`; without RAE its events may be reported again.
-pub(crate) fn log_read(ctrl: &Controller, log_page: u8, retain: bool) {
+pub(crate) fn log_read(state: &Mutex<AerState>, log_page: u8, retain: bool) {
     if !retain {
-        ctrl.aer.lock().awaiting_read.retain(|&l| l != log_page);
+        state.lock().awaiting_read.retain(|&l| l != log_page);
     }
 }
 
-fn deliver(ctrl: &Controller) {
-    let Some(admin) = ctrl.queues.read().sq(0).cloned() else { return };
-    let mut aer = ctrl.aer.lock();
+fn deliver(state: &Mutex<AerState>, admin: Option<Arc<Sq>>) {
+    let Some(admin) = admin else { return };
+    let mut aer = state.lock();
     while !aer.outstanding.is_empty() && !aer.pending.is_empty() {
         let (Some(cid), Some((t, info, log))) = (aer.outstanding.pop_front(), aer.pending.pop_front()) else {
             break;

@@ -1,18 +1,20 @@
 //! Get Features and Set Features.
 //!
-//! This module owns the feature values of the controller and their
-//! defaults. Features reset to their defaults at every controller level
+//! This module owns the feature values of the controller
+//! ([`FeatureState`]) and their defaults. Features reset to their defaults at every controller level
 //! reset; none is saveable (a Set Features with SV=1 fails with
 //! feature-identifier-not-saveable and SEL=saved returns the default).
 //! Supported: arbitration, power management, temperature threshold
 //! (composite and sensor 1, over and under), error recovery, volatile write
 //! cache, number of queues, interrupt coalescing, interrupt vector
 //! configuration, write atomicity normal and asynchronous event
-//! configuration.
+//! configuration. What a Set Features changes elsewhere (the namespaces'
+//! write caches, an asynchronous event) is returned as [`SetEffects`] for
+//! the dispatcher to apply.
 
-use super::{AdminResult, NSID_ALL};
+use super::common::NSID_ALL;
+use super::host::AdminHost;
 use crate::config::SimConfig;
-use crate::controller::Controller;
 use crate::health::{COMPOSITE_TEMPERATURE, WCTEMP};
 use nvmeplan_spec::features::{
     self as f, AsyncEventConfiguration, InterruptCoalescing, InterruptVectorConfiguration, NumberOfQueues,
@@ -20,13 +22,14 @@ use nvmeplan_spec::features::{
 };
 use nvmeplan_spec::log::{critical_warning, lid};
 use nvmeplan_spec::{Command, Status};
+use parking_lot::Mutex;
 
 /// Temperature sensors the controller implements: composite (0) and 1.
 const SENSORS: usize = 2;
 
 /// Feature values.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Features {
+pub(crate) struct FeatureState {
     /// Arbitration (dword 11 as set).
     pub arbitration: u32,
     /// Power management (PS, WH).
@@ -51,11 +54,11 @@ pub(crate) struct Features {
     pub aec: u32,
 }
 
-impl Features {
+impl FeatureState {
     /// The default values for `cfg`.
-    pub fn defaults(cfg: &SimConfig) -> Features {
+    pub fn defaults(cfg: &SimConfig) -> FeatureState {
         let max = cfg.max_io_queues - 1;
-        Features {
+        FeatureState {
             arbitration: 0,
             power: 0,
             temp_over: [WCTEMP, 0xFFFF],
@@ -116,7 +119,7 @@ fn threshold_slot(cdw11: u32) -> Result<(usize, bool), Status> {
     }
 }
 
-fn value_of(ctrl: &Controller, features: &Features, id: u8, cdw11: u32) -> Result<u32, Status> {
+fn value_of(features: &FeatureState, id: u8, cdw11: u32) -> Result<u32, Status> {
     Ok(match id {
         fid::ARBITRATION => features.arbitration,
         fid::POWER_MANAGEMENT => features.power,
@@ -141,34 +144,50 @@ fn value_of(ctrl: &Controller, features: &Features, id: u8, cdw11: u32) -> Resul
         }
         fid::WRITE_ATOMICITY_NORMAL => features.write_atomicity,
         fid::ASYNC_EVENT_CONFIGURATION => features.aec,
-        _ => {
-            let _ = ctrl;
-            return Err(Status::INVALID_FIELD_IN_COMMAND);
-        }
+        _ => return Err(Status::INVALID_FIELD_IN_COMMAND),
     })
 }
 
+/// What a successful Set Features asks of the rest of the controller.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SetEffects {
+    /// Completion dword 0.
+    pub dw0: u32,
+    /// The volatile write cache setting changed: the namespaces follow it.
+    pub write_cache: bool,
+    /// The coalescing settings to publish to the completion path
+    /// (THR | TIME << 8 and the per-vector disable bits).
+    pub coalescing: Option<(u32, Vec<bool>)>,
+    /// The command turned the SMART temperature warning on.
+    pub temperature_crossed: bool,
+}
+
 /// Get Features.
-pub(crate) fn get(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn get(cfg: &SimConfig, state: &Mutex<FeatureState>, cmd: &Command) -> Result<u32, Status> {
     let id = f::cdw10_fid(cmd.cdw10);
-    if !supported(&ctrl.cfg, id) {
+    if !supported(cfg, id) {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
     match f::cdw10_select(cmd.cdw10) {
         select::CURRENT => {
-            let features = ctrl.features.lock().clone();
-            value_of(ctrl, &features, id, cmd.cdw11)
+            let features = state.lock().clone();
+            value_of(&features, id, cmd.cdw11)
         }
-        select::DEFAULT | select::SAVED => value_of(ctrl, &Features::defaults(&ctrl.cfg), id, cmd.cdw11),
+        select::DEFAULT | select::SAVED => value_of(&FeatureState::defaults(cfg), id, cmd.cdw11),
         select::SUPPORTED_CAPABILITIES => Ok(select::CAP_CHANGEABLE),
         _ => Err(Status::INVALID_FIELD_IN_COMMAND),
     }
 }
 
 /// Set Features.
-pub(crate) fn set(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn set(
+    host: &dyn AdminHost,
+    state: &Mutex<FeatureState>,
+    cmd: &Command,
+) -> Result<SetEffects, Status> {
+    let cfg = host.config();
     let id = f::cdw10_fid(cmd.cdw10);
-    if !supported(&ctrl.cfg, id) {
+    if !supported(cfg, id) {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
     if f::cdw10_save(cmd.cdw10) {
@@ -178,7 +197,7 @@ pub(crate) fn set(ctrl: &Controller, cmd: &Command) -> AdminResult {
         return Err(Status::FEATURE_NOT_NAMESPACE_SPECIFIC);
     }
     let v = cmd.cdw11;
-    let mut features = ctrl.features.lock();
+    let mut features = state.lock();
     let warning_before = features.temperature_warning();
     let mut dw0 = 0;
     match id {
@@ -207,14 +226,14 @@ pub(crate) fn set(ctrl: &Controller, cmd: &Command) -> AdminResult {
         }
         fid::VOLATILE_WRITE_CACHE => features.write_cache = f::VolatileWriteCache::from_bits(v).wce(),
         fid::NUMBER_OF_QUEUES => {
-            if ctrl.queues.read().io_created {
+            if host.queues().read().io_created {
                 return Err(Status::COMMAND_SEQUENCE_ERROR);
             }
             let req = NumberOfQueues::from_bits(v);
             if req.nsqr() == u16::MAX || req.ncqr() == u16::MAX {
                 return Err(Status::INVALID_FIELD_IN_COMMAND);
             }
-            let max = ctrl.cfg.max_io_queues - 1;
+            let max = cfg.max_io_queues - 1;
             let alloc = NumberOfQueues::new().with_nsqr(req.nsqr().min(max)).with_ncqr(req.ncqr().min(max));
             features.queues = alloc.into_bits();
             dw0 = features.queues;
@@ -244,21 +263,20 @@ pub(crate) fn set(ctrl: &Controller, cmd: &Command) -> AdminResult {
         _ => return Err(Status::INVALID_FIELD_IN_COMMAND),
     }
     let warning_after = features.temperature_warning();
-    let snapshot = features.clone();
+    let coalescing = matches!(id, fid::INTERRUPT_COALESCING | fid::INTERRUPT_VECTOR_CONFIGURATION)
+        .then(|| (features.coalescing, features.vector_cd.clone()));
     drop(features);
-    match id {
-        fid::VOLATILE_WRITE_CACHE => ctrl.apply_write_cache(),
-        fid::INTERRUPT_COALESCING | fid::INTERRUPT_VECTOR_CONFIGURATION => {
-            ctrl.set_coalescing(snapshot.coalescing, &snapshot.vector_cd)
-        }
-        _ => {}
-    }
-    if warning_after && !warning_before {
+    let temperature_crossed = warning_after && !warning_before;
+    if temperature_crossed {
         tracing::debug!("temperature threshold crossed");
-        ctrl.raise_event(async_event::SMART_HEALTH, async_event::TEMPERATURE_THRESHOLD, lid::SMART_HEALTH);
     }
-    Ok(dw0)
+    Ok(SetEffects { dw0, write_cache: id == fid::VOLATILE_WRITE_CACHE, coalescing, temperature_crossed })
 }
+
+/// The asynchronous event a crossed temperature threshold raises: (event
+/// type, information, log page).
+pub(crate) const TEMPERATURE_EVENT: (u8, u8, u8) =
+    (async_event::SMART_HEALTH, async_event::TEMPERATURE_THRESHOLD, lid::SMART_HEALTH);
 
 /// The SMART critical warning bits an event of `info` corresponds to.
 pub(crate) fn smart_warning_bit(info: u8) -> u8 {
@@ -276,7 +294,7 @@ mod tests {
     #[test]
     fn defaults_and_temperature() {
         let cfg = SimConfig::default();
-        let mut f = Features::defaults(&cfg);
+        let mut f = FeatureState::defaults(&cfg);
         assert_eq!(f.queue_counts(), (64, 64));
         assert!(!f.temperature_warning());
         f.temp_over[0] = COMPOSITE_TEMPERATURE - 1;

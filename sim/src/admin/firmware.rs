@@ -11,23 +11,28 @@
 //! without reset (FRMW bit 4 is 0): commit action 011b replaces the image,
 //! schedules it for the next reset and completes with
 //! firmware-activation-requires-conventional-reset.
+//!
+//! The slots themselves ([`FirmwareSlots`]) are owned by the caller and
+//! passed in; this module also builds the Firmware Slot log page from them.
 
-use super::AdminResult;
-use crate::controller::Controller;
-use crate::firmware::{MAX_IMAGE_LEN, parse_image};
+use super::common::AdminResult;
+use super::host::AdminHost;
+use crate::firmware::{FirmwareSlots, MAX_IMAGE_LEN, parse_image};
 use nvmeplan_spec::dwords::{FirmwareCommitCdw10, FirmwareDownloadCdw10, FirmwareDownloadCdw11};
+use nvmeplan_spec::log::FirmwareSlotLog;
 use nvmeplan_spec::{Command, Status};
+use parking_lot::Mutex;
 
 /// Firmware Image Download.
-pub(crate) fn download(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn download(host: &dyn AdminHost, slots: &Mutex<FirmwareSlots>, cmd: &Command) -> AdminResult {
     let len = (u64::from(FirmwareDownloadCdw10::from(cmd.cdw10).numd()) + 1) * 4;
     let offset = u64::from(FirmwareDownloadCdw11::from(cmd.cdw11).ofst()) * 4;
-    let limit = ctrl.cfg.mdts_bytes().map_or(u64::MAX, |m| m as u64);
+    let limit = host.config().mdts_bytes().map_or(u64::MAX, |m| m as u64);
     if len > limit || offset + len > MAX_IMAGE_LEN as u64 {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
     {
-        let fw = ctrl.fw.lock();
+        let fw = slots.lock();
         let have = fw.download.len() as u64;
         if offset != 0 && offset < have {
             return Err(Status::OVERLAPPING_RANGE);
@@ -36,8 +41,8 @@ pub(crate) fn download(ctrl: &Controller, cmd: &Command) -> AdminResult {
             return Err(Status::INVALID_FIELD_IN_COMMAND);
         }
     }
-    let data = ctrl.read_host(cmd, len as usize)?;
-    let mut fw = ctrl.fw.lock();
+    let data = host.read_host(cmd, len as usize)?;
+    let mut fw = slots.lock();
     if offset == 0 {
         fw.download.clear();
     }
@@ -49,13 +54,13 @@ pub(crate) fn download(ctrl: &Controller, cmd: &Command) -> AdminResult {
 }
 
 /// Firmware Commit.
-pub(crate) fn commit(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn commit(host: &dyn AdminHost, slots: &Mutex<FirmwareSlots>, cmd: &Command) -> AdminResult {
     let cdw10 = FirmwareCommitCdw10::from(cmd.cdw10);
     let (fs, action) = (cdw10.fs(), cdw10.ca());
     if action > 3 {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
-    let mut fw = ctrl.fw.lock();
+    let mut fw = slots.lock();
     if fs > fw.count() {
         return Err(Status::INVALID_FIRMWARE_SLOT);
     }
@@ -93,6 +98,16 @@ pub(crate) fn commit(ctrl: &Controller, cmd: &Command) -> AdminResult {
         }
     };
     drop(fw);
-    ctrl.persist(false);
+    host.persist();
     result
+}
+
+/// The Firmware Slot log page.
+pub(crate) fn slot_log(fw: &FirmwareSlots) -> FirmwareSlotLog {
+    let mut log = FirmwareSlotLog::zeroed();
+    log.set_afi(fw.active, fw.pending);
+    for slot in 1..=fw.count() {
+        log.set_revision(slot, fw.revision(slot));
+    }
+    log
 }

@@ -15,19 +15,27 @@
 //! [`crate::storage::NamespaceStore::erase_with_pattern`]). The simulator
 //! never deallocates after a sanitize, so No-Deallocate After Sanitize
 //! changes nothing. A sanitize continues across controller resets.
+//!
+//! This module owns the progress of both operations
+//! ([`FormatSanitizeState`]): the flags the I/O path and the admin
+//! dispatcher check, and the sanitize status; the timer task that ends a
+//! sanitize holds only weak handles to that state and the namespaces.
 
-use super::{AdminResult, NSID_ALL};
-use crate::controller::Controller;
+use super::common::{AdminResult, NSID_ALL};
+use super::host::AdminHost;
+use super::namespaces::{LBA_FORMATS, NsTable};
+use super::self_test::{self as dst, SelfTestState};
 use nvmeplan_spec::dwords::{FormatNvmCdw10, SanitizeCdw10};
 use nvmeplan_spec::log::{SanitizeStatusLog, sanitize, self_test};
 use nvmeplan_spec::{Command, Status};
+use parking_lot::{Mutex, RwLock};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Sanitize progress and the result of the last operation.
 #[derive(Default)]
-pub(crate) struct SanitizeState {
+struct SanitizeStatus {
     running: Option<(Instant, Duration)>,
     last_status: u8,
     passes: u8,
@@ -35,8 +43,41 @@ pub(crate) struct SanitizeState {
     failed: bool,
 }
 
+/// Format NVM and Sanitize in progress, and the last sanitize's result.
+#[derive(Default)]
+pub(crate) struct FormatSanitizeState {
+    status: Mutex<SanitizeStatus>,
+    format_busy: AtomicBool,
+    sanitizing: AtomicBool,
+}
+
+impl FormatSanitizeState {
+    /// A Format NVM is running.
+    pub fn format_busy(&self) -> bool {
+        self.format_busy.load(Ordering::Acquire)
+    }
+
+    /// A sanitize operation is running.
+    pub fn sanitizing(&self) -> bool {
+        self.sanitizing.load(Ordering::Acquire)
+    }
+}
+
+/// The state Format NVM and Sanitize work on besides their own.
+pub(crate) struct Targets<'a> {
+    /// The namespaces.
+    pub namespaces: &'a Arc<RwLock<NsTable>>,
+    /// The self-test a format or sanitize aborts.
+    pub self_test: &'a Mutex<SelfTestState>,
+}
+
 /// Format NVM.
-pub(crate) fn format(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn format(
+    host: &dyn AdminHost,
+    state: &FormatSanitizeState,
+    on: Targets<'_>,
+    cmd: &Command,
+) -> AdminResult {
     let cdw10 = FormatNvmCdw10::from(cmd.cdw10);
     let index = usize::from(cdw10.lbaf());
     let pi = cdw10.pi();
@@ -45,7 +86,7 @@ pub(crate) fn format(ctrl: &Controller, cmd: &Command) -> AdminResult {
         return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
     }
     let targets: Vec<Arc<crate::storage::NamespaceStore>> = {
-        let table = ctrl.ns.read();
+        let table = on.namespaces.read();
         if cmd.nsid == NSID_ALL {
             table.all().filter(|n| n.attached).map(|n| n.store.clone()).collect()
         } else {
@@ -55,7 +96,7 @@ pub(crate) fn format(ctrl: &Controller, cmd: &Command) -> AdminResult {
             }
         }
     };
-    let Some(&lba_size) = super::namespaces::LBA_FORMATS.get(index) else {
+    let Some(&lba_size) = LBA_FORMATS.get(index) else {
         return Err(Status::INVALID_FORMAT);
     };
     if pi != 0 {
@@ -64,8 +105,8 @@ pub(crate) fn format(ctrl: &Controller, cmd: &Command) -> AdminResult {
     if ses > 2 {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
-    super::self_test::abort_with(ctrl, self_test::ABORTED_BY_FORMAT);
-    ctrl.format_busy.store(true, Ordering::Release);
+    dst::abort_with(on.self_test, host.health(), self_test::ABORTED_BY_FORMAT);
+    state.format_busy.store(true, Ordering::Release);
     for store in &targets {
         let bytes = u128::from(store.nlb()) * u128::from(store.lba_size());
         let nlb = (bytes / u128::from(lba_size)) as u64;
@@ -75,17 +116,22 @@ pub(crate) fn format(ctrl: &Controller, cmd: &Command) -> AdminResult {
             store.reformat(lba_size, nlb.max(1));
         }
     }
-    ctrl.format_busy.store(false, Ordering::Release);
+    state.format_busy.store(false, Ordering::Release);
     tracing::debug!(nsid = cmd.nsid, lba_size, ses, "format complete");
-    ctrl.persist(false);
+    host.persist();
     Ok(0)
 }
 
 /// Sanitize.
-pub(crate) fn sanitize(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn sanitize(
+    host: &dyn AdminHost,
+    state: &Arc<FormatSanitizeState>,
+    on: Targets<'_>,
+    cmd: &Command,
+) -> AdminResult {
     let cdw10 = SanitizeCdw10::from(cmd.cdw10);
     let action = cdw10.sanact();
-    let mut st = ctrl.sanitize.lock();
+    let mut st = state.status.lock();
     if st.running.is_some() {
         return Err(Status::SANITIZE_IN_PROGRESS);
     }
@@ -105,30 +151,30 @@ pub(crate) fn sanitize(ctrl: &Controller, cmd: &Command) -> AdminResult {
         n => n,
     };
     let fill = (action == sanitize::OVERWRITE).then(|| overwrite_result(cmd.cdw11, passes, cdw10.oipbp()));
-    let duration = ctrl.cfg.sanitize_duration;
+    let duration = host.config().sanitize_duration;
     st.running = Some((Instant::now(), duration));
     st.last_status = sanitize::STATUS_IN_PROGRESS;
     st.passes = if action == sanitize::OVERWRITE { passes } else { 0 };
     st.scdw10 = cmd.cdw10;
     drop(st);
-    ctrl.sanitizing.store(true, Ordering::Release);
-    super::self_test::abort_with(ctrl, self_test::ABORTED_BY_SANITIZE);
+    state.sanitizing.store(true, Ordering::Release);
+    dst::abort_with(on.self_test, host.health(), self_test::ABORTED_BY_SANITIZE);
     tracing::debug!(action, ?duration, "sanitize started");
-    let Some(me) = ctrl.arc() else { return Ok(0) };
-    let weak = Arc::downgrade(&me);
-    ctrl.timer.schedule(duration, move || {
-        let Some(ctrl) = weak.upgrade() else { return };
-        for ns in ctrl.ns.read().all() {
+    let weak = Arc::downgrade(state);
+    let namespaces = Arc::downgrade(on.namespaces);
+    host.timer().schedule(duration, move || {
+        let (Some(state), Some(namespaces)) = (weak.upgrade(), namespaces.upgrade()) else { return };
+        for ns in namespaces.read().all() {
             match fill {
                 Some(pattern) => ns.store.erase_with_pattern(pattern),
                 None => ns.store.erase_all(),
             }
         }
-        let mut st = ctrl.sanitize.lock();
+        let mut st = state.status.lock();
         st.running = None;
         st.last_status = sanitize::STATUS_COMPLETED;
         drop(st);
-        ctrl.sanitizing.store(false, Ordering::Release);
+        state.sanitizing.store(false, Ordering::Release);
         tracing::debug!("sanitize complete");
     });
     Ok(0)
@@ -142,8 +188,8 @@ pub(crate) fn overwrite_result(ovrpat: u32, passes: u8, invert: bool) -> u32 {
 }
 
 /// The Sanitize Status log page.
-pub(crate) fn status_log(ctrl: &Controller) -> SanitizeStatusLog {
-    let st = ctrl.sanitize.lock();
+pub(crate) fn status_log(state: &FormatSanitizeState, sanitize_duration: Duration) -> SanitizeStatusLog {
+    let st = state.status.lock();
     let mut log = SanitizeStatusLog::zeroed();
     log.sprog = match st.running {
         Some((start, duration)) => {
@@ -156,7 +202,7 @@ pub(crate) fn status_log(ctrl: &Controller) -> SanitizeStatusLog {
     let erased = status == sanitize::STATUS_COMPLETED;
     log.set_sstat(status, if erased || st.running.is_some() { st.passes } else { 0 }, erased);
     log.scdw10 = st.scdw10;
-    let secs = ctrl.cfg.sanitize_duration.as_secs_f64().ceil() as u32;
+    let secs = sanitize_duration.as_secs_f64().ceil() as u32;
     log.eto = secs;
     log.etbe = secs;
     log.etce = secs;

@@ -7,10 +7,17 @@
 //! 11h (namespace data for an allocated NSID), 12h (controllers attached
 //! to a namespace) and 13h (controllers in the subsystem). Any other CNS
 //! fails with invalid-field-in-command.
+//!
+//! Identify owns no state: it reads the namespace table and the firmware
+//! slots it is given.
 
-use super::{AdminResult, NSID_ALL};
+use super::async_events::AERL;
+use super::common::{AdminResult, CNTLID, NSID_ALL};
+use super::host::AdminHost;
+use super::logs::ELPE;
+use super::namespaces::{NsTable, identify_namespace};
 use crate::config::SimConfig;
-use crate::controller::{CNTLID, Controller};
+use crate::firmware::FirmwareSlots;
 use crate::health::{CCTEMP, WCTEMP};
 use nvmeplan_spec::dwords::IdentifyCdw10;
 use nvmeplan_spec::identify::{
@@ -18,17 +25,21 @@ use nvmeplan_spec::identify::{
     sanicap, set_le_uint, vwc,
 };
 use nvmeplan_spec::{Command, Status};
+use parking_lot::{Mutex, RwLock};
 use zerocopy::IntoBytes;
 
 /// The Identify Controller data.
-pub(crate) fn controller_data(ctrl: &Controller) -> IdentifyController {
-    let cfg: &SimConfig = &ctrl.cfg;
+pub(crate) fn controller_data(
+    cfg: &SimConfig,
+    namespaces: &RwLock<NsTable>,
+    firmware: &Mutex<FirmwareSlots>,
+) -> IdentifyController {
     let mut id = IdentifyController::zeroed();
     id.vid = cfg.vid;
     id.ssvid = cfg.ssvid;
     id.set_serial(&cfg.serial);
     id.set_model(&cfg.model);
-    id.set_firmware_revision(ctrl.fw.lock().active_revision());
+    id.set_firmware_revision(firmware.lock().active_revision());
     id.rab = 6;
     id.ieee = [0x38, 0x25, 0x00];
     id.mdts = cfg.mdts;
@@ -38,10 +49,10 @@ pub(crate) fn controller_data(ctrl: &Controller) -> IdentifyController {
     id.cntrltype = 1;
     id.oacs = oacs::FORMAT_NVM | oacs::FIRMWARE | oacs::NS_MANAGEMENT | oacs::SELF_TEST;
     id.acl = 3;
-    id.aerl = super::async_events::AERL;
+    id.aerl = AERL;
     id.frmw = frmw::encode(false, cfg.firmware_slots, false);
     id.lpa = lpa::COMMANDS_EFFECTS | lpa::EXTENDED_DATA;
-    id.elpe = super::logs::ELPE;
+    id.elpe = ELPE;
     id.npss = 0;
     id.wctemp = WCTEMP;
     id.cctemp = CCTEMP;
@@ -49,7 +60,7 @@ pub(crate) fn controller_data(ctrl: &Controller) -> IdentifyController {
     id.dsto = 1;
     id.fwug = 0xFF;
     id.sanicap = sanicap::CRYPTO_ERASE | sanicap::BLOCK_ERASE | sanicap::OVERWRITE;
-    let used = ctrl.ns.read().used_bytes();
+    let used = namespaces.read().used_bytes();
     set_le_uint(&mut id.tnvmcap, cfg.total_capacity.into());
     set_le_uint(&mut id.unvmcap, u128::from(cfg.total_capacity).saturating_sub(used));
     id.sqes = 0x66;
@@ -84,29 +95,35 @@ fn controller_list(ids: &[u16]) -> [u8; 4096] {
 }
 
 /// Identify.
-pub(crate) fn identify(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn identify(
+    host: &dyn AdminHost,
+    namespaces: &RwLock<NsTable>,
+    firmware: &Mutex<FirmwareSlots>,
+    cmd: &Command,
+) -> AdminResult {
+    let cfg = host.config();
     let cdw10 = IdentifyCdw10::from(cmd.cdw10);
     let (cns, cntid) = (cdw10.cns(), cdw10.cntid());
     let nsid = cmd.nsid;
-    let valid_nsid = nsid != 0 && nsid <= ctrl.cfg.max_namespaces;
-    let table = ctrl.ns.read();
+    let valid_nsid = nsid != 0 && nsid <= cfg.max_namespaces;
+    let table = namespaces.read();
     let seed = table.device_seed;
     let data: Vec<u8> = match cns {
         cns::NAMESPACE => {
             if nsid == NSID_ALL {
-                super::namespaces::identify_namespace(None, seed).as_bytes().to_vec()
+                identify_namespace(None, seed).as_bytes().to_vec()
             } else if !valid_nsid {
                 return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
             } else {
                 match table.active(nsid) {
-                    Some(ns) => super::namespaces::identify_namespace(Some(ns), seed).as_bytes().to_vec(),
+                    Some(ns) => identify_namespace(Some(ns), seed).as_bytes().to_vec(),
                     None => vec![0; 4096],
                 }
             }
         }
         cns::CONTROLLER => {
             drop(table);
-            return ctrl.write_host(cmd, controller_data(ctrl).as_bytes()).map(|()| 0);
+            return host.write_host(cmd, controller_data(cfg, namespaces, firmware).as_bytes()).map(|()| 0);
         }
         cns::ACTIVE_NAMESPACE_LIST | cns::ALLOCATED_NAMESPACE_LIST => {
             if nsid >= 0xFFFF_FFFE {
@@ -134,7 +151,7 @@ pub(crate) fn identify(ctrl: &Controller, cmd: &Command) -> AdminResult {
                 return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
             }
             match table.get(nsid) {
-                Some(ns) => super::namespaces::identify_namespace(Some(ns), seed).as_bytes().to_vec(),
+                Some(ns) => identify_namespace(Some(ns), seed).as_bytes().to_vec(),
                 None => vec![0; 4096],
             }
         }
@@ -149,5 +166,5 @@ pub(crate) fn identify(ctrl: &Controller, cmd: &Command) -> AdminResult {
         _ => return Err(Status::INVALID_FIELD_IN_COMMAND),
     };
     drop(table);
-    ctrl.write_host(cmd, &data).map(|()| 0)
+    host.write_host(cmd, &data).map(|()| 0)
 }

@@ -6,14 +6,21 @@
 //! Self-test (06h) and Sanitize Status (81h). NUMD (NUMDL/NUMDU) and the
 //! byte offset (LPOL/LPOU) are honoured; data past the end of a page reads
 //! as zeros, an offset past the end fails with invalid-field-in-command.
+//!
+//! This module owns the Error Information log ([`ErrorLog`]), the SMART /
+//! Health and Commands Supported and Effects pages and the framing of
+//! every page; the other pages come from the families that own their
+//! state, through the caller.
 
-use super::AdminResult;
-use crate::controller::Controller;
+use super::common::NSID_ALL;
+use super::features::FeatureState;
+use super::host::AdminHost;
 use crate::health::{COMPOSITE_TEMPERATURE, data_units};
 use nvmeplan_spec::dwords::{GetLogPageCdw10, GetLogPageCdw11, GetLogPageCdw14, get_log_page_numd, join_u64};
 use nvmeplan_spec::effects::CommandEffects;
-use nvmeplan_spec::log::{ErrorInformationEntry, FirmwareSlotLog, SmartHealthLog, critical_warning, lid};
+use nvmeplan_spec::log::{ErrorInformationEntry, SmartHealthLog, critical_warning, lid};
 use nvmeplan_spec::{AdminOpcode, Command, CompletionStatus, NvmOpcode, Status};
+use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use zerocopy::IntoBytes;
@@ -63,10 +70,11 @@ impl ErrorLog {
     }
 }
 
-fn smart(ctrl: &Controller) -> SmartHealthLog {
+fn smart(host: &dyn AdminHost, features: &Mutex<FeatureState>) -> SmartHealthLog {
     let mut log = SmartHealthLog::zeroed();
-    let io = &ctrl.io_counters;
-    if ctrl.features.lock().temperature_warning() {
+    let io = host.io_counters();
+    let health = host.health();
+    if features.lock().temperature_warning() {
         log.critical_warning |= critical_warning::TEMPERATURE;
     }
     log.set_composite_temperature(COMPOSITE_TEMPERATURE);
@@ -77,40 +85,12 @@ fn smart(ctrl: &Controller) -> SmartHealthLog {
     log.set_data_units_written(data_units(io.bytes_written.load(Ordering::Relaxed)));
     log.set_host_read_commands(io.read_commands.load(Ordering::Relaxed).into());
     log.set_host_write_commands(io.write_commands.load(Ordering::Relaxed).into());
-    log.set_power_cycles(ctrl.health.power_cycles.load(Ordering::Relaxed).into());
-    log.set_power_on_hours(ctrl.health.power_on_hours().into());
-    log.set_unsafe_shutdowns(ctrl.health.unsafe_shutdowns.load(Ordering::Relaxed).into());
+    log.set_power_cycles(health.power_cycles.load(Ordering::Relaxed).into());
+    log.set_power_on_hours(health.power_on_hours().into());
+    log.set_unsafe_shutdowns(health.unsafe_shutdowns.load(Ordering::Relaxed).into());
     log.set_media_errors(io.media_errors.load(Ordering::Relaxed).into());
-    log.set_num_error_log_entries(ctrl.health.error_entries.load(Ordering::Relaxed).into());
+    log.set_num_error_log_entries(health.error_entries.load(Ordering::Relaxed).into());
     log
-}
-
-fn firmware_slots(ctrl: &Controller) -> FirmwareSlotLog {
-    let fw = ctrl.fw.lock();
-    let mut log = FirmwareSlotLog::zeroed();
-    log.set_afi(fw.active, fw.pending);
-    for slot in 1..=fw.count() {
-        log.set_revision(slot, fw.revision(slot));
-    }
-    log
-}
-
-fn changed_namespaces(ctrl: &Controller, retain: bool) -> Vec<u8> {
-    let mut table = ctrl.ns.write();
-    let mut page = vec![0u8; 4096];
-    if table.changed.len() > 1024 {
-        page[..4].copy_from_slice(&u32::MAX.to_le_bytes());
-    } else {
-        let mut ids = table.changed.clone();
-        ids.sort_unstable();
-        for (i, id) in ids.iter().enumerate() {
-            page[i * 4..i * 4 + 4].copy_from_slice(&id.to_le_bytes());
-        }
-    }
-    if !retain {
-        table.changed.clear();
-    }
-    page
 }
 
 fn effects() -> Vec<u8> {
@@ -146,8 +126,24 @@ fn effects() -> Vec<u8> {
     page
 }
 
-/// Get Log Page.
-pub(crate) fn get_log_page(ctrl: &Controller, cmd: &Command) -> AdminResult {
+/// The pages this module builds itself.
+pub(crate) struct OwnPages<'a> {
+    /// The Error Information log.
+    pub errors: &'a Mutex<ErrorLog>,
+    /// The feature values (the SMART critical warning reads the
+    /// temperature thresholds).
+    pub features: &'a Mutex<FeatureState>,
+}
+
+/// Get Log Page. `other(lid, retain)` builds the pages of other families
+/// (`None`: no such page). Returns the page read and RAE, for the
+/// asynchronous events that wait for it.
+pub(crate) fn get_log_page(
+    host: &dyn AdminHost,
+    own: OwnPages<'_>,
+    cmd: &Command,
+    other: &mut dyn FnMut(u8, bool) -> Option<Vec<u8>>,
+) -> Result<(u8, bool), Status> {
     let cdw10 = GetLogPageCdw10::from(cmd.cdw10);
     let id = cdw10.lid();
     let retain = cdw10.rae();
@@ -155,24 +151,20 @@ pub(crate) fn get_log_page(ctrl: &Controller, cmd: &Command) -> AdminResult {
     let len = (numd + 1) * 4;
     let offset = join_u64(cmd.cdw12, cmd.cdw13);
     let offset_type_index = GetLogPageCdw14::from(cmd.cdw14).ot();
-    let limit = ctrl.cfg.mdts_bytes().unwrap_or(16 << 20) as u64;
+    let limit = host.config().mdts_bytes().unwrap_or(16 << 20) as u64;
     if len > limit || !offset.is_multiple_of(4) || offset_type_index {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
     let page: Vec<u8> = match id {
-        lid::ERROR_INFORMATION => ctrl.errors.lock().page(),
+        lid::ERROR_INFORMATION => own.errors.lock().page(),
         lid::SMART_HEALTH => {
-            if cmd.nsid != 0 && cmd.nsid != super::NSID_ALL {
+            if cmd.nsid != 0 && cmd.nsid != NSID_ALL {
                 return Err(Status::INVALID_FIELD_IN_COMMAND);
             }
-            smart(ctrl).as_bytes().to_vec()
+            smart(host, own.features).as_bytes().to_vec()
         }
-        lid::FIRMWARE_SLOT => firmware_slots(ctrl).as_bytes().to_vec(),
-        lid::CHANGED_NAMESPACE_LIST => changed_namespaces(ctrl, retain),
         lid::COMMANDS_SUPPORTED => effects(),
-        lid::DEVICE_SELF_TEST => super::self_test::log(ctrl).as_bytes().to_vec(),
-        lid::SANITIZE_STATUS => super::format_sanitize::status_log(ctrl).as_bytes().to_vec(),
-        _ => return Err(Status::INVALID_LOG_PAGE),
+        _ => other(id, retain).ok_or(Status::INVALID_LOG_PAGE)?,
     };
     if offset > page.len() as u64 {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
@@ -181,9 +173,8 @@ pub(crate) fn get_log_page(ctrl: &Controller, cmd: &Command) -> AdminResult {
     let start = offset as usize;
     let n = (page.len() - start).min(data.len());
     data[..n].copy_from_slice(&page[start..start + n]);
-    ctrl.write_host(cmd, &data)?;
-    super::async_events::log_read(ctrl, id, retain);
-    Ok(0)
+    host.write_host(cmd, &data)?;
+    Ok((id, retain))
 }
 
 #[cfg(test)]

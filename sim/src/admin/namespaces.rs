@@ -7,11 +7,17 @@
 //! active namespace list. Each namespace has an EUI64, NGUID and UUID
 //! derived from the device seed and serial number and a per-namespace seed
 //! that never repeats, so a re-created namespace gets new identifiers.
+//!
+//! This module owns the table ([`NsTable`]), the Changed Namespace List
+//! it keeps, and the look-ups the I/O path makes in it ([`NsCache`]).
+//! What a command does to other state (a self-test on a removed
+//! namespace, the namespace-attribute event) is reported to the caller as
+//! [`NsEvent`]s.
 
-use super::{AdminResult, NSID_ALL};
+use super::common::{AdminResult, CNTLID, NSID_ALL};
+use super::host::AdminHost;
 use crate::SimError;
 use crate::config::SimConfig;
-use crate::controller::{CNTLID, Controller};
 use crate::health::{PersistedState, SavedNamespace};
 use crate::storage::NamespaceStore;
 use nvmeplan_spec::dwords::{NamespaceAttachmentCdw10, NamespaceManagementCdw10, NamespaceManagementCdw11};
@@ -19,8 +25,24 @@ use nvmeplan_spec::features::async_event;
 use nvmeplan_spec::identify::{IdentifyNamespace, LbaFormat, flbas, set_le_uint};
 use nvmeplan_spec::log::lid;
 use nvmeplan_spec::{Command, Status};
+use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// What a namespace command did that concerns state outside the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NsEvent {
+    /// The namespace was detached or deleted.
+    Removed(u32),
+    /// The namespace's attributes changed (it was added to the Changed Namespace
+    /// List): raise [`NAMESPACE_CHANGED_EVENT`].
+    Changed(u32),
+}
+
+/// The asynchronous event a namespace attribute change raises: (event
+/// type, information, log page).
+pub(crate) const NAMESPACE_CHANGED_EVENT: (u8, u8, u8) =
+    (async_event::NOTICE, async_event::NAMESPACE_ATTRIBUTE_CHANGED, lid::CHANGED_NAMESPACE_LIST);
 
 /// The LBA formats every namespace supports: index 0 is 512 bytes, index
 /// 1 is 4096 bytes.
@@ -223,17 +245,64 @@ pub(crate) fn identify_namespace(ns: Option<&Namespace>, device_seed: u64) -> Id
     id
 }
 
-fn changed(ctrl: &Controller, nsid: u32) {
-    ctrl.ns.write().note_changed(nsid);
-    ctrl.raise_event(
-        async_event::NOTICE,
-        async_event::NAMESPACE_ATTRIBUTE_CHANGED,
-        lid::CHANGED_NAMESPACE_LIST,
-    );
+fn changed(table: &RwLock<NsTable>, notify: &mut dyn FnMut(NsEvent), nsid: u32) {
+    table.write().note_changed(nsid);
+    notify(NsEvent::Changed(nsid));
 }
 
-/// Namespace Management (create, delete).
-pub(crate) fn management(ctrl: &Controller, cmd: &Command) -> AdminResult {
+/// The Changed Namespace List log page; without `retain` the list is
+/// cleared.
+pub(crate) fn changed_list(table: &RwLock<NsTable>, retain: bool) -> Vec<u8> {
+    let mut table = table.write();
+    let mut page = vec![0u8; 4096];
+    if table.changed.len() > 1024 {
+        page[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    } else {
+        let mut ids = table.changed.clone();
+        ids.sort_unstable();
+        for (i, id) in ids.iter().enumerate() {
+            page[i * 4..i * 4 + 4].copy_from_slice(&id.to_le_bytes());
+        }
+    }
+    if !retain {
+        table.changed.clear();
+    }
+    page
+}
+
+/// The store of a namespace an I/O queue worker's current pass last
+/// looked up.
+///
+/// A pass executes entries that were all submitted before it started, so
+/// one look-up of the namespace table per namespace and pass serves them
+/// all; the worker starts every pass with an empty cache, so a namespace
+/// detached or deleted between passes is never used again and its store
+/// is not kept alive by an idle worker.
+#[derive(Default)]
+pub(crate) struct NsCache {
+    entry: Option<(u32, Option<Arc<NamespaceStore>>)>,
+}
+
+impl NsCache {
+    /// The store of active namespace `nsid` in `table`, looked up once per pass.
+    pub(crate) fn get(&mut self, table: &RwLock<NsTable>, nsid: u32) -> Option<&NamespaceStore> {
+        match &self.entry {
+            Some((cached, _)) if *cached == nsid => {}
+            _ => self.entry = Some((nsid, table.read().active_store(nsid))),
+        }
+        self.entry.as_ref().and_then(|(_, store)| store.as_deref())
+    }
+}
+
+/// Namespace Management (create, delete). `write_cache` is whether a new
+/// namespace's volatile write cache is enabled.
+pub(crate) fn management(
+    host: &dyn AdminHost,
+    table: &RwLock<NsTable>,
+    write_cache: bool,
+    notify: &mut dyn FnMut(NsEvent),
+    cmd: &Command,
+) -> AdminResult {
     let sel = NamespaceManagementCdw10::from(cmd.cdw10).sel();
     let csi = NamespaceManagementCdw11::from(cmd.cdw11).csi();
     match sel {
@@ -241,15 +310,16 @@ pub(crate) fn management(ctrl: &Controller, cmd: &Command) -> AdminResult {
             if cmd.nsid != 0 || csi != 0 {
                 return Err(Status::INVALID_FIELD_IN_COMMAND);
             }
-            let data = ctrl.read_host(cmd, 4096)?;
-            create(ctrl, &data)
+            let data = host.read_host(cmd, 4096)?;
+            create(host, table, write_cache, &data)
         }
-        1 => delete(ctrl, cmd.nsid),
+        1 => delete(host, table, notify, cmd.nsid),
         _ => Err(Status::INVALID_FIELD_IN_COMMAND),
     }
 }
 
-fn create(ctrl: &Controller, data: &[u8]) -> AdminResult {
+fn create(host: &dyn AdminHost, table: &RwLock<NsTable>, write_cache: bool, data: &[u8]) -> AdminResult {
+    let cfg = host.config();
     let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap_or([0; 8]));
     let (nsze, ncap, fl, dps, nmic) = (u64_at(0), u64_at(8), data[26], data[29], data[30]);
     let index = flbas::format_index(fl);
@@ -265,31 +335,36 @@ fn create(ctrl: &Controller, data: &[u8]) -> AdminResult {
     if ncap < nsze {
         return Err(Status::THIN_PROVISIONING_NOT_SUPPORTED);
     }
-    let mut table = ctrl.ns.write();
+    let mut table = table.write();
     let need = u128::from(nsze) * u128::from(lba_size);
-    if table.used_bytes() + need > u128::from(ctrl.cfg.total_capacity) {
+    if table.used_bytes() + need > u128::from(cfg.total_capacity) {
         return Err(Status::NAMESPACE_INSUFFICIENT_CAPACITY);
     }
-    let Some(nsid) = (1..=ctrl.cfg.max_namespaces).find(|id| !table.map.contains_key(id)) else {
+    let Some(nsid) = (1..=cfg.max_namespaces).find(|id| !table.map.contains_key(id)) else {
         return Err(Status::NAMESPACE_IDENTIFIER_UNAVAILABLE);
     };
-    let store = new_store(&ctrl.cfg, nsid, lba_size, nsze).map_err(|e| {
+    let store = new_store(cfg, nsid, lba_size, nsze).map_err(|e| {
         tracing::warn!(error = %e, "cannot create namespace media");
         Status::INTERNAL_ERROR
     })?;
-    store.set_write_cache(ctrl.cfg.volatile_write_cache && ctrl.features.lock().write_cache);
+    store.set_write_cache(write_cache);
     let id_seed = table.next_id_seed;
     table.next_id_seed += 1;
     table.map.insert(nsid, Namespace { nsid, store: Arc::new(store), attached: false, id_seed });
     drop(table);
     tracing::debug!(nsid, nsze, lba_size, "namespace created");
-    ctrl.persist(false);
+    host.persist();
     Ok(nsid)
 }
 
-fn delete(ctrl: &Controller, nsid: u32) -> AdminResult {
+fn delete(
+    host: &dyn AdminHost,
+    table: &RwLock<NsTable>,
+    notify: &mut dyn FnMut(NsEvent),
+    nsid: u32,
+) -> AdminResult {
     let removed: Vec<Namespace> = {
-        let mut table = ctrl.ns.write();
+        let mut table = table.write();
         if nsid == NSID_ALL {
             std::mem::take(&mut table.map).into_values().collect()
         } else {
@@ -301,9 +376,9 @@ fn delete(ctrl: &Controller, nsid: u32) -> AdminResult {
     };
     for ns in removed {
         tracing::debug!(nsid = ns.nsid, "namespace deleted");
-        crate::admin::self_test::namespace_removed(ctrl, ns.nsid);
+        notify(NsEvent::Removed(ns.nsid));
         if ns.attached {
-            changed(ctrl, ns.nsid);
+            changed(table, notify, ns.nsid);
         }
         let path = ns.store.path().map(std::path::Path::to_path_buf);
         drop(ns);
@@ -314,12 +389,17 @@ fn delete(ctrl: &Controller, nsid: u32) -> AdminResult {
             let _ = std::fs::remove_file(marks);
         }
     }
-    ctrl.persist(false);
+    host.persist();
     Ok(0)
 }
 
 /// Namespace Attachment (attach, detach).
-pub(crate) fn attachment(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn attachment(
+    host: &dyn AdminHost,
+    table: &RwLock<NsTable>,
+    notify: &mut dyn FnMut(NsEvent),
+    cmd: &Command,
+) -> AdminResult {
     let sel = NamespaceAttachmentCdw10::from(cmd.cdw10).sel();
     if sel > 1 {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
@@ -327,10 +407,10 @@ pub(crate) fn attachment(ctrl: &Controller, cmd: &Command) -> AdminResult {
     if cmd.nsid == 0 || cmd.nsid == NSID_ALL {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
-    if ctrl.ns.read().get(cmd.nsid).is_none() {
+    if table.read().get(cmd.nsid).is_none() {
         return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
     }
-    let data = ctrl.read_host(cmd, 4096)?;
+    let data = host.read_host(cmd, 4096)?;
     let count = usize::from(u16::from_le_bytes([data[0], data[1]]));
     let ids: Vec<u16> =
         (0..count.min(2047)).map(|i| u16::from_le_bytes([data[2 + 2 * i], data[3 + 2 * i]])).collect();
@@ -339,7 +419,7 @@ pub(crate) fn attachment(ctrl: &Controller, cmd: &Command) -> AdminResult {
     }
     let attach = sel == 0;
     {
-        let mut table = ctrl.ns.write();
+        let mut table = table.write();
         let Some(ns) = table.map.get_mut(&cmd.nsid) else {
             return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
         };
@@ -351,9 +431,9 @@ pub(crate) fn attachment(ctrl: &Controller, cmd: &Command) -> AdminResult {
     }
     tracing::debug!(nsid = cmd.nsid, attach, "namespace attachment changed");
     if !attach {
-        crate::admin::self_test::namespace_removed(ctrl, cmd.nsid);
+        notify(NsEvent::Removed(cmd.nsid));
     }
-    changed(ctrl, cmd.nsid);
-    ctrl.persist(false);
+    changed(table, notify, cmd.nsid);
+    host.persist();
     Ok(0)
 }

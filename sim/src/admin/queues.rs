@@ -12,17 +12,20 @@
 //! commands with command-aborted-due-to-sq-deletion before the Delete
 //! completes; deleting a CQ that SQs still use fails with
 //! invalid-queue-deletion.
+//!
+//! The queue table itself belongs to the queue engine
+//! ([`crate::queues::QueueTable`]); these handlers reach it, and the
+//! registers and limits they check, through [`AdminHost`].
 
-use super::AdminResult;
-use crate::controller::Controller;
+use super::common::AdminResult;
+use super::host::AdminHost;
 use crate::queues::{Cq, Sq};
 use nvmeplan_spec::dwords::{
     AbortCdw10, CreateIoCqCdw11, CreateIoQueueCdw10, CreateIoSqCdw11, DeleteIoQueueCdw10,
 };
-use nvmeplan_spec::registers::Cc;
 use nvmeplan_spec::{Command, Status};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 struct QueueArgs {
@@ -32,21 +35,27 @@ struct QueueArgs {
     base: u64,
 }
 
-fn common_checks(ctrl: &Controller, cmd: &Command, allocated: u32, is_sq: bool) -> Result<QueueArgs, Status> {
+fn common_checks(
+    host: &dyn AdminHost,
+    cmd: &Command,
+    allocated: u32,
+    is_sq: bool,
+) -> Result<QueueArgs, Status> {
+    let cfg = host.config();
     let cdw10 = CreateIoQueueCdw10::from(cmd.cdw10);
     let qid = cdw10.qid();
     let qsize = u32::from(cdw10.qsize());
     let exists = {
-        let q = ctrl.queues.read();
+        let q = host.queues().read();
         if is_sq { q.sq(qid).is_some() } else { q.cq(qid).is_some() }
     };
-    if qid == 0 || qid > ctrl.cfg.max_io_queues || u32::from(qid) > allocated || exists {
+    if qid == 0 || qid > cfg.max_io_queues || u32::from(qid) > allocated || exists {
         return Err(Status::INVALID_QUEUE_IDENTIFIER);
     }
-    if qsize == 0 || qsize > u32::from(ctrl.cfg.mqes) {
+    if qsize == 0 || qsize > u32::from(cfg.mqes) {
         return Err(Status::INVALID_QUEUE_SIZE);
     }
-    let cc = Cc::from(ctrl.regs.lock().cc);
+    let cc = host.cc();
     let entry_ok = if is_sq { cc.iosqes() == 6 } else { cc.iocqes() == 4 };
     if !entry_ok {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
@@ -56,26 +65,32 @@ fn common_checks(ctrl: &Controller, cmd: &Command, allocated: u32, is_sq: bool) 
     if !contiguous {
         return Err(Status::INVALID_FIELD_IN_COMMAND);
     }
-    let page = ctrl.page_size.load(Ordering::Relaxed) as u64;
+    let page = host.page_size() as u64;
     if !cmd.prp1.is_multiple_of(page) {
         return Err(Status::PRP_OFFSET_INVALID);
     }
     Ok(QueueArgs { qid, size: qsize + 1, contiguous, base: cmd.prp1 })
 }
 
-/// Create I/O Completion Queue.
-pub(crate) fn create_cq(ctrl: &Controller, admin: &Sq, cmd: &Command) -> AdminResult {
-    let (_, ncqa) = ctrl.features.lock().queue_counts();
-    let args = common_checks(ctrl, cmd, ncqa, false)?;
+/// Create I/O Completion Queue. `ncqa` is the number of completion
+/// queues allocated; `admin_stopped` is set when the admin queue is torn
+/// down by a reset meanwhile.
+pub(crate) fn create_cq(
+    host: &dyn AdminHost,
+    ncqa: u32,
+    admin_stopped: &AtomicBool,
+    cmd: &Command,
+) -> AdminResult {
+    let args = common_checks(host, cmd, ncqa, false)?;
     let cdw11 = CreateIoCqCdw11::from(cmd.cdw11);
     let (ien, iv) = (cdw11.ien(), cdw11.iv());
-    if ien && (iv >= ctrl.cfg.msix_vectors || (iv != 0 && !ctrl.irq.enabled())) {
+    if ien && (iv >= host.config().msix_vectors || (iv != 0 && !host.msix_enabled())) {
         return Err(Status::INVALID_INTERRUPT_VECTOR);
     }
     debug_assert!(args.contiguous);
     let cq = Arc::new(Cq::new(args.qid, args.base, args.size, ien, iv));
-    let mut q = ctrl.queues.write();
-    if admin.stop.load(Ordering::SeqCst) {
+    let mut q = host.queues().write();
+    if admin_stopped.load(Ordering::SeqCst) {
         return Err(Status::COMMAND_ABORT_REQUESTED);
     }
     if q.cq(args.qid).is_some() {
@@ -87,14 +102,19 @@ pub(crate) fn create_cq(ctrl: &Controller, admin: &Sq, cmd: &Command) -> AdminRe
     Ok(0)
 }
 
-/// Create I/O Submission Queue.
-pub(crate) fn create_sq(ctrl: &Arc<Controller>, admin: &Sq, cmd: &Command) -> AdminResult {
-    let (nsqa, _) = ctrl.features.lock().queue_counts();
-    let args = common_checks(ctrl, cmd, nsqa, true)?;
+/// Create I/O Submission Queue. `nsqa` is the number of submission
+/// queues allocated; `admin_stopped` as for [`create_cq`].
+pub(crate) fn create_sq(
+    host: &dyn AdminHost,
+    nsqa: u32,
+    admin_stopped: &AtomicBool,
+    cmd: &Command,
+) -> AdminResult {
+    let args = common_checks(host, cmd, nsqa, true)?;
     let cqid = CreateIoSqCdw11::from(cmd.cdw11).cqid();
     let sq = {
-        let mut q = ctrl.queues.write();
-        if admin.stop.load(Ordering::SeqCst) {
+        let mut q = host.queues().write();
+        if admin_stopped.load(Ordering::SeqCst) {
             return Err(Status::COMMAND_ABORT_REQUESTED);
         }
         let cq = match q.cq(cqid) {
@@ -109,9 +129,9 @@ pub(crate) fn create_sq(ctrl: &Arc<Controller>, admin: &Sq, cmd: &Command) -> Ad
         q.io_created = true;
         sq
     };
-    if let Err(e) = sq.start(ctrl) {
+    if let Err(e) = host.start_sq(&sq) {
         tracing::warn!(error = %e, "cannot start an I/O queue worker");
-        ctrl.queues.write().sqs[usize::from(args.qid)] = None;
+        host.queues().write().sqs[usize::from(args.qid)] = None;
         sq.detach();
         return Err(Status::INTERNAL_ERROR);
     }
@@ -120,13 +140,13 @@ pub(crate) fn create_sq(ctrl: &Arc<Controller>, admin: &Sq, cmd: &Command) -> Ad
 }
 
 /// Delete I/O Submission Queue.
-pub(crate) fn delete_sq(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn delete_sq(host: &dyn AdminHost, cmd: &Command) -> AdminResult {
     let qid = DeleteIoQueueCdw10::from(cmd.cdw10).qid();
     if qid == 0 {
         return Err(Status::INVALID_QUEUE_IDENTIFIER);
     }
     let sq = {
-        let mut q = ctrl.queues.write();
+        let mut q = host.queues().write();
         match q.sqs.get_mut(usize::from(qid)).and_then(Option::take) {
             Some(sq) => sq,
             None => return Err(Status::INVALID_QUEUE_IDENTIFIER),
@@ -141,12 +161,12 @@ pub(crate) fn delete_sq(ctrl: &Controller, cmd: &Command) -> AdminResult {
 }
 
 /// Delete I/O Completion Queue.
-pub(crate) fn delete_cq(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn delete_cq(host: &dyn AdminHost, cmd: &Command) -> AdminResult {
     let qid = DeleteIoQueueCdw10::from(cmd.cdw10).qid();
     if qid == 0 {
         return Err(Status::INVALID_QUEUE_IDENTIFIER);
     }
-    let mut q = ctrl.queues.write();
+    let mut q = host.queues().write();
     let Some(cq) = q.cq(qid).cloned() else {
         return Err(Status::INVALID_QUEUE_IDENTIFIER);
     };
@@ -163,10 +183,10 @@ pub(crate) fn delete_cq(ctrl: &Controller, cmd: &Command) -> AdminResult {
 /// Abort: a command still waiting (fetched, latency not elapsed) completes
 /// with command-abort-requested and dword 0 bit 0 is 0; otherwise bit 0 is
 /// 1 (not aborted).
-pub(crate) fn abort(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn abort(host: &dyn AdminHost, cmd: &Command) -> AdminResult {
     let cdw10 = AbortCdw10::from(cmd.cdw10);
     let (sqid, cid) = (cdw10.sqid(), cdw10.cid());
-    let Some(sq) = ctrl.queues.read().sq(sqid).cloned() else {
+    let Some(sq) = host.queues().read().sq(sqid).cloned() else {
         return Ok(1);
     };
     let aborted = sq.inflight.lock().abort(cid, Instant::now());

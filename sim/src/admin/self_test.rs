@@ -7,12 +7,20 @@
 //! command with code Fh, by a controller level reset (short tests only; an
 //! extended test survives a controller reset but not a power cycle), by the
 //! removal of the namespace under test, by Format NVM or by Sanitize.
+//!
+//! This module owns the test in progress and the results
+//! ([`SelfTestState`]); the timer task that completes a test holds only a
+//! weak handle to that state and the lifetime counters.
 
-use super::{AdminResult, NSID_ALL};
-use crate::controller::{Controller, ResetKind};
+use super::common::{AdminResult, NSID_ALL};
+use super::host::AdminHost;
+use super::namespaces::NsTable;
+use crate::health::Health;
 use nvmeplan_spec::dwords::DeviceSelfTestCdw10;
 use nvmeplan_spec::log::{SelfTestLog, SelfTestResult, self_test};
 use nvmeplan_spec::{Command, Status};
+use parking_lot::{Mutex, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zerocopy::byteorder::little_endian::{U32, U64};
 
@@ -37,10 +45,10 @@ impl Default for SelfTestState {
     }
 }
 
-fn finish(ctrl: &Controller, st: &mut SelfTestState, result: u8) {
+fn finish(health: &Health, st: &mut SelfTestState, result: u8) {
     let Some(run) = st.running.take() else { return };
     let mut entry = SelfTestResult::new(run.code, result);
-    entry.power_on_hours = U64::new(ctrl.health.power_on_hours());
+    entry.power_on_hours = U64::new(health.power_on_hours());
     if run.nsid != 0 {
         entry.nsid = U32::new(run.nsid);
         entry.valid_diagnostic_info = self_test::NSID_VALID;
@@ -50,22 +58,27 @@ fn finish(ctrl: &Controller, st: &mut SelfTestState, result: u8) {
 }
 
 /// Device Self-test.
-pub(crate) fn start(ctrl: &Controller, cmd: &Command) -> AdminResult {
+pub(crate) fn start(
+    host: &dyn AdminHost,
+    state: &Arc<Mutex<SelfTestState>>,
+    namespaces: &RwLock<NsTable>,
+    cmd: &Command,
+) -> AdminResult {
     let code = DeviceSelfTestCdw10::from(cmd.cdw10).stc();
     if code == self_test::ABORT {
-        let mut st = ctrl.self_test.lock();
-        finish(ctrl, &mut st, self_test::ABORTED_BY_COMMAND);
+        let mut st = state.lock();
+        finish(host.health(), &mut st, self_test::ABORTED_BY_COMMAND);
         return Ok(0);
     }
     let duration = match code {
-        self_test::SHORT => ctrl.cfg.self_test_short,
-        self_test::EXTENDED => ctrl.cfg.self_test_extended,
+        self_test::SHORT => host.config().self_test_short,
+        self_test::EXTENDED => host.config().self_test_extended,
         _ => return Err(Status::INVALID_FIELD_IN_COMMAND),
     };
-    if cmd.nsid != 0 && cmd.nsid != NSID_ALL && ctrl.ns.read().active(cmd.nsid).is_none() {
+    if cmd.nsid != 0 && cmd.nsid != NSID_ALL && namespaces.read().active(cmd.nsid).is_none() {
         return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
     }
-    let mut st = ctrl.self_test.lock();
+    let mut st = state.lock();
     if st.running.is_some() {
         return Err(Status::DEVICE_SELF_TEST_IN_PROGRESS);
     }
@@ -74,21 +87,21 @@ pub(crate) fn start(ctrl: &Controller, cmd: &Command) -> AdminResult {
     st.running = Some(Running { code, nsid: cmd.nsid, start: Instant::now(), duration, token });
     drop(st);
     tracing::debug!(code, nsid = cmd.nsid, "device self-test started");
-    let Some(me) = ctrl.arc() else { return Ok(0) };
-    let weak = std::sync::Arc::downgrade(&me);
-    ctrl.timer.schedule(duration, move || {
-        let Some(ctrl) = weak.upgrade() else { return };
-        let mut st = ctrl.self_test.lock();
+    let weak = Arc::downgrade(state);
+    let health = Arc::downgrade(host.health());
+    host.timer().schedule(duration, move || {
+        let (Some(state), Some(health)) = (weak.upgrade(), health.upgrade()) else { return };
+        let mut st = state.lock();
         if st.running.as_ref().is_some_and(|r| r.token == token) {
-            finish(&ctrl, &mut st, self_test::COMPLETED_WITHOUT_ERROR);
+            finish(&health, &mut st, self_test::COMPLETED_WITHOUT_ERROR);
         }
     });
     Ok(0)
 }
 
 /// The Device Self-test log page.
-pub(crate) fn log(ctrl: &Controller) -> SelfTestLog {
-    let st = ctrl.self_test.lock();
+pub(crate) fn log(state: &Mutex<SelfTestState>) -> SelfTestLog {
+    let st = state.lock();
     let mut log = st.log;
     if let Some(run) = &st.running {
         log.current_operation = run.code;
@@ -100,27 +113,27 @@ pub(crate) fn log(ctrl: &Controller) -> SelfTestLog {
 
 /// A reset happened: short tests are aborted by any controller level
 /// reset, every test by a power cycle.
-pub(crate) fn on_reset(ctrl: &Controller, kind: ResetKind) {
-    let mut st = ctrl.self_test.lock();
+pub(crate) fn on_reset(state: &Mutex<SelfTestState>, health: &Health, power_cycle: bool) {
+    let mut st = state.lock();
     let abort = match &st.running {
-        Some(run) => kind == ResetKind::PowerCycle || run.code == self_test::SHORT,
+        Some(run) => power_cycle || run.code == self_test::SHORT,
         None => false,
     };
     if abort {
-        finish(ctrl, &mut st, self_test::ABORTED_BY_RESET);
+        finish(health, &mut st, self_test::ABORTED_BY_RESET);
     }
 }
 
 /// Aborts a test running on a namespace that was detached or deleted.
-pub(crate) fn namespace_removed(ctrl: &Controller, nsid: u32) {
-    let mut st = ctrl.self_test.lock();
+pub(crate) fn namespace_removed(state: &Mutex<SelfTestState>, health: &Health, nsid: u32) {
+    let mut st = state.lock();
     if st.running.as_ref().is_some_and(|r| r.nsid == nsid) {
-        finish(ctrl, &mut st, self_test::ABORTED_BY_NS_REMOVAL);
+        finish(health, &mut st, self_test::ABORTED_BY_NS_REMOVAL);
     }
 }
 
 /// Aborts any test with `result` (Format NVM, Sanitize).
-pub(crate) fn abort_with(ctrl: &Controller, result: u8) {
-    let mut st = ctrl.self_test.lock();
-    finish(ctrl, &mut st, result);
+pub(crate) fn abort_with(state: &Mutex<SelfTestState>, health: &Health, result: u8) {
+    let mut st = state.lock();
+    finish(health, &mut st, result);
 }

@@ -9,8 +9,7 @@
 //! follow the CQ's IEN/IV with interrupt coalescing (aggregation threshold,
 //! aggregation time; a time of 0 flushes when the worker goes idle).
 
-use super::{Padded, Sq};
-use crate::controller::Controller;
+use super::{Padded, QueueHost, Sq};
 use nvmeplan_spec::{Completion, CompletionStatus, Status};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -125,14 +124,22 @@ impl Cq {
     }
 
     /// Posts one completion for `sq`, waiting while the queue is full.
-    pub fn post(&self, ctrl: &Controller, sq: &Sq, cid: u16, status: Status, dnr: bool, dw0: u32) -> Posted {
+    pub fn post(
+        &self,
+        ctrl: &impl QueueHost,
+        sq: &Sq,
+        cid: u16,
+        status: Status,
+        dnr: bool,
+        dw0: u32,
+    ) -> Posted {
         self.post_all(ctrl, sq, &[Done { cid, status, dnr, dw0 }])
     }
 
     /// Posts `done` in order for `sq`, waiting while the queue is full.
     /// Returns [`Posted::No`] if any of them was dropped (the queue was torn
     /// down or a write faulted, which also stops the controller).
-    pub fn post_all(&self, ctrl: &Controller, sq: &Sq, mut done: &[Done]) -> Posted {
+    pub fn post_all(&self, ctrl: &impl QueueHost, sq: &Sq, mut done: &[Done]) -> Posted {
         while !done.is_empty() {
             let mut st = self.state.lock();
             if st.dead || sq.stop.load(Ordering::Acquire) {
@@ -156,7 +163,7 @@ impl Cq {
                 bytes.copy_from_slice(cqe.as_bytes());
             }
             let addr = self.base + u64::from(st.tail) * CQE_SIZE;
-            if let Err(fault) = ctrl.dma.batch().write_completions(addr, &entries[..n]) {
+            if let Err(fault) = ctrl.dma().batch().write_completions(addr, &entries[..n]) {
                 drop(st);
                 ctrl.fatal(&format!("completion write to CQ {} failed: {fault}", self.id));
                 return Posted::No;
@@ -192,11 +199,11 @@ impl Cq {
 
     /// Interrupts for `n` entries just posted: one message per entry
     /// without coalescing, else one per aggregation threshold crossed.
-    fn after_posts(&self, ctrl: &Controller, st: &mut CqState, n: usize) {
+    fn after_posts(&self, ctrl: &impl QueueHost, st: &mut CqState, n: usize) {
         let (thr, time) = ctrl.coalescing(self.iv);
         for _ in 0..n {
             if self.id == 0 || (thr == 0 && time == 0) {
-                ctrl.irq.signal(self.iv);
+                ctrl.interrupts().signal(self.iv);
                 continue;
             }
             st.pending_irq += 1;
@@ -206,14 +213,14 @@ impl Cq {
             if st.pending_irq > u32::from(thr) {
                 st.pending_irq = 0;
                 st.first_pending = None;
-                ctrl.irq.signal(self.iv);
+                ctrl.interrupts().signal(self.iv);
             }
         }
     }
 
     /// Signals a coalesced interrupt whose time has come (or, with an
     /// aggregation time of 0, any pending one). Returns when to check again.
-    pub fn flush_irq(&self, ctrl: &Controller, now: Instant) -> Option<Instant> {
+    pub fn flush_irq(&self, ctrl: &impl QueueHost, now: Instant) -> Option<Instant> {
         let mut st = self.state.lock();
         let first = st.first_pending?;
         if st.pending_irq == 0 || st.dead {
@@ -224,7 +231,7 @@ impl Cq {
         if now >= due {
             st.pending_irq = 0;
             st.first_pending = None;
-            ctrl.irq.signal(self.iv);
+            ctrl.interrupts().signal(self.iv);
             None
         } else {
             Some(due)
