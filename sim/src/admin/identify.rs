@@ -61,7 +61,9 @@ pub(crate) fn controller_data(ctrl: &Controller) -> IdentifyController {
         | oncs::DSM
         | oncs::WRITE_ZEROES
         | oncs::SAVE_SELECT
-        | oncs::VERIFY;
+        | oncs::VERIFY
+        | oncs::COPY;
+    id.cdfs = crate::io::copy::SUPPORTED_FORMATS;
     id.fna = fna::CRYPTO_ERASE_SUPPORTED;
     id.vwc = if cfg.volatile_write_cache { vwc::PRESENT | vwc::FLUSH_BROADCAST_SUPPORTED } else { 0 };
     id.mnan = 0;
@@ -94,12 +96,14 @@ pub(crate) fn identify(ctrl: &Controller, cmd: &Command) -> AdminResult {
     let data: Vec<u8> = match cns {
         cns::NAMESPACE => {
             if nsid == NSID_ALL {
-                super::namespaces::identify_namespace(None, seed).as_bytes().to_vec()
+                super::namespaces::identify_namespace(None, seed, ctrl.cfg.copy_limits).as_bytes().to_vec()
             } else if !valid_nsid {
                 return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
             } else {
                 match table.active(nsid) {
-                    Some(ns) => super::namespaces::identify_namespace(Some(ns), seed).as_bytes().to_vec(),
+                    Some(ns) => super::namespaces::identify_namespace(Some(ns), seed, ctrl.cfg.copy_limits)
+                        .as_bytes()
+                        .to_vec(),
                     None => vec![0; 4096],
                 }
             }
@@ -134,7 +138,9 @@ pub(crate) fn identify(ctrl: &Controller, cmd: &Command) -> AdminResult {
                 return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
             }
             match table.get(nsid) {
-                Some(ns) => super::namespaces::identify_namespace(Some(ns), seed).as_bytes().to_vec(),
+                Some(ns) => super::namespaces::identify_namespace(Some(ns), seed, ctrl.cfg.copy_limits)
+                    .as_bytes()
+                    .to_vec(),
                 None => vec![0; 4096],
             }
         }
