@@ -5,11 +5,11 @@
 //! to send commands whose completion status they check themselves.
 
 use nvmeplan_spec::dwords::{
-    AbortCdw10, CreateIoCqCdw11, CreateIoQueueCdw10, CreateIoSqCdw11, DeleteIoQueueCdw10,
-    DeviceSelfTestCdw10, DsmCdw10, DsmCdw11, DsmRange, FirmwareCommitCdw10, FirmwareDownloadCdw10,
-    FirmwareDownloadCdw11, FormatNvmCdw10, GetLogPageCdw10, GetLogPageCdw11, IdentifyCdw10,
-    NamespaceAttachmentCdw10, NamespaceManagementCdw10, ReadWriteCdw12, SanitizeCdw10, WriteZeroesCdw12,
-    split_u64, truncate,
+    AbortCdw10, CopyCdw12, CopySourceRange, CreateIoCqCdw11, CreateIoQueueCdw10, CreateIoSqCdw11,
+    DeleteIoQueueCdw10, DeviceSelfTestCdw10, DsmCdw10, DsmCdw11, DsmRange, FirmwareCommitCdw10,
+    FirmwareDownloadCdw10, FirmwareDownloadCdw11, FormatNvmCdw10, GetLogPageCdw10, GetLogPageCdw11,
+    IdentifyCdw10, NamespaceAttachmentCdw10, NamespaceManagementCdw10, ReadWriteCdw12, SanitizeCdw10,
+    WriteZeroesCdw12, copy_format, split_u64, truncate,
 };
 use nvmeplan_spec::features::{get_features_cdw10, set_features_cdw10};
 use nvmeplan_spec::{AdminOpcode, Command, NvmOpcode};
@@ -229,6 +229,24 @@ pub fn dsm_range(slba: u64, nlb: u32) -> [u8; 16] {
     r
 }
 
+/// Copy of `ranges` (1 to 256) source range entries, descriptor format 0,
+/// from the data buffer to the blocks from `sdlba`; `fua` sets Force Unit
+/// Access.
+pub fn copy(nsid: u32, sdlba: u64, ranges: usize, fua: bool) -> Command {
+    let mut c = Command::new(NvmOpcode::Copy as u8, nsid);
+    c.set_slba(sdlba);
+    c.cdw12 = CopyCdw12::from_ranges(ranges, copy_format::FORMAT_0).with_fua(fua).into();
+    c
+}
+
+/// Encodes a Copy source range entry in format 0 (32 bytes) for `nlb`
+/// blocks (1 to 65536) from `slba`.
+pub fn copy_range(slba: u64, nlb: u32) -> [u8; 32] {
+    let mut r = [0u8; 32];
+    r.copy_from_slice(CopySourceRange::new(slba, nlb).as_bytes());
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +266,8 @@ mod tests {
         assert_eq!(c.cdw10, 3 | (1 << 9) | (1 << 12));
         assert_eq!(dsm_range(5, 3)[4], 3);
         assert_eq!(dsm_range(5, 3)[8], 5);
+        let c = copy(1, 1000, 2, false);
+        assert_eq!((c.opcode(), c.cdw10, c.cdw11, c.cdw12), (0x19, 1000, 0, 1));
+        assert_eq!((copy_range(8, 8)[8], copy_range(8, 8)[16]), (8, 7));
     }
 }

@@ -1,6 +1,6 @@
 //! Synchronous NVM I/O helpers on [`QueuePair`], used by plans and tests:
 //! write, read, flush, write zeroes, deallocate, compare, write
-//! uncorrectable and verify.
+//! uncorrectable, verify and copy.
 //!
 //! Each helper runs one command to completion and returns the device's
 //! [`Completion`] whatever its status (an `Err` means the command could not
@@ -9,7 +9,8 @@
 //! ([`QueuePair::attach_verify_map`]) is updated when a command succeeds:
 //! writes record CRCs, write zeroes expect zeroes, deallocate forgets the
 //! range (or expects zeroes when the namespace's DLFEAT says deallocated
-//! blocks read as zeroes), write uncorrectable expects read errors. A read
+//! blocks read as zeroes), write uncorrectable expects read errors, copy
+//! moves the source ranges' expectations to the destination. A read
 //! checked against a map says how many blocks it checked and how many the
 //! map knew nothing about ([`ReadOutcome::counts`]).
 
@@ -244,5 +245,56 @@ impl QueuePair {
     pub fn verify(&mut self, nsid: u32, slba: u64, nlb: u32) -> Result<Completion, DriverError> {
         self.blocks(nsid, nlb)?;
         self.execute_data(commands::verify(nsid, slba, nlb), None, None)
+    }
+
+    /// Copy of the `(slba, nlb)` source ranges (1 to 256 ranges of 1 to
+    /// 65536 blocks) to the blocks from `sdlba`, in order, with source
+    /// range entries in descriptor format 0; `fua` sets Force Unit Access.
+    /// The device's limits (MSRC, MSSRL, MCL) are not checked here: the
+    /// device answers a Copy beyond them.
+    ///
+    /// On success the attached map expects at the destination what it
+    /// expected of the sources ([`VerifyMap::record_copy`]). On failure,
+    /// completion dword 0 names the lowest source range not copied: the
+    /// ranges before it are recorded as copied and the rest of the
+    /// destination becomes unchecked ([`VerifyMap::mark_relocated`]), since
+    /// the device may have written part of it.
+    pub fn copy(
+        &mut self,
+        nsid: u32,
+        sdlba: u64,
+        ranges: &[(u64, u32)],
+        fua: bool,
+    ) -> Result<Completion, DriverError> {
+        if ranges.is_empty() || ranges.len() > 256 {
+            return Err(DriverError::InvalidArgument(format!(
+                "{} copy source ranges; 1 to 256 allowed",
+                ranges.len()
+            )));
+        }
+        if let Some(&(slba, nlb)) = ranges.iter().find(|r| !(1..=65536).contains(&r.1)) {
+            return Err(DriverError::InvalidArgument(format!(
+                "copy source range at LBA {slba} has nlb {nlb}; 1 to 65536 allowed"
+            )));
+        }
+        self.namespace(nsid)?;
+        let mut buf = DmaBuffer::new(self.transport(), ranges.len() * 32)?;
+        for (i, &(slba, nlb)) in ranges.iter().enumerate() {
+            buf.as_mut_slice()[i * 32..(i + 1) * 32].copy_from_slice(&commands::copy_range(slba, nlb));
+        }
+        let cqe = self.execute(commands::copy(nsid, sdlba, ranges.len(), fua), Some(&mut buf), None)?;
+        if let Some(map) = self.verify_map(nsid) {
+            let ranges: Vec<(u64, u64)> = ranges.iter().map(|&(s, n)| (s, u64::from(n))).collect();
+            if cqe.status().is_success() {
+                map.record_copy(sdlba, &ranges);
+            } else {
+                let copied = (cqe.dw0 as usize).min(ranges.len());
+                map.record_copy(sdlba, &ranges[..copied]);
+                let done: u64 = ranges[..copied].iter().map(|r| r.1).sum();
+                let rest: u64 = ranges[copied..].iter().map(|r| r.1).sum();
+                map.mark_relocated(sdlba.saturating_add(done), rest);
+            }
+        }
+        Ok(cqe)
     }
 }

@@ -41,6 +41,7 @@ const CRC_STAMPED: u64 = 1 << 32;
 const CRC_RAW: u64 = 2 << 32;
 const ZEROES: u64 = 3 << 32;
 const UNCORRECTABLE: u64 = 4 << 32;
+const RELOCATED: u64 = 5 << 32;
 
 static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
@@ -151,6 +152,10 @@ pub enum Expectation {
     Zeroes,
     /// Write Uncorrectable: reads must fail with `unrecovered-read-error`.
     Uncorrectable,
+    /// Copied there from a block the map knew nothing about: unchecked like
+    /// [`Expectation::Unknown`], but a stamp naming another LBA is expected
+    /// (the block may carry its source's stamp), so it is no mismatch.
+    Relocated,
 }
 
 impl Expectation {
@@ -161,6 +166,7 @@ impl Expectation {
             Expectation::Crc { crc, stamped: false } => CRC_RAW | u64::from(crc),
             Expectation::Zeroes => ZEROES,
             Expectation::Uncorrectable => UNCORRECTABLE,
+            Expectation::Relocated => RELOCATED,
         }
     }
 
@@ -170,6 +176,7 @@ impl Expectation {
             CRC_RAW => Expectation::Crc { crc: v as u32, stamped: false },
             ZEROES => Expectation::Zeroes,
             UNCORRECTABLE => Expectation::Uncorrectable,
+            RELOCATED => Expectation::Relocated,
             _ => Expectation::Unknown,
         }
     }
@@ -321,6 +328,40 @@ impl VerifyMap {
         self.set_range(slba, nlb, UNCORRECTABLE);
     }
 
+    /// Records a successful Copy: the blocks from `sdlba` expect what the
+    /// `(slba, nlb)` source ranges held, in order and concatenated, as the
+    /// map knew them before the copy (so source ranges the destination
+    /// overlaps are taken as they were, which is what the simulator does;
+    /// NVM Command Set 1.0 leaves overlapping Copy ranges to the
+    /// controller). Zeroes, uncorrectable blocks and CRCs carry over; a
+    /// stamped block keeps its CRC but, away from its own LBA, is no longer
+    /// expected to carry a stamp naming the destination; a block the map
+    /// knew nothing about becomes [`Expectation::Relocated`].
+    pub fn record_copy(&self, sdlba: u64, ranges: &[(u64, u64)]) {
+        let mut states = Vec::new();
+        for &(slba, nlb) in ranges {
+            for lba in slba..slba.saturating_add(nlb) {
+                states.push((lba, self.get(lba)));
+            }
+        }
+        for (i, (source, value)) in states.into_iter().enumerate() {
+            let lba = sdlba.saturating_add(i as u64);
+            let moved = lba != source;
+            let value = match value & TAG_MASK {
+                CRC_STAMPED if moved => CRC_RAW | (value & 0xFFFF_FFFF),
+                UNKNOWN if moved => RELOCATED,
+                _ => value,
+            };
+            self.set(lba, value);
+        }
+    }
+
+    /// Marks `nlb` blocks from `slba` as [`Expectation::Relocated`]: they may
+    /// hold data copied from anywhere (a Copy that failed part way).
+    pub fn mark_relocated(&self, slba: u64, nlb: u64) {
+        self.set_range(slba, nlb, RELOCATED);
+    }
+
     /// Forgets everything: every LBA unknown, all memory freed.
     pub fn clear_all(&self) {
         let mut map = self.chunks.write();
@@ -357,6 +398,7 @@ impl VerifyMap {
                 Some(stamp) if stamp.lba != lba => mismatch(MismatchKind::Stamp, lba, stamp.lba),
                 _ => Ok(false),
             },
+            Expectation::Relocated => Ok(false),
             Expectation::Zeroes => match all_zero(block) {
                 None => Ok(true),
                 Some(offset) => mismatch(MismatchKind::UnexpectedData, 0, offset as u64),
@@ -616,6 +658,68 @@ mod tests {
         total.add(map.check_blocks(0, &zeroed, 512, &mut out));
         total.add(map.check_blocks(0, &zeroed, 512, &mut out));
         assert_eq!(total, CheckCounts { checked: 16, unchecked: 0, mismatched: 0 });
+    }
+
+    #[test]
+    fn a_copy_moves_expectations_to_the_destination() {
+        let map = VerifyMap::new();
+        // Source 0..4 stamped, 4..6 raw data, 6 zeroes, 7 uncorrectable,
+        // 8 unknown.
+        let stamped: Vec<u8> = (0..4).flat_map(|i| block(i, 5)).collect();
+        map.record_writes(0, &stamped, 512);
+        map.record_write(4, &[7u8; 512]);
+        map.record_write(5, &[8u8; 512]);
+        map.mark_zeroes(6, 1);
+        map.mark_uncorrectable(7, 1);
+        map.record_copy(1000, &[(4, 5), (0, 4)]);
+        assert_eq!(map.expect(1000), map.expect(4));
+        assert_eq!(map.expect(1002), Expectation::Zeroes);
+        assert_eq!(map.expect(1003), Expectation::Uncorrectable);
+        assert_eq!(map.expect(1004), Expectation::Relocated);
+        // The copied stamped blocks read back as they are, source stamps and all.
+        let mut out = Vec::new();
+        let counts = map.check_blocks(1005, &stamped, 512, &mut out);
+        assert_eq!(counts, CheckCounts { checked: 4, unchecked: 0, mismatched: 0 }, "{out:?}");
+        let data: Vec<u8> = [vec![7u8; 512], vec![8u8; 512], vec![0u8; 512]].concat();
+        assert_eq!(map.check_blocks(1000, &data, 512, &mut out).checked, 3);
+        // Other data in a copied block is still caught, and a relocated block
+        // with some other LBA's stamp is unchecked, not a mismatch.
+        assert_eq!(map.check_block(1005, &block(3, 5)).unwrap_err().kind, MismatchKind::Crc);
+        let counts = map.check_blocks(1004, &block(0, 5), 512, &mut out);
+        assert_eq!(counts, CheckCounts { checked: 0, unchecked: 1, mismatched: 0 });
+        // The sources keep their own expectations.
+        assert_eq!(map.check_blocks(0, &stamped, 512, &mut out).checked, 4);
+    }
+
+    #[test]
+    fn an_overlapping_copy_takes_the_sources_as_they_were() {
+        let map = VerifyMap::new();
+        let data: Vec<u8> = (0..8).flat_map(|i| block(i, 2)).collect();
+        map.record_writes(0, &data, 512);
+        let before: Vec<Expectation> = (0..8).map(|l| map.expect(l)).collect();
+        // Destination 2..10 overlaps both sources.
+        map.record_copy(2, &[(0, 4), (4, 4)]);
+        let crc = |e: Expectation| match e {
+            Expectation::Crc { crc, .. } => crc,
+            other => panic!("{other:?}"),
+        };
+        for i in 0..8u64 {
+            assert_eq!(crc(map.expect(2 + i)), crc(before[i as usize]), "lba {}", 2 + i);
+        }
+        assert_eq!(&(0..2).map(|l| map.expect(l)).collect::<Vec<_>>()[..], &before[..2]);
+        // What the simulator leaves there (the sources as they were) verifies.
+        let mut out = Vec::new();
+        assert_eq!(map.check_blocks(2, &data, 512, &mut out).mismatched, 0, "{out:?}");
+        // A copy onto itself keeps stamps and unknowns as they are.
+        let map = VerifyMap::new();
+        map.record_write(3, &block(3, 1));
+        map.record_copy(3, &[(3, 2)]);
+        assert!(matches!(map.expect(3), Expectation::Crc { stamped: true, .. }));
+        assert_eq!(map.expect(4), Expectation::Unknown);
+        map.mark_relocated(3, 2);
+        assert_eq!(map.expect(3), Expectation::Relocated);
+        let back = VerifyMap::from_bytes(&map.to_bytes()).unwrap();
+        assert_eq!(back.expect(4), Expectation::Relocated);
     }
 
     #[test]

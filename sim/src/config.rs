@@ -8,6 +8,7 @@
 //! `1G`, `16T`, `4096B` or a bare number of bytes) and durations are read by
 //! [`nvmeplan_spec::duration::parse_duration`], which requires a unit.
 
+use crate::io::CopyLimits;
 use crate::storage::DataMode;
 use nvmeplan_spec::duration::parse_duration;
 use std::path::{Path, PathBuf};
@@ -144,6 +145,9 @@ pub struct SimConfig {
     pub explicit_layout: bool,
     /// Seed for identifiers (EUI64, NGUID, UUID) and anything random.
     pub seed: u64,
+    /// The Copy limits every namespace reports and enforces (the `mssrl`,
+    /// `mcl` and `msrc` keys, as Identify Namespace encodes them).
+    pub copy_limits: CopyLimits,
 }
 
 /// Whether opening a file-backed device may create its image set.
@@ -245,6 +249,7 @@ impl Default for SimConfig {
             create: CreateMode::Auto,
             explicit_layout: false,
             seed: 0x5EED_0F51_0000_0001,
+            copy_limits: CopyLimits::default(),
         }
     }
 }
@@ -271,6 +276,9 @@ pub const VALID_KEYS: &[&str] = &[
     "vwc",
     "ready",
     "seed",
+    "mssrl",
+    "mcl",
+    "msrc",
 ];
 
 /// Why a configuration was refused.
@@ -453,6 +461,9 @@ impl SimConfig {
                     cfg.ready_delay = parse_duration(value).map_err(|e| bad(&key, value, e.to_string()))?
                 }
                 "seed" => cfg.seed = parse_number(&key, value, 0, u64::MAX)?,
+                "mssrl" => cfg.copy_limits.mssrl = parse_number(&key, value, 1, u64::from(u16::MAX))?,
+                "mcl" => cfg.copy_limits.mcl = parse_number(&key, value, 1, CopyLimits::MAX_MCL.into())?,
+                "msrc" => cfg.copy_limits.msrc = parse_number(&key, value, 0, 255)?,
                 _ => return Err(ConfigError::UnknownKey { key }),
             }
         }
@@ -534,6 +545,7 @@ impl SimConfig {
         if self.ready_delay > limit {
             return invalid(format!("ready delay {:?} exceeds CAP.TO ({limit:?})", self.ready_delay));
         }
+        self.copy_limits.check().map_err(ConfigError::Invalid)?;
         for (name, text, max) in
             [("serial", &self.serial, 20), ("model", &self.model, 40), ("firmware", &self.firmware, 8)]
         {
@@ -637,6 +649,18 @@ mod tests {
         assert_eq!(cfg.ready_delay, Duration::from_millis(5));
         assert_eq!(cfg.seed, 16);
         assert_eq!(cfg.max_namespaces, 4);
+    }
+
+    #[test]
+    fn copy_limit_keys() {
+        let cfg = SimConfig::from_params("mssrl=16,mcl=64,msrc=0").unwrap();
+        assert_eq!(cfg.copy_limits, CopyLimits { mssrl: 16, mcl: 64, msrc: 0 });
+        assert_eq!(SimConfig::from_params("").unwrap().copy_limits, CopyLimits::default());
+        for bad in ["mssrl=0", "mssrl=65536", "msrc=256", "mcl=0", "mcl=1048577", "mcl=64"] {
+            assert!(SimConfig::from_params(bad).is_err(), "{bad}");
+        }
+        let err = SimConfig::from_params("mssrl=256,mcl=128").unwrap_err().to_string();
+        assert!(err.contains("mcl 128 is smaller than mssrl 256"), "{err}");
     }
 
     #[test]

@@ -580,6 +580,7 @@ impl Controller {
             mdts_bytes: self.cfg.mdts_bytes(),
             corrupt_read: corrupt,
             counters: &self.io_counters,
+            copy_limits: self.cfg.copy_limits,
         };
         let r = crate::io::execute(&ctx, cmd);
         (Outcome { status: r.status, dnr: r.dnr, dw0: r.dw0 }, r.error_lba)

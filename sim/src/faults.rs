@@ -151,7 +151,8 @@ fn io_lba_range(cmd: &Command) -> Option<(u64, u64)> {
         | NvmOpcode::Compare
         | NvmOpcode::WriteZeroes
         | NvmOpcode::Verify => Some((cmd.slba(), u64::from(cmd.nlb()))),
-        NvmOpcode::Flush | NvmOpcode::DatasetManagement => None,
+        // A Copy's blocks are in its descriptor list, not in the command.
+        NvmOpcode::Flush | NvmOpcode::DatasetManagement | NvmOpcode::Copy => None,
     }
 }
 

@@ -1,11 +1,13 @@
 //! NVM command set handlers: Read, Write, Flush, Write Zeroes, Dataset
-//! Management, Compare, Write Uncorrectable and Verify.
+//! Management, Compare, Write Uncorrectable and Verify; Copy in [`copy`].
 //!
 //! The caller (the queue engine) has already resolved the namespace: the
 //! NSID is valid, the namespace attached and not being sanitized. This
 //! module handles the command itself and checks in the order a controller
 //! does: opcode, fields (PSDT, fused operation), LBA range, transfer size
 //! (MDTS), then the data transfer and the media.
+
+pub mod copy;
 
 use crate::dma::DmaSpace;
 use crate::prp;
@@ -15,6 +17,8 @@ use nvmeplan_spec::{Command, NvmOpcode, Opcode, Status};
 use std::sync::atomic::{AtomicU64, Ordering};
 use zerocopy::FromBytes;
 
+pub use copy::CopyLimits;
+
 /// Size of one Dataset Management range descriptor.
 const DSM_RANGE_BYTES: usize = size_of::<DsmRange>();
 
@@ -22,8 +26,9 @@ const DSM_RANGE_BYTES: usize = size_of::<DsmRange>();
 ///
 /// Following the SMART / Health Information definitions, read-type
 /// commands are Read, Compare and Verify, and write commands are Write
-/// only (Write Zeroes and Write Uncorrectable count in neither). Only
-/// commands that complete successfully are counted.
+/// only (Write Zeroes and Write Uncorrectable count in neither); a Copy
+/// counts as one of each without bytes, as QEMU counts it (see [`copy`]).
+/// Only commands that complete successfully are counted.
 #[derive(Debug, Default)]
 pub struct IoCounters {
     /// Bytes of logical blocks read by Read, Compare and Verify.
@@ -65,6 +70,8 @@ pub struct IoContext<'a> {
     pub corrupt_read: bool,
     /// Statistics to update.
     pub counters: &'a IoCounters,
+    /// The limits Copy checks (those Identify Namespace reports).
+    pub copy_limits: CopyLimits,
 }
 
 /// How an IO command completes.
@@ -194,6 +201,7 @@ fn execute_checked(ctx: &IoContext, cmd: &Command, opcode: NvmOpcode) -> Result<
             Ok(IoResult::success())
         }
         NvmOpcode::DatasetManagement => dataset_management(ctx, cmd),
+        NvmOpcode::Copy => copy::copy(ctx, cmd),
     }
 }
 

@@ -35,6 +35,7 @@ pub use config::{ConfigError, CreateMode, LatencyModel, NamespaceConfig, SimConf
 pub use device::SimDevice;
 pub use dma::{DmaFault, DmaSpace};
 pub use faults::{FaultAction, FaultInjector};
+pub use io::CopyLimits;
 pub use msix::InterruptController;
 pub use storage::{DataMode, NamespaceStore};
 

@@ -447,3 +447,23 @@ fn sanitize_blocks_commands_then_completes() {
     assert!(log.global_data_erased());
     assert_eq!(host.admin(fmt).status(), Status::SUCCESS);
 }
+
+#[test]
+fn identify_reports_copy_support_and_limits() {
+    let mut host = ready_host(fast_config());
+    let id = id_ctrl(&mut host);
+    assert_ne!(id.oncs & nvmeplan_spec::identify::oncs::COPY, 0);
+    assert!(nvmeplan_spec::identify::ocfs::supports(id.cdfs, 0));
+    assert!(!nvmeplan_spec::identify::ocfs::supports(id.cdfs, 1));
+    let (_, data) = host.admin_read(identify(0, 1), 4096);
+    let ns = IdentifyNamespace::read_from_bytes(&data).unwrap();
+    assert_eq!((ns.mssrl, ns.mcl, ns.msrc), (128, 128, 127));
+
+    let cfg = SimConfig::from_params("mssrl=16,mcl=40,msrc=3").unwrap();
+    let mut host = ready_host(SimConfig { copy_limits: cfg.copy_limits, ..fast_config() });
+    for nsid in [1, 0xFFFF_FFFF] {
+        let (_, data) = host.admin_read(identify(0, nsid), 4096);
+        let ns = IdentifyNamespace::read_from_bytes(&data).unwrap();
+        assert_eq!((ns.mssrl, ns.mcl, ns.msrc), (16, 40, 3), "nsid {nsid:#x}");
+    }
+}

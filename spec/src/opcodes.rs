@@ -120,6 +120,9 @@ opcodes! {
         DatasetManagement = 0x09, "dataset_management";
         /// Verify.
         Verify = 0x0C, "verify";
+        /// Copy (NVM Command Set Specification 1.0, section 3.2.2): copies
+        /// source ranges named by a descriptor list to one destination range.
+        Copy = 0x19, "copy";
     }
 }
 
@@ -223,5 +226,8 @@ mod tests {
         assert_eq!(NvmOpcode::open(0x02).to_string(), "read");
         assert_eq!(NvmOpcode::open(0x7E).to_string(), "0x7e");
         assert_eq!(AdminOpcode::Identify.data_direction(), DataDirection::ControllerToHost);
+        // The descriptor list travels from the host to the controller.
+        assert_eq!(NvmOpcode::from_u8(0x19), Some(NvmOpcode::Copy));
+        assert_eq!(NvmOpcode::Copy.data_direction(), DataDirection::HostToController);
     }
 }

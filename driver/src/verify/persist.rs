@@ -16,7 +16,7 @@
 //! ```
 //!
 //! Only state that differs from the default is written: a run covers
-//! consecutive LBAs with the same state (zeroes, uncorrectable, unknown),
+//! consecutive LBAs with the same state (zeroes, uncorrectable, relocated, unknown),
 //! and a CRC-tracked block is a run of one. Decoding validates every field,
 //! so a truncated or damaged file is an error, never a wrong map.
 

@@ -72,7 +72,9 @@ pub(crate) fn controller_data(
         | oncs::DSM
         | oncs::WRITE_ZEROES
         | oncs::SAVE_SELECT
-        | oncs::VERIFY;
+        | oncs::VERIFY
+        | oncs::COPY;
+    id.cdfs = crate::io::copy::SUPPORTED_FORMATS;
     id.fna = fna::CRYPTO_ERASE_SUPPORTED;
     id.vwc = if cfg.volatile_write_cache { vwc::PRESENT | vwc::FLUSH_BROADCAST_SUPPORTED } else { 0 };
     id.mnan = 0;
@@ -111,12 +113,12 @@ pub(crate) fn identify(
     let data: Vec<u8> = match cns {
         cns::NAMESPACE => {
             if nsid == NSID_ALL {
-                identify_namespace(None, seed).as_bytes().to_vec()
+                identify_namespace(None, seed, cfg.copy_limits).as_bytes().to_vec()
             } else if !valid_nsid {
                 return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
             } else {
                 match table.active(nsid) {
-                    Some(ns) => identify_namespace(Some(ns), seed).as_bytes().to_vec(),
+                    Some(ns) => identify_namespace(Some(ns), seed, cfg.copy_limits).as_bytes().to_vec(),
                     None => vec![0; 4096],
                 }
             }
@@ -151,7 +153,7 @@ pub(crate) fn identify(
                 return Err(Status::INVALID_NAMESPACE_OR_FORMAT);
             }
             match table.get(nsid) {
-                Some(ns) => identify_namespace(Some(ns), seed).as_bytes().to_vec(),
+                Some(ns) => identify_namespace(Some(ns), seed, cfg.copy_limits).as_bytes().to_vec(),
                 None => vec![0; 4096],
             }
         }

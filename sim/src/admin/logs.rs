@@ -115,7 +115,7 @@ fn effects() -> Vec<u8> {
     }
     for op in NvmOpcode::ALL {
         let bits = match op {
-            NvmOpcode::Write | NvmOpcode::WriteZeroes | NvmOpcode::WriteUncorrectable => {
+            NvmOpcode::Write | NvmOpcode::WriteZeroes | NvmOpcode::WriteUncorrectable | NvmOpcode::Copy => {
                 supported.with_lbcc(true)
             }
             NvmOpcode::DatasetManagement => supported.with_lbcc(true),

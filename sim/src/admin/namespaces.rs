@@ -19,6 +19,7 @@ use super::host::AdminHost;
 use crate::SimError;
 use crate::config::SimConfig;
 use crate::health::{PersistedState, SavedNamespace};
+use crate::io::CopyLimits;
 use crate::storage::NamespaceStore;
 use nvmeplan_spec::dwords::{NamespaceAttachmentCdw10, NamespaceManagementCdw10, NamespaceManagementCdw11};
 use nvmeplan_spec::features::async_event;
@@ -226,9 +227,14 @@ impl NsTable {
 }
 
 /// The Identify Namespace structure for `ns` (or the capabilities common
-/// to all namespaces when `ns` is `None`).
-pub(crate) fn identify_namespace(ns: Option<&Namespace>, device_seed: u64) -> IdentifyNamespace {
+/// to all namespaces when `ns` is `None`), with the device's Copy limits.
+pub(crate) fn identify_namespace(
+    ns: Option<&Namespace>,
+    device_seed: u64,
+    copy: CopyLimits,
+) -> IdentifyNamespace {
     let mut id = IdentifyNamespace::zeroed();
+    copy.fill(&mut id);
     id.nlbaf = (LBA_FORMATS.len() - 1) as u8;
     id.lbaf[0] = LbaFormat::new_format(9, 0, 1);
     id.lbaf[1] = LbaFormat::new_format(12, 0, 0);

@@ -1,6 +1,8 @@
 use super::*;
 use crate::storage::DataMode;
 
+mod copy;
+
 const PAGE: usize = 4096;
 const BASE: u64 = 0x1_0000_0000;
 const LBA: usize = 512;
@@ -13,6 +15,7 @@ struct Rig {
     counters: IoCounters,
     mdts: Option<usize>,
     corrupt: bool,
+    copy: CopyLimits,
 }
 
 impl Rig {
@@ -31,6 +34,7 @@ impl Rig {
             counters: IoCounters::default(),
             mdts: Some(32 * 1024),
             corrupt: false,
+            copy: CopyLimits::default(),
         }
     }
 
@@ -42,6 +46,7 @@ impl Rig {
             mdts_bytes: self.mdts,
             corrupt_read: self.corrupt,
             counters: &self.counters,
+            copy_limits: self.copy,
         };
         execute(&ctx, cmd)
     }

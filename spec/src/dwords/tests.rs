@@ -99,3 +99,32 @@ fn nvm_commands() {
     let bytes = zerocopy::IntoBytes::as_bytes(&range);
     assert_eq!((bytes[4], bytes[8]), (3, 5));
 }
+
+#[test]
+fn copy_command() {
+    // Two ranges in format 0 with FUA: NR 1 (bits 7:0), DESFMT 0, bit 30.
+    let c = CopyCdw12::from_ranges(2, copy_format::FORMAT_0).with_fua(true);
+    assert_eq!(c.into_bits(), 1 | (1 << 30));
+    assert_eq!(c.ranges(), 2);
+    assert_eq!(CopyCdw12::from_ranges(1000, 0).ranges(), 256);
+    assert_eq!(CopyCdw12::from_ranges(1, 0x1F).desfmt(), 0xF);
+    // PRINFOR bits 15:12, DTYPE 23:20, STCW 24, PRINFOW 29:26, LR 31.
+    let raw = CopyCdw12::from_bits((0x9 << 12) | (0x2 << 20) | (1 << 24) | (0x5 << 26) | (1 << 31));
+    assert_eq!((raw.prinfor(), raw.dtype(), raw.stcw(), raw.prinfow(), raw.lr()), (9, 2, true, 5, true));
+    assert_eq!(CopyCdw13::new().with_dspec(0xABCD).into_bits(), 0xABCD_0000);
+    assert_eq!(CopyCdw15::new().with_lbat(1).with_lbatm(2).into_bits(), 0x0002_0001);
+    // The source range entry: SLBA at bytes 15:8, NLB (zero-based) at 17:16,
+    // the expected tags at 31:24.
+    let mut range = CopySourceRange::new(0x0102_0304_0506_0708, 8);
+    range.elbt = 0xAABB_CCDD;
+    range.elbat = 0x1122;
+    range.elbatm = 0x3344;
+    let bytes = zerocopy::IntoBytes::as_bytes(&range);
+    assert_eq!(bytes.len(), 32);
+    assert_eq!(&bytes[8..16], &0x0102_0304_0506_0708u64.to_le_bytes());
+    assert_eq!(&bytes[16..18], &[7, 0]);
+    assert_eq!(&bytes[24..28], &0xAABB_CCDDu32.to_le_bytes());
+    assert_eq!(&bytes[28..32], &[0x22, 0x11, 0x44, 0x33]);
+    assert!(bytes[..8].iter().chain(&bytes[18..24]).all(|&b| b == 0));
+    assert_eq!(CopySourceRange::new(0, 65536).blocks(), 65536);
+}

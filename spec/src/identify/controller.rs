@@ -214,7 +214,8 @@ pub struct IdentifyController {
     pub nwpc: u8,
     /// Atomic Compare & Write Unit, zero-based (bytes 533:532).
     pub acwu: u16,
-    /// Copy Descriptor Formats Supported (OCFS in NVMe 2.0; bytes 535:534).
+    /// Optional Copy Formats Supported, see [`ocfs`] (OCFS in NVMe 2.0;
+    /// bytes 535:534). Plans and reports name it `cdfs`.
     pub cdfs: u16,
     /// SGL Support (bytes 539:536).
     pub sgls: u32,
@@ -408,7 +409,7 @@ byte_fields!(IdentifyController {
         icsvscc: Int "I/O Command Set Vendor Specific Command Configuration.",
         nwpc: Int "Namespace Write Protection Capabilities.",
         acwu: Int "Atomic Compare & Write Unit, in logical blocks, zero-based.",
-        cdfs: Int "Copy Descriptor Formats Supported.",
+        cdfs: Int "Optional Copy Formats Supported (OCFS): bit N set means Copy descriptor format N is supported.",
         sgls: Int "SGL Support.",
         mnan: Int "Maximum Number of Allowed Namespaces.",
         maxdna: Int "Maximum Domain Namespace Attachments.",

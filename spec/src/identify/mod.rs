@@ -91,6 +91,19 @@ pub mod oncs {
     pub const COPY: u16 = 1 << 8;
 }
 
+/// Optional Copy Formats Supported (OCFS, Identify Controller bytes 535:534;
+/// the field is [`IdentifyController::cdfs`]): bit N set means Copy accepts
+/// descriptor format N (NVMe Base Specification 2.0, Identify Controller).
+pub mod ocfs {
+    /// Copy descriptor format 0h (see [`crate::dwords::CopySourceRange`]).
+    pub const FORMAT_0: u16 = 1 << 0;
+
+    /// Whether an OCFS value claims descriptor format `desfmt` (0 to 15).
+    pub const fn supports(ocfs: u16, desfmt: u8) -> bool {
+        desfmt < 16 && ocfs & (1 << desfmt) != 0
+    }
+}
+
 /// Sanitize Capabilities (SANICAP, Identify Controller bytes 331:328).
 pub mod sanicap {
     /// Crypto Erase sanitize operation supported.

@@ -95,11 +95,15 @@ pub struct IdentifyNamespace {
     pub npda: u16,
     /// Namespace Optimal Write Size (bytes 73:72).
     pub nows: u16,
-    /// Maximum Single Source Range Length (bytes 75:74).
+    /// Maximum Single Source Range Length: the most logical blocks one
+    /// Copy source range may name (bytes 75:74; NVM Command Set
+    /// Specification 1.0, Identify Namespace).
     pub mssrl: u16,
-    /// Maximum Copy Length (bytes 79:76).
+    /// Maximum Copy Length: the most logical blocks one Copy may copy in
+    /// all its source ranges together (bytes 79:76).
     pub mcl: u32,
-    /// Maximum Source Range Count (byte 80).
+    /// Maximum Source Range Count, zero-based: the most source ranges one
+    /// Copy may carry, minus one (byte 80).
     pub msrc: u8,
     /// Reserved (byte 81).
     pub rsvd81: u8,

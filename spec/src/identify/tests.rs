@@ -287,3 +287,26 @@ fn byte_field_tables_place_fields_at_spec_offsets() {
     assert_eq!(names.len(), n.len() + 3);
     assert_eq!(&names[n.len()..], ["lba_format", "lba_size", "ms"]);
 }
+
+#[test]
+fn copy_capabilities() {
+    assert_eq!(oncs::COPY, 1 << 8);
+    assert!(ocfs::supports(ocfs::FORMAT_0, 0));
+    assert!(!ocfs::supports(ocfs::FORMAT_0, 1));
+    assert!(!ocfs::supports(u16::MAX, 16));
+    // MSSRL, MCL and MSRC sit at bytes 75:74, 79:76 and 80 with their names.
+    let mut id = IdentifyNamespace::zeroed();
+    id.mssrl = 128;
+    id.mcl = 1024;
+    id.msrc = 127;
+    let bytes = id.as_bytes();
+    assert_eq!(
+        (&bytes[74..76], &bytes[76..80], bytes[80]),
+        (&[128u8, 0][..], &1024u32.to_le_bytes()[..], 127)
+    );
+    let fields = id.fields();
+    let get = |name| fields.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    assert_eq!(get("mssrl"), Some(128u64.into()));
+    assert_eq!(get("mcl"), Some(1024u64.into()));
+    assert_eq!(get("msrc"), Some(127u64.into()));
+}
