@@ -367,3 +367,49 @@ steps:
     assert_ne!(deep.outcome, Outcome::Pass);
     assert!(deep.reason.as_deref().unwrap_or("").contains("1..=15 (CAP.MQES)"), "{:?}", deep.reason);
 }
+
+#[test]
+fn the_copy_plan_copies_two_ranges_and_is_refused_beyond_msrc() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plans/copy.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let r = run_with(&path.display().to_string(), &text, &RunOptions::default());
+    let bad: Vec<_> = outcomes(&r).into_iter().filter(|(_, o, _)| *o != Outcome::Pass).collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    let read = step(&r, "read the destination");
+    let data = read.verification.expect("verified read");
+    assert_eq!((data.checked, data.unchecked, data.mismatches), (16, 0, 0));
+    let refused = step(&r, "more ranges than msrc");
+    assert_eq!(refused.commands[0].opcode, "copy");
+    assert_eq!(refused.commands[0].status.as_deref(), Some("command-size-limit-exceeded"));
+}
+
+#[test]
+fn a_copy_to_where_other_data_was_expects_the_sources_data() {
+    // Stamps carry their LBA: the copied blocks hold stamps of the source
+    // LBAs, and a verified read of the destination must accept them, while
+    // a later write over the destination is checked as usual.
+    let r = run(&plan(
+        "  - { name: src, write: { slba: 0, nlb: 4 } }\n\
+         \x20 - { name: dst, write: { slba: 500, nlb: 4, pattern: { byte: 0x11 } } }\n\
+         \x20 - { name: copy, copy: { sdlba: 500, ranges: [{ slba: 2, nlb: 2 }, { slba: 0, nlb: 2 }] } }\n\
+         \x20 - { name: check, read: { slba: 500, nlb: 4, verify: true }, expect: { data: { mismatches: 0, unchecked: 0 } } }\n\
+         \x20 - { name: over, write: { slba: 501, nlb: 1 } }\n\
+         \x20 - { name: again, read: { slba: 500, nlb: 4, verify: true }, expect: { data: { mismatches: 0, unchecked: 0 } } }\n",
+    ));
+    let bad: Vec<_> = outcomes(&r).into_iter().filter(|(_, o, _)| *o != Outcome::Pass).collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+#[test]
+fn copy_ranges_are_checked_at_validation() {
+    for (ranges, message) in [
+        ("[]", "a copy has 1 to 256 source ranges, found 0"),
+        ("[{ slba: 0, nlb: 0 }]", "nlb 0 is out of range"),
+        ("[{ slba: 0, nlb: 65537 }]", "nlb 65537 is out of range"),
+    ] {
+        let text = plan(&format!("  - {{ name: c, copy: {{ sdlba: 9, ranges: {ranges} }} }}\n"));
+        let report = validate_str("t.yaml", &text, &Options::default());
+        let text = nvmeplan::render_text(&report.diagnostics, &report.sources);
+        assert!(report.has_errors() && text.contains(message), "{ranges}: {text}");
+    }
+}

@@ -5,20 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::action::{ActionCheck, ActionKind};
 use crate::diagnostic::code;
+use crate::plan::io::LbaRange;
 use crate::plan::values::Expr;
 use crate::run::context::{Eval, RunContext, StepError, StepResult};
 use crate::run::limits::StepEnv;
 use crate::run::output::ActionOutput;
-
-/// One range of a Dataset Management deallocate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LbaRange {
-    /// Starting LBA.
-    pub slba: Expr<u64>,
-    /// Number of logical blocks.
-    pub nlb: Expr<u64>,
-}
 
 /// Dataset Management with the deallocate attribute (trim).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -32,6 +32,7 @@ pub mod admin_raw;
 pub mod assert;
 pub mod async_event;
 pub mod compare;
+pub mod copy;
 pub mod create_io_cq;
 pub mod create_io_queues;
 pub mod create_io_sq;

@@ -165,6 +165,8 @@ actions! {
     WriteUncorrectable(super::write_uncorrectable::WriteUncorrectableDef) = "write_uncorrectable",
     /// Dataset Management, deallocate (trim).
     Deallocate(super::deallocate::DeallocateDef) = "deallocate",
+    /// Copy blocks from source ranges to a destination (NVM Copy, descriptor format 0).
+    Copy(super::copy::CopyDef) = "copy",
     /// Verify (the controller checks the blocks; no data moves).
     Verify(super::verify::VerifyDef) = "verify",
     /// An IO worker, or a list of workers run in parallel.

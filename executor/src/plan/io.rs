@@ -88,3 +88,14 @@ pub struct RawCommand {
     #[serde(default)]
     pub data: Option<RawData>,
 }
+
+/// A range of blocks given by its start and length: a deallocate range, a
+/// copy source range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LbaRange {
+    /// Starting LBA.
+    pub slba: Expr<u64>,
+    /// Number of logical blocks.
+    pub nlb: Expr<u64>,
+}
