@@ -229,7 +229,7 @@ impl Validator<'_> {
             }
         }
 
-        self.check_action(file, pointer, &source.step, raw);
+        self.check_action(file, pointer, &source.step);
     }
 
     fn include(

@@ -33,13 +33,6 @@ pub fn typed_admin(key: &'static str, opcode: AdminOpcode) -> Option<String> {
     admin_class(opcode as u8).is_destructive().then(|| key.to_string())
 }
 
-/// Why `action` is destructive (`None` when it only reads). Every action
-/// answers in its own room ([`crate::action::ActionKind::destructive`],
-/// which has no default), so a new one cannot slip through as harmless.
-pub fn destructive_kind(action: &Action, eval: Eval<'_>) -> StepResult<Option<String>> {
-    action.destructive(eval)
-}
-
 /// Why the step must not run on this device, or `None` to run it.
 /// `serial` is the device's serial number; `is_sim` whether it is the
 /// simulator.
@@ -54,7 +47,9 @@ pub fn refusal(
     if is_sim || policy.allow_destructive {
         return Ok(None);
     }
-    let Some(what) = destructive_kind(action, eval)? else { return Ok(None) };
+    // Each action answers in its own room (`ActionKind::destructive`, which
+    // has no default), so a new one cannot slip through as harmless.
+    let Some(what) = action.destructive(eval)? else { return Ok(None) };
     let serial = serial.unwrap_or("").trim();
     if !serial.is_empty() && policy.allow_serials.iter().any(|s| s.trim() == serial) {
         return Ok(None);
