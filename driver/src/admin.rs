@@ -342,7 +342,7 @@ impl Controller {
 
     /// Firmware Commit to `slot` with commit action `action`. Returned
     /// whatever the status (activation statuses such as
-    /// `firmware-activation-requires-conventional-reset` are informational).
+    /// `firmware_activation_requires_conventional_reset` are informational).
     pub fn firmware_commit(&self, slot: u8, action: u8) -> Result<Completion, DriverError> {
         self.admin_data(commands::firmware_commit(slot, action), None, Some(self.options().long_timeout))
     }

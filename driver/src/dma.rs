@@ -109,7 +109,7 @@ pub fn hexdump(data: &[u8], base: usize) -> String {
 /// the buffer transfer data starting `offset` bytes into it, so PRP1 carries
 /// that offset into the first page. The offset may be any value below the
 /// length, even one the spec forbids (not dword aligned), so tests can
-/// provoke `prp-offset-invalid`.
+/// provoke `prp_offset_invalid`.
 pub struct DmaBuffer {
     transport: Arc<dyn Transport>,
     region: Option<DmaRegion>,

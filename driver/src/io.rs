@@ -48,7 +48,7 @@ pub struct ReadOutcome {
     pub mismatches: Vec<Mismatch>,
     /// Blocks checked and blocks the map knew nothing about (unchecked);
     /// all zero without a map. A read that failed with
-    /// `unrecovered-read-error` on blocks made uncorrectable counts them
+    /// `unrecovered_read_error` on blocks made uncorrectable counts them
     /// as checked.
     pub counts: CheckCounts,
 }
@@ -127,7 +127,7 @@ impl QueuePair {
     /// Reads `nlb` blocks at `slba` into `buf` (from its data offset) and
     /// checks them against `verify`, or the attached map when `None`.
     ///
-    /// A read that fails with `unrecovered-read-error` where the map expects
+    /// A read that fails with `unrecovered_read_error` where the map expects
     /// uncorrectable blocks is not a mismatch; a successful read of such a
     /// block is.
     pub fn read(

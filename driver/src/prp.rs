@@ -103,7 +103,7 @@ impl PrpListPages {
 /// writing list pages into `lists` when needed. Returns `(prp1, prp2)`.
 ///
 /// `addr` is used as given, so an offset that is not dword aligned reaches
-/// the device (which must answer `prp-offset-invalid`).
+/// the device (which must answer `prp_offset_invalid`).
 pub fn build(addr: u64, len: usize, lists: &mut PrpListPages) -> Result<(u64, u64), DriverError> {
     let first = PAGE - (addr & PAGE_MASK);
     if (len as u64) <= first {

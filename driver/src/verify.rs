@@ -150,7 +150,7 @@ pub enum Expectation {
     /// All zeroes (write zeroes, format, sanitize, deallocate with DLFEAT
     /// read-zeroes).
     Zeroes,
-    /// Write Uncorrectable: reads must fail with `unrecovered-read-error`.
+    /// Write Uncorrectable: reads must fail with `unrecovered_read_error`.
     Uncorrectable,
     /// Copied there from a block the map knew nothing about: unchecked like
     /// [`Expectation::Unknown`], but a stamp naming another LBA is expected
@@ -323,7 +323,7 @@ impl VerifyMap {
     }
 
     /// Expects reads of `nlb` blocks from `slba` to fail with
-    /// `unrecovered-read-error`.
+    /// `unrecovered_read_error`.
     pub fn mark_uncorrectable(&self, slba: u64, nlb: u64) {
         self.set_range(slba, nlb, UNCORRECTABLE);
     }

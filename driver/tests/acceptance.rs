@@ -90,51 +90,51 @@ fn every_malformed_or_out_of_range_command_gets_the_spec_status() {
     let mut check = |what: &'static str, got: String, want: &'static str| cases.push((what, got, want));
 
     // NVM command set.
-    check("unknown I/O opcode", io_status(&mut qp, Command::new(0x7F, 1)), "invalid-command-opcode");
+    check("unknown I/O opcode", io_status(&mut qp, Command::new(0x7F, 1)), "invalid_command_opcode");
     check(
         "read starting at nsze",
         io_status(&mut qp, with_data(commands::read(1, nsze, 1), iova)),
-        "lba-out-of-range",
+        "lba_out_of_range",
     );
     check(
         "read crossing the end",
         io_status(&mut qp, with_data(commands::read(1, nsze - 1, 2), iova)),
-        "lba-out-of-range",
+        "lba_out_of_range",
     );
     check(
         "write at an LBA near 2^64",
         io_status(&mut qp, with_data(commands::write(1, u64::MAX - 1, 8, false), iova)),
-        "lba-out-of-range",
+        "lba_out_of_range",
     );
     check(
         "read of namespace 0",
         io_status(&mut qp, with_data(commands::read(0, 0, 1), iova)),
-        "invalid-namespace-or-format",
+        "invalid_namespace_or_format",
     );
     check(
         "read of a namespace that does not exist",
         io_status(&mut qp, with_data(commands::read(77, 0, 1), iova)),
-        "invalid-namespace-or-format",
+        "invalid_namespace_or_format",
     );
     let mdts_blocks = (ctrl.mdts_bytes().unwrap() as u32 / lba) + 1;
     check(
         "read above MDTS",
         io_status(&mut qp, with_data(commands::read(1, 0, mdts_blocks), iova)),
-        "invalid-field-in-command",
+        "invalid_field_in_command",
     );
     check(
         "PRP1 not dword aligned",
         io_status(&mut qp, with_data(commands::read(1, 0, 1), iova + 2)),
-        "prp-offset-invalid",
+        "prp_offset_invalid",
     );
     check(
         "PRP1 outside every host mapping",
         io_status(&mut qp, with_data(commands::read(1, 0, 1), 0xDEAD_0000)),
-        "data-transfer-error",
+        "data_transfer_error",
     );
     let mut sgl = with_data(commands::read(1, 0, 1), iova);
     sgl.cdw0.set_psdt(1);
-    check("SGL requested (PSDT=1)", io_status(&mut qp, sgl), "invalid-field-in-command");
+    check("SGL requested (PSDT=1)", io_status(&mut qp, sgl), "invalid_field_in_command");
 
     // Media errors and compare.
     buf.fill(Pattern::Random { seed: 7 });
@@ -144,75 +144,75 @@ fn every_malformed_or_out_of_range_command_gets_the_spec_status() {
     check(
         "compare with different data",
         status_name(&qp.compare(1, 10, 1, &mut other).unwrap()),
-        "compare-failure",
+        "compare_failure",
     );
     assert!(qp.write_uncorrectable(1, 20, 1).unwrap().status().is_success());
     check(
         "read of an uncorrectable LBA",
         io_status(&mut qp, with_data(commands::read(1, 20, 1), iova)),
-        "unrecovered-read-error",
+        "unrecovered_read_error",
     );
 
     // Admin command set.
-    check("unknown admin opcode", admin_status(&ctrl, Command::new(0x7E, 0)), "invalid-command-opcode");
+    check("unknown admin opcode", admin_status(&ctrl, Command::new(0x7E, 0)), "invalid_command_opcode");
     check(
         "identify with an unknown CNS",
         admin_status(&ctrl, commands::identify(0x55, 0, 0)),
-        "invalid-field-in-command",
+        "invalid_field_in_command",
     );
     let mut log = commands::get_log_page(0x70, 0xFFFF_FFFF, 512, 0);
     log.prp1 = iova;
-    check("log page that does not exist", admin_status(&ctrl, log), "invalid-log-page");
+    check("log page that does not exist", admin_status(&ctrl, log), "invalid_log_page");
     check(
         "get features of an unknown FID",
         admin_status(&ctrl, commands::get_features(0x7A, 0, 0, 0)),
-        "invalid-field-in-command",
+        "invalid_field_in_command",
     );
     check(
         "create I/O CQ 0",
         admin_status(&ctrl, commands::create_io_cq(0, 16, iova, None)),
-        "invalid-queue-identifier",
+        "invalid_queue_identifier",
     );
     check(
         "create I/O CQ above MQES",
         admin_status(&ctrl, commands::create_io_cq(40, 4096, iova, None)),
-        "invalid-queue-size",
+        "invalid_queue_size",
     );
     check(
         "create I/O CQ with a vector past the MSI-X table",
         admin_status(&ctrl, commands::create_io_cq(40, 16, iova, Some(4000))),
-        "invalid-interrupt-vector",
+        "invalid_interrupt_vector",
     );
     check(
         "create I/O SQ on a CQ that does not exist",
         admin_status(&ctrl, commands::create_io_sq(40, 16, iova, 41, 0)),
-        "completion-queue-invalid",
+        "completion_queue_invalid",
     );
     check(
         "create I/O CQ whose id is in use",
         admin_status(&ctrl, commands::create_io_cq(qp.qid(), 16, iova, None)),
-        "invalid-queue-identifier",
+        "invalid_queue_identifier",
     );
     check(
         "delete a CQ that still has its SQ",
         admin_status(&ctrl, commands::delete_io_cq(qp.qid())),
-        "invalid-queue-deletion",
+        "invalid_queue_deletion",
     );
     check(
         "delete an SQ that does not exist",
         admin_status(&ctrl, commands::delete_io_sq(50)),
-        "invalid-queue-identifier",
+        "invalid_queue_identifier",
     );
-    check("delete the admin SQ", admin_status(&ctrl, commands::delete_io_sq(0)), "invalid-queue-identifier");
+    check("delete the admin SQ", admin_status(&ctrl, commands::delete_io_sq(0)), "invalid_queue_identifier");
     check(
         "format to an LBA format that does not exist",
         admin_status(&ctrl, commands::format_nvm(1, 15, 0, false, 0, false)),
-        "invalid-format",
+        "invalid_format",
     );
     check(
         "commit to firmware slot 7 of 3",
         admin_status(&ctrl, commands::firmware_commit(7, 1)),
-        "invalid-firmware-slot",
+        "invalid_firmware_slot",
     );
     let mut garbage = buffer(&ctrl, 4096);
     garbage.fill(Pattern::Dword(0xBAD0_BAD0));
@@ -222,12 +222,12 @@ fn every_malformed_or_out_of_range_command_gets_the_spec_status() {
     check(
         "commit of an image that is not firmware",
         admin_status(&ctrl, commands::firmware_commit(2, 1)),
-        "invalid-firmware-image",
+        "invalid_firmware_image",
     );
     check(
         "number of queues after I/O queues exist",
         admin_status(&ctrl, commands::set_features(0x07, 0, 0x0003_0003, false)),
-        "command-sequence-error",
+        "command_sequence_error",
     );
 
     let failures: Vec<String> = cases

@@ -107,9 +107,9 @@ fn raw_opcode_is_sent_and_its_status_counted() {
     let w = run1(&ctrl, c, None);
     assert_eq!(w.ios.raw, 10);
     assert_eq!(w.errors, 10);
-    assert_eq!(w.status_counts.get("invalid-command-opcode"), Some(&10), "{:?}", w.status_counts);
+    assert_eq!(w.status_counts.get("invalid_command_opcode"), Some(&10), "{:?}", w.status_counts);
     let e = w.first_error.expect("first error");
-    assert_eq!(e.status, "invalid-command-opcode");
+    assert_eq!(e.status, "invalid_command_opcode");
     assert!(e.command.contains("0x99"), "{}", e.command);
     assert!(!e.cmdlog_tail.is_empty());
 }
@@ -428,10 +428,10 @@ fn error_status_stops_the_worker_unless_continue_on_error() {
     sim.faults().remove(id);
     assert_eq!(w.errors, 1);
     assert_eq!(w.io_total, 10);
-    assert_eq!(w.status_counts.get("internal-error"), Some(&1));
+    assert_eq!(w.status_counts.get("internal_error"), Some(&1));
     let e = w.first_error.expect("first error");
-    assert_eq!(e.status, "internal-error");
-    assert_eq!(e.cqe.as_ref().map(|c| c.status.as_str()), Some("internal-error"));
+    assert_eq!(e.status, "internal_error");
+    assert_eq!(e.cqe.as_ref().map(|c| c.status.as_str()), Some("internal_error"));
     assert!(e.command.contains("read"), "{}", e.command);
     let id = sim.faults().add(rule());
     let mut c = random(1000, 8);

@@ -109,6 +109,8 @@ pub struct ValidatedPlan {
     pub defaults: Defaults,
     /// How the run ends for the device.
     pub finish: crate::plan::control::Finish,
+    /// When the runner's I/O queue pair is created.
+    pub queues: crate::plan::control::Queues,
     /// The steps, in order.
     pub steps: Vec<ResolvedStep>,
 }
@@ -301,6 +303,7 @@ mod tests {
             vars: [("blocks".to_string(), json!(8))].into(),
             defaults: Defaults::default(),
             finish: Default::default(),
+            queues: Default::default(),
             steps: expand(&[s], &Defaults::default()),
         };
         let mut runtime = serde_json::Map::new();

@@ -21,7 +21,7 @@ fn run_writes_an_html_report_beside_the_json() {
     let dir = tempfile::tempdir().unwrap();
     let plan = write_plan(
         dir.path(),
-        "  - { name: w, write: { slba: 0, nlb: 8 } }\n  - { name: bad, read: { slba: 0, nlb: 1 }, expect: { status: lba-out-of-range } }\n  - name: sweep\n    matrix: { qd: [1, 2] }\n    ioworker: { io_count: 200, qdepth: \"${{ matrix.qd }}\" }\n",
+        "  - { name: w, write: { slba: 0, nlb: 8 } }\n  - { name: bad, read: { slba: 0, nlb: 1 }, expect: { status: lba_out_of_range } }\n  - name: sweep\n    matrix: { qd: [1, 2] }\n    ioworker: { io_count: 200, qdepth: \"${{ matrix.qd }}\" }\n",
     );
     let out = dir.path().join("out");
     let o = nvmeplan(&["run", s(&plan), "--out", s(&out)]);
@@ -29,7 +29,7 @@ fn run_writes_an_html_report_beside_the_json() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("FAILED") && html.contains("html plan"));
     let failures = html.find("id=\"failures\"").unwrap();
-    assert!(html[failures..].contains("expected status lba-out-of-range, got success"));
+    assert!(html[failures..].contains("expected status lba_out_of_range, got success"));
     assert!(html.contains("sweep: IOPS vs qd</title>"), "matrix chart");
     assert_eq!(html.matches("IOPS per second</title>").count(), 2, "one per ioworker step");
 
@@ -76,7 +76,7 @@ fn a_stopped_run_still_gets_an_html_report() {
     let dir = tempfile::tempdir().unwrap();
     let plan = write_plan(
         dir.path(),
-        "  - { name: a, read: { slba: 0, nlb: 1 }, expect: { status: lba-out-of-range } }\n  - { name: b, flush: {} }\n",
+        "  - { name: a, read: { slba: 0, nlb: 1 }, expect: { status: lba_out_of_range } }\n  - { name: b, flush: {} }\n",
     );
     let out = dir.path().join("out");
     let o = nvmeplan(&["run", s(&plan), "--out", s(&out), "--fail-fast"]);

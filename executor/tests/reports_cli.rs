@@ -141,7 +141,7 @@ fn json_report_and_junit_snapshots() {
     insta::assert_json_snapshot!("report_json", report);
 
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
-    assert!(junit.contains("<failure message=\"status: expected success, got lba-out-of-range\""), "{junit}");
+    assert!(junit.contains("<failure message=\"status: expected success, got lba_out_of_range\""), "{junit}");
     insta::assert_snapshot!("junit_xml", redact_times(&junit));
 }
 
@@ -270,7 +270,7 @@ fn report_command_renders_again() {
     assert!(md.starts_with(
         "# nvmeplan report: firmware check\n\n**failed**: 5 passed, 1 failed, 1 errored, 1 skipped"
     ));
-    assert!(md.contains("| status | success | lba-out-of-range |"), "{md}");
+    assert!(md.contains("| status | success | lba_out_of_range |"), "{md}");
     assert!(md.contains("| qd sweep[qd=4] | 300 |"), "{md}");
     // `run --junit FILE` without `--out` writes only the JUnit file.
     let only = dir.path().join("only").join("j.xml");

@@ -50,7 +50,7 @@ fn failing_plan_exits_1() {
     let o = nvmeplan(&["run", plan.to_str().unwrap()]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{err}");
-    assert!(out.contains("FAIL  read past the end: expected status success, got lba-out-of-range"), "{out}");
+    assert!(out.contains("FAIL  read past the end: expected status success, got lba_out_of_range"), "{out}");
     assert_eq!(out.lines().last(), Some("1 passed, 1 failed, 0 skipped"));
     let o = nvmeplan(&["run", "--fail-fast", plan.to_str().unwrap()]);
     let (out, _) = text(&o);

@@ -78,10 +78,10 @@ fn expect_forms_pass_and_fail() {
         r#"
   - { name: w, write: { slba: 0, nlb: 8 } }
   - { name: status ok, read: { slba: 0, nlb: 1 }, expect: { status: success } }
-  - { name: status bad, read: { slba: 0, nlb: 1 }, expect: { status: lba-out-of-range } }
+  - { name: status bad, read: { slba: 0, nlb: 1 }, expect: { status: lba_out_of_range } }
   - { name: status list, read: { slba: "${{ ns[1].nsze }}", nlb: 1 }, expect: { status: [success, 0x0/0x80] } }
-  - { name: dnr ok, read: { slba: "${{ ns[1].nsze }}", nlb: 1 }, expect: { status: lba-out-of-range, dnr: true } }
-  - { name: dnr bad, read: { slba: "${{ ns[1].nsze }}", nlb: 1 }, expect: { status: lba-out-of-range, dnr: false } }
+  - { name: dnr ok, read: { slba: "${{ ns[1].nsze }}", nlb: 1 }, expect: { status: lba_out_of_range, dnr: true } }
+  - { name: dnr bad, read: { slba: "${{ ns[1].nsze }}", nlb: 1 }, expect: { status: lba_out_of_range, dnr: false } }
   - { name: vwc on, set_features: { fid: volatile_write_cache, fields: { wce: 1 } } }
   - { name: cdw0 ok, get_features: { fid: volatile_write_cache }, expect: { cdw0: { value: 0x1, mask: 0x1 } } }
   - { name: cdw0 bad, get_features: { fid: volatile_write_cache }, expect: { cdw0: { value: 0x0, mask: 0x1 } } }
@@ -131,7 +131,7 @@ fn expect_forms_pass_and_fail() {
         }
     }
     let bad = step(&r, "status bad");
-    assert_eq!(bad.reason.as_deref(), Some("expected status lba-out-of-range, got success"));
+    assert_eq!(bad.reason.as_deref(), Some("expected status lba_out_of_range, got success"));
     let f = bad.forensic.as_ref().unwrap();
     assert!(!f.cmdlog_tail.is_empty() && f.csts.contains("rdy 1") && !f.cap.is_empty());
     assert_eq!(r.summary.failed, 10);
@@ -239,7 +239,7 @@ fn injected_faults_show_up_as_outcomes() {
     let r = run(&plan(
         r#"
   - { name: w, write: { slba: 0, nlb: 16 } }
-  - { name: inject status, inject: { match: { opcode: read, nth: 1 }, action: { status: unrecovered-read-error }, count: 1 } }
+  - { name: inject status, inject: { match: { opcode: read, nth: 1 }, action: { status: unrecovered_read_error }, count: 1 } }
   - { name: read fails, read: { slba: 0, nlb: 8 } }
   - { name: read ok, read: { slba: 0, nlb: 8, verify: true } }
   - name: scoped
@@ -254,16 +254,16 @@ fn injected_faults_show_up_as_outcomes() {
   - { name: fatal, inject: { match: { opcode: flush }, action: fatal, count: 1 } }
   - { name: fatal flush, flush: {}, timeout: 300ms }
   - { name: after fatal, read: { slba: 0, nlb: 16, verify: true } }
-  - { name: more, inject: { match: { admin: true }, action: { status: internal-error } } }
+  - { name: more, inject: { match: { admin: true }, action: { status: internal_error } } }
   - { name: clear, inject: { clear: true } }
   - { name: admin ok, identify: { cns: controller } }
 "#,
     ));
     let s = step(&r, "read fails");
     assert_eq!(s.outcome, Outcome::Fail);
-    assert_eq!(s.reason.as_deref(), Some("expected status success, got unrecovered-read-error"));
+    assert_eq!(s.reason.as_deref(), Some("expected status success, got unrecovered_read_error"));
     let e = &s.expectations[0];
-    assert_eq!((e.expected.as_str(), e.actual.as_str()), ("success", "unrecovered-read-error"));
+    assert_eq!((e.expected.as_str(), e.actual.as_str()), ("success", "unrecovered_read_error"));
     assert_eq!(step(&r, "read ok").outcome, Outcome::Pass);
     let d = step(&r, "scoped/detected");
     assert_eq!(d.outcome, Outcome::Fail, "{:?}", d.reason);
@@ -286,8 +286,8 @@ fn injected_faults_show_up_as_outcomes() {
 fn fail_fast_and_continue_on_error() {
     let text = plan(
         r#"
-  - { name: a, read: { slba: 0, nlb: 1 }, expect: { status: lba-out-of-range }, continue_on_error: true }
-  - { name: b, read: { slba: 0, nlb: 1 }, expect: { status: lba-out-of-range } }
+  - { name: a, read: { slba: 0, nlb: 1 }, expect: { status: lba_out_of_range }, continue_on_error: true }
+  - { name: b, read: { slba: 0, nlb: 1 }, expect: { status: lba_out_of_range } }
   - { name: c, flush: {} }
 "#,
     );
@@ -380,7 +380,7 @@ fn the_copy_plan_copies_two_ranges_and_is_refused_beyond_msrc() {
     assert_eq!((data.checked, data.unchecked, data.mismatches), (16, 0, 0));
     let refused = step(&r, "more ranges than msrc");
     assert_eq!(refused.commands[0].opcode, "copy");
-    assert_eq!(refused.commands[0].status.as_deref(), Some("command-size-limit-exceeded"));
+    assert_eq!(refused.commands[0].status.as_deref(), Some("command_size_limit_exceeded"));
 }
 
 #[test]
@@ -412,4 +412,64 @@ fn copy_ranges_are_checked_at_validation() {
         let text = nvmeplan::render_text(&report.diagnostics, &report.sources);
         assert!(report.has_errors() && text.contains(message), "{ranges}: {text}");
     }
+}
+
+#[test]
+fn names_accept_aliases_and_slashes_and_identify_takes_a_raw_cns() {
+    let r = run(r#"
+plan_version: 1
+name: names
+steps:
+  - name: create the I/O queues
+    write: { slba: 0, nlb: 1 }
+  - name: read past the end, kebab-case status
+    read: { slba: 100000000, nlb: 1 }
+    expect: { status: LBA-Out-Of-Range }
+  - name: feature alias
+    get_features: { fid: volatile-write-cache }
+  - name: reserved CNS
+    identify: { cns: 0x1f }
+    expect: { status: invalid_field_in_command }
+  - name: CNS 1 by number decodes as the controller
+    identify: { cns: 0x01 }
+    expect: { fields: { nn: { ge: 1 } } }
+"#);
+    let all: Vec<_> = outcomes(&r);
+    assert!(r.steps.iter().all(|s| s.outcome == Outcome::Pass), "{all:?}");
+    assert_eq!(step(&r, "create the I/O queues").action, "write");
+}
+
+/// Set Features Number of Queues is allowed only before I/O queues exist
+/// (base spec 5.27.1.5, Command Sequence Error after): `queues` decides
+/// whether the runner's queue pair exists before the first step.
+#[test]
+fn queues_create_early_or_lazily() {
+    let plan = |create: &str| {
+        format!(
+            r#"
+plan_version: 1
+name: queues
+queues: {{ create: {create} }}
+steps:
+  - name: number of queues
+    set_features: {{ fid: number_of_queues, value: 0x00030003 }}
+    expect: {{ status: [success, command_sequence_error] }}
+    save: noq
+  - name: then IO
+    read: {{ slba: 0, nlb: 1 }}
+"#
+        )
+    };
+    let status = |r: &RunResult| {
+        let s = step(r, "number of queues");
+        assert_eq!(s.outcome, Outcome::Pass, "{:?}", outcomes(r));
+        s.commands
+            .iter()
+            .rev()
+            .find(|c| c.opcode == "set_features")
+            .and_then(|c| c.status.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(status(&run(&plan("lazy"))), "success");
+    assert_eq!(status(&run(&plan("early"))), "command_sequence_error");
 }

@@ -523,7 +523,7 @@ pub enum Verdict {
 pub struct ExpectationResult {
     /// What was checked (`status`, `fields.nn`, `latency.p99`).
     pub what: String,
-    /// The expectation, as text (`lba-out-of-range`, `>= 1`).
+    /// The expectation, as text (`lba_out_of_range`, `>= 1`).
     pub expected: String,
     /// What the device gave.
     pub actual: String,

@@ -57,10 +57,10 @@ fn sample() -> Report {
     r.steps.push(ok);
 
     let mut bad = StepResult::new("read past the end", "read past the end", "read", Outcome::Fail);
-    bad.reason = Some("expected status lba-out-of-range, got success".into());
+    bad.reason = Some("expected status lba_out_of_range, got success".into());
     bad.expectations.push(ExpectationResult {
         what: "status".into(),
-        expected: "lba-out-of-range".into(),
+        expected: "lba_out_of_range".into(),
         actual: "success".into(),
         verdict: Verdict::Fail,
     });
@@ -117,7 +117,7 @@ fn failures_come_before_the_steps_with_expected_and_actual() {
     assert!(failures < steps);
     let section = &html[failures..steps];
     assert!(section.contains("read past the end"));
-    assert!(section.contains("lba-out-of-range") && section.contains("success"));
+    assert!(section.contains("lba_out_of_range") && section.contains("success"));
     assert!(section.contains("cid 9 read nsid 1 slba 2097152"), "cmdlog tail");
     assert!(section.contains("rdy 1"), "CSTS");
     // The failed step is expanded in the step list, the passing ones are not.

@@ -59,13 +59,13 @@ fn report(fr: &str, speed: f64, read_fails: bool) -> Report {
     let mut read = StepResult::new("read past the end", "read past the end", "read", Outcome::Pass);
     read.expectations.push(ExpectationResult {
         what: "status".into(),
-        expected: "lba-out-of-range".into(),
-        actual: if read_fails { "success".into() } else { "lba-out-of-range".into() },
+        expected: "lba_out_of_range".into(),
+        actual: if read_fails { "success".into() } else { "lba_out_of_range".into() },
         verdict: if read_fails { Verdict::Fail } else { Verdict::Pass },
     });
     if read_fails {
         read.outcome = Outcome::Fail;
-        read.reason = Some("expected status lba-out-of-range, got success".into());
+        read.reason = Some("expected status lba_out_of_range, got success".into());
     }
     let mut skipped = StepResult::new("cmb", "cmb", "flush", Outcome::Skip);
     skipped.reason = Some("requires cap.cmbs (a controller memory buffer not supported)".into());
@@ -97,7 +97,7 @@ fn junit_maps_outcomes() {
         "{xml}"
     );
     assert!(xml.contains(
-        "<failure message=\"status: expected lba-out-of-range, got success\" type=\"fail\">expected status lba-out-of-range, got success\nstatus: expected lba-out-of-range, got success\n</failure>"
+        "<failure message=\"status: expected lba_out_of_range, got success\" type=\"fail\">expected status lba_out_of_range, got success\nstatus: expected lba_out_of_range, got success\n</failure>"
     ), "{xml}");
     assert!(xml.contains("<error message=\"timed out after 5s; controller reset\" type=\"error\">"), "{xml}");
     assert!(xml.contains("<skipped message=\"requires cap.cmbs"), "{xml}");

@@ -63,12 +63,12 @@ impl IoOp {
     /// Parses the plan spelling (see [`IoOp::name`]; `deallocate` is an
     /// alias of `trim`; a raw opcode is `0xNN` or decimal).
     pub fn from_name(name: &str) -> Option<IoOp> {
-        let n = name.trim().to_ascii_lowercase();
+        let n = name.trim().to_ascii_lowercase().replace('-', "_");
         Some(match n.as_str() {
             "read" => IoOp::Read,
             "write" => IoOp::Write,
             "trim" | "deallocate" => IoOp::Trim,
-            "write_zeroes" | "write-zeroes" => IoOp::WriteZeroes,
+            "write_zeroes" => IoOp::WriteZeroes,
             "flush" => IoOp::Flush,
             "compare" => IoOp::Compare,
             "verify" => IoOp::Verify,

@@ -84,7 +84,7 @@ impl fmt::Display for Mismatch {
                 write!(f, "lba {}: expected zeroes, non-zero byte at offset {}", self.lba, self.found)
             }
             MismatchKind::ReadSucceeded => {
-                write!(f, "lba {}: expected unrecovered-read-error, but the read succeeded", self.lba)
+                write!(f, "lba {}: expected unrecovered_read_error, but the read succeeded", self.lba)
             }
         }
     }

@@ -349,14 +349,16 @@ fn parse_number<T: TryFrom<u64>>(key: &str, value: &str, min: u64, max: u64) -> 
 
 fn parse_latency(value: &str) -> Result<LatencyModel, ConfigError> {
     let key = "latency";
-    if value.eq_ignore_ascii_case("none") || value == "0" {
+    if value.eq_ignore_ascii_case("none") {
         return Ok(LatencyModel::None);
     }
     if !value.contains(':') {
+        // Zero needs its unit like any other time (`0us`), so that every
+        // simulator time reads the same way.
         let d = parse_duration(value).map_err(|e| {
             bad(key, value, format!("{e}; expected none, a duration (50us) or read:80us+write:20us+..."))
         })?;
-        return Ok(LatencyModel::Fixed(d));
+        return Ok(if d.is_zero() { LatencyModel::None } else { LatencyModel::Fixed(d) });
     }
     let (mut read, mut write, mut flush, mut other, mut admin) = Default::default();
     for part in value.split('+') {
@@ -602,11 +604,12 @@ mod tests {
 
     #[test]
     fn bare_number_durations_are_rejected_with_a_hint() {
-        for params in ["ready=5", "latency=50", "latency=read:80+write:20us"] {
+        for params in ["ready=5", "latency=50", "latency=0", "latency=read:80+write:20us"] {
             let err = SimConfig::from_params(params).unwrap_err().to_string();
             assert!(err.contains("a duration needs a unit"), "{params}: {err}");
         }
         assert_eq!(SimConfig::from_params("ready=5ms").unwrap().ready_delay, Duration::from_millis(5));
+        assert_eq!(SimConfig::from_params("latency=0us").unwrap().latency, LatencyModel::None);
     }
 
     #[test]

@@ -226,7 +226,7 @@ pub enum ParseFaultError {
 impl FromStr for FaultAction {
     type Err = ParseFaultError;
 
-    /// `status=lba-out-of-range`, `status=0x2/0x81,dnr`, `delay=50ms`,
+    /// `status=lba_out_of_range`, `status=0x2/0x81,dnr`, `delay=50ms`,
     /// `drop`, `corrupt`, `fatal`, `hang`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let t = text.trim();
@@ -576,7 +576,7 @@ mod tests {
     #[test]
     fn actions_parse_and_print() {
         let cases = [
-            ("status=lba-out-of-range", FaultAction::Status { status: Status::LBA_OUT_OF_RANGE, dnr: false }),
+            ("status=lba_out_of_range", FaultAction::Status { status: Status::LBA_OUT_OF_RANGE, dnr: false }),
             (
                 "status=0x2/0x81,dnr",
                 FaultAction::Status { status: Status::UNRECOVERED_READ_ERROR, dnr: true },
@@ -595,12 +595,12 @@ mod tests {
         }
         assert_eq!(
             FaultAction::Status { status: Status::UNRECOVERED_READ_ERROR, dnr: true }.to_string(),
-            "status=unrecovered-read-error,dnr"
+            "status=unrecovered_read_error,dnr"
         );
         assert_eq!("status=0x7/0xc0".parse::<FaultAction>().unwrap().to_string(), "status=0x7/0xc0");
         assert!(matches!("status=lba-out-of-rnage".parse::<FaultAction>(), Err(ParseFaultError::Status(_))));
         assert!(matches!(
-            "status=lba-out-of-range,retry".parse::<FaultAction>(),
+            "status=lba_out_of_range,retry".parse::<FaultAction>(),
             Err(ParseFaultError::StatusOption(_))
         ));
         assert!(matches!("delay=5 parsecs".parse::<FaultAction>(), Err(ParseFaultError::Delay(_))));

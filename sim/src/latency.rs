@@ -27,7 +27,7 @@ pub(crate) enum PendingAction {
         /// The DNR bit to post.
         dnr: bool,
     },
-    /// Complete with command-abort-requested without executing (Abort).
+    /// Complete with command_abort_requested without executing (Abort).
     Aborted,
 }
 

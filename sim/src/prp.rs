@@ -6,7 +6,7 @@
 //! must be page aligned; when the data needs more entries than fit in the
 //! rest of a list page, the last entry of that page points to the next list
 //! page (a chained list). Every address goes through [`DmaSpace`], so a PRP
-//! that points outside the host's mappings yields `data-transfer-error`
+//! that points outside the host's mappings yields `data_transfer_error`
 //! rather than touching memory.
 
 use crate::dma::{DmaFault, DmaSpace};
@@ -32,9 +32,9 @@ fn push_segment(segments: &mut Segments, iova: u64, len: usize) {
 /// Resolves PRP1/PRP2 for a transfer of `len` bytes with memory pages of
 /// `page_size` bytes.
 ///
-/// Errors: `prp-offset-invalid` for a PRP entry or list pointer that is not
+/// Errors: `prp_offset_invalid` for a PRP entry or list pointer that is not
 /// dword aligned or a list entry with a non-zero page offset,
-/// `data-transfer-error` when a PRP list cannot be read from host memory.
+/// `data_transfer_error` when a PRP list cannot be read from host memory.
 pub fn resolve(
     dma: &DmaSpace,
     prp1: u64,

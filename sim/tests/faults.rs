@@ -15,7 +15,7 @@ fn count_is_exact_under_concurrent_evaluation() {
     let faults = FaultInjector::default();
     let id = faults.add(FaultRule {
         matcher: FaultMatch { queue: QueueMatch::Io, ..Default::default() },
-        action: "status=unrecovered-read-error,dnr".parse().unwrap(),
+        action: "status=unrecovered_read_error,dnr".parse().unwrap(),
         count: Some(100),
     });
     let acted = AtomicU64::new(0);

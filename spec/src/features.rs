@@ -67,7 +67,7 @@ pub fn feature_name(fid: u8) -> Option<&'static str> {
 /// The feature identifier for a name, in snake_case or kebab-case, ignoring
 /// ASCII case.
 pub fn feature_from_name(name: &str) -> Option<u8> {
-    let norm = name.trim().to_ascii_lowercase().replace('-', "_");
+    let norm = crate::names::canonical(name);
     FEATURES.iter().find(|(_, n)| *n == norm).map(|(f, _)| *f)
 }
 

@@ -36,9 +36,10 @@ macro_rules! opcodes {
                 }
             }
 
-            /// The opcode for a snake_case name.
+            /// The opcode for a snake_case name (or its kebab-case alias,
+            /// in any ASCII case).
             pub fn from_name(name: &str) -> Option<Self> {
-                match name {
+                match crate::names::canonical(name).as_str() {
                     $($text => Some($name::$variant),)*
                     _ => None,
                 }

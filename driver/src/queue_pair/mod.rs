@@ -25,7 +25,7 @@
 //! (raw commands, by token), to its callback, or to the waiting `execute`.
 //! The completion is the device's, or, when the controller is reset or the
 //! queue deleted with the command outstanding, a completion synthesized by
-//! the host with status [`SYNTHESIZED_STATUS`] (`command-aborted-by-host`,
+//! the host with status [`SYNTHESIZED_STATUS`] (`command_aborted_by_host`,
 //! DNR set); see [`QueuePair::is_synthesized`].
 //!
 //! A cancelled wait (the controller's cancellation flag, see

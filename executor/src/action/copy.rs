@@ -2,7 +2,7 @@
 //! 3.2.2), source ranges in descriptor format 0 copied in order to the
 //! blocks from `sdlba`. The device's limits (MSRC, MSSRL, MCL in Identify
 //! Namespace) are the device's to enforce: a plan may exceed them on
-//! purpose and expect `command-size-limit-exceeded`. The verify map then
+//! purpose and expect `command_size_limit_exceeded`. The verify map then
 //! expects at the destination what the sources held.
 
 use schemars::JsonSchema;

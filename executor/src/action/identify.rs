@@ -55,13 +55,60 @@ impl Cns {
     }
 }
 
+impl Cns {
+    /// The named data structure with CNS value `value`, if one is named here.
+    pub fn from_value(value: u8) -> Option<Cns> {
+        [
+            Cns::Namespace,
+            Cns::Controller,
+            Cns::ActiveNamespaces,
+            Cns::NsDescriptors,
+            Cns::AllocatedNamespaces,
+            Cns::AllocatedNamespace,
+            Cns::Controllers,
+        ]
+        .into_iter()
+        .find(|c| c.value() == value)
+    }
+}
+
+/// A data structure to identify: a known name or a raw CNS value (0 to
+/// 255), so that reserved and unsupported values can be tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CnsId {
+    /// A named data structure.
+    Named(Cns),
+    /// A raw CNS value (`0x1f`); a value named above decodes as that name.
+    Raw(u8),
+}
+
+impl CnsId {
+    /// The CNS field value.
+    pub fn value(self) -> u8 {
+        match self {
+            CnsId::Named(c) => c.value(),
+            CnsId::Raw(v) => v,
+        }
+    }
+
+    /// The named data structure, for a name or a raw value that has one.
+    pub fn known(self) -> Option<Cns> {
+        match self {
+            CnsId::Named(c) => Some(c),
+            CnsId::Raw(v) => Cns::from_value(v),
+        }
+    }
+}
+
 /// Identify: read an identify data structure. Save it to compare fields
 /// later or use it in expressions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Identify {
-    /// The data structure (CNS).
-    pub cns: Cns,
+    /// The data structure (CNS): a name (`controller`, `namespace`, ...)
+    /// or a number (`0x1f`).
+    pub cns: CnsId,
     /// Namespace ID, for namespace data structures (default: `defaults.nsid`).
     #[serde(default)]
     pub nsid: Option<Expr<u32>>,
@@ -79,14 +126,17 @@ impl ActionKind for IdentifyDef {
     const EXPECT: &'static [ExpectKey] = &[ExpectKey::Fields];
 
     fn named_data(plan: &Self::Plan) -> Option<NamedData> {
-        Some(match plan.cns {
-            Cns::Controller => {
+        Some(match plan.cns.known() {
+            None => {
+                NamedData { what: format!("identify CNS {:#04x}", plan.cns.value()), known: Some(Vec::new()) }
+            }
+            Some(Cns::Controller) => {
                 NamedData { what: "identify controller".into(), known: Some(fields::identify_controller()) }
             }
-            Cns::Namespace | Cns::AllocatedNamespace => {
+            Some(Cns::Namespace | Cns::AllocatedNamespace) => {
                 NamedData { what: "identify namespace".into(), known: Some(fields::identify_namespace()) }
             }
-            other => NamedData {
+            Some(other) => NamedData {
                 what: format!(
                     "identify `{}`",
                     serde_json::to_value(other)
@@ -104,9 +154,8 @@ impl ActionKind for IdentifyDef {
     }
 
     fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        use Cns;
-        let default_nsid = match a.cns {
-            Cns::Namespace | Cns::NsDescriptors | Cns::AllocatedNamespace => ctx.default_nsid,
+        let default_nsid = match a.cns.known() {
+            Some(Cns::Namespace | Cns::NsDescriptors | Cns::AllocatedNamespace) => ctx.default_nsid,
             _ => 0,
         };
         let nsid = env.eval.or(a.nsid.as_ref(), default_nsid)?;
@@ -122,7 +171,8 @@ impl ActionKind for IdentifyDef {
             return Ok(out);
         }
         let data = buf.as_slice();
-        match a.cns {
+        let Some(cns) = a.cns.known() else { return Ok(out) };
+        match cns {
             Cns::Controller => out.fields = decode::<IdentifyController>(data),
             Cns::Namespace | Cns::AllocatedNamespace => out.fields = decode::<IdentifyNamespace>(data),
             Cns::ActiveNamespaces | Cns::AllocatedNamespaces => {

@@ -220,7 +220,7 @@ fn check_worker(cx: &mut ActionCheck<'_, '_>, path: &[&str], w: &IoWorker) {
                 .strip_prefix("0x")
                 .map(|h| u8::from_str_radix(h, 16).is_ok())
                 .unwrap_or_else(|| key.parse::<u8>().is_ok());
-            if !IO_OPS.contains(&key.as_str()) && !raw_opcode {
+            if !IO_OPS.contains(&nvmeplan_spec::names::canonical(key).as_str()) && !raw_opcode {
                 let span = cx.key_at(&[path, &["op_percentage", key.as_str()]].concat());
                 let d = cx.error(
                     code::SCHEMA,

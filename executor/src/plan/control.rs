@@ -48,6 +48,31 @@ pub enum Finish {
     PowerLoss,
 }
 
+/// When the runner creates the I/O queue pair that `read`, `write` and the
+/// other buffered IO steps submit on (the plan's `queues`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Queues {
+    /// `lazy` (default) or `early`.
+    #[serde(default)]
+    pub create: QueueCreation,
+}
+
+/// The moment the runner's I/O queue pair is created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueCreation {
+    /// At the first step that submits IO, and again at the first one after
+    /// a reset dropped it: admin steps before it see a controller without
+    /// I/O queues (Set Features Number of Queues is still allowed).
+    #[default]
+    Lazy,
+    /// Before every step, when it does not exist: right after bring-up and
+    /// after each reset, as a host driver does, so admin steps always see a
+    /// controller with I/O queues.
+    Early,
+}
+
 /// Read or write a controller register or register field and check it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

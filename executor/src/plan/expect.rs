@@ -102,7 +102,7 @@ pub struct DataExpect {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
-    /// The status: a spec name (`lba-out-of-range`), `SCT/SC` in hex
+    /// The status: a spec name (`lba_out_of_range`), `SCT/SC` in hex
     /// (`0x0/0x80`), or a list of acceptable ones.
     #[serde(default)]
     pub status: Option<StatusExpect>,

@@ -48,7 +48,8 @@ pub struct Plan {
     /// What the plan tests.
     #[serde(default)]
     pub description: Option<String>,
-    /// Tags for selecting plans and steps (`--tag smoke`).
+    /// Tags of every step of the plan, for selecting them with `--tags`
+    /// and `--skip-tags` (`tags: [smoke]`).
     #[serde(default)]
     pub tags: Vec<String>,
     /// The default device URI (`sim`, `sim:capacity=1G`, `pci:0000:01:00.0`);
@@ -66,6 +67,11 @@ pub struct Plan {
     /// loses its volatile write cache and counts an unsafe shutdown).
     #[serde(default)]
     pub finish: control::Finish,
+    /// When the runner creates its I/O queue pair: `{ create: lazy }` (the
+    /// default: at the first step that submits IO) or `{ create: early }`
+    /// (before the first step, and again after a reset).
+    #[serde(default)]
+    pub queues: control::Queues,
     /// The steps, run in order.
     pub steps: Vec<Step>,
 }
@@ -93,8 +99,9 @@ pub struct Defaults {
 #[serde(deny_unknown_fields)]
 pub struct StepCommon {
     /// The step's name: unique among its siblings and the stable id reports use.
-    /// Must not contain `/`, `[` or `]`.
-    #[schemars(length(min = 1), regex(pattern = r"^[^/\[\]]+$"))]
+    /// Must not contain `[` or `]` (matrix and repeat suffixes of ids); a
+    /// `/` is allowed, as long as the ids stay unique.
+    #[schemars(length(min = 1), regex(pattern = r"^[^\[\]]+$"))]
     pub name: String,
     /// The expected outcome; without it the step expects `success`.
     #[serde(default)]
@@ -106,7 +113,8 @@ pub struct StepCommon {
     /// Run the step only when this expression is true (`${{ }}` optional).
     #[serde(default)]
     pub when: Option<String>,
-    /// Tags for selecting steps.
+    /// Tags for selecting steps with `--tags` and `--skip-tags` (a step also
+    /// has its groups' and the plan's tags).
     #[serde(default)]
     pub tags: Vec<String>,
     /// Capabilities the device must have; otherwise the step is skipped with

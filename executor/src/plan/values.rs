@@ -175,7 +175,7 @@ impl JsonSchema for DurationValue {
     }
 }
 
-/// A completion status, written by spec name (`lba-out-of-range`) or as
+/// A completion status, written by spec name (`lba_out_of_range`) or as
 /// `SCT/SC` in hex (`0x0/0x80`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StatusName(pub Status);
@@ -204,7 +204,7 @@ impl JsonSchema for StatusName {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         let names: Vec<&str> = nvmeplan_spec::status::NAMED_STATUSES.iter().map(|(_, n)| *n).collect();
         json_schema!({
-            "description": "A completion status: the spec name in kebab-case (`lba-out-of-range`) or `SCT/SC` in hex (`0x0/0x80`).",
+            "description": "A completion status: the spec name in snake_case (`lba_out_of_range`; nvmeplan also accepts the kebab-case alias `lba-out-of-range`) or `SCT/SC` in hex (`0x0/0x80`).",
             "anyOf": [
                 { "type": "string", "enum": names },
                 { "type": "string", "pattern": STATUS_CODE_PATTERN }

@@ -66,6 +66,7 @@ pub use plan_device::run_device_uri;
 pub use result::{Outcome, Report, RunResult, StepResult, Summary};
 
 use crate::expand::{ResolvedStep, StepKind, ValidatedPlan};
+use crate::plan::control::QueueCreation;
 use context::Eval;
 use events::{RunEvent, RunEventSink, SinkError};
 use limits::StepEnv;
@@ -571,6 +572,14 @@ impl Runner<'_> {
         if let Some(reason) = refused {
             r.outcome = Outcome::Error;
             r.reason = Some(reason);
+            r.duration_ms = start.elapsed().as_millis() as u64;
+            return self.record(r, step.continue_on_error);
+        }
+        if self.plan.queues.create == QueueCreation::Early
+            && let Err(e) = self.ctx.io_queue(None, self.ctx.default_nsid, step.timeout)
+        {
+            r.outcome = Outcome::Error;
+            r.reason = Some(format!("creating the runner's I/O queues (`queues: {{ create: early }}`): {e}"));
             r.duration_ms = start.elapsed().as_millis() as u64;
             return self.record(r, step.continue_on_error);
         }

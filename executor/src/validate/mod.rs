@@ -1,7 +1,8 @@
 //! Plan validation: collects every problem of a plan at once.
 //!
 //! The passes, in order, each reporting all it finds:
-//! 1. reading and YAML syntax (serde-saphyr);
+//! 1. reading and YAML syntax (serde-saphyr), then the kebab-case aliases
+//!    of names rewritten to their snake_case spelling;
 //! 2. the JSON Schema (jsonschema), with errors mapped back to line and
 //!    column through the [`PositionMap`](crate::positions::PositionMap) and, for steps, reported for the
 //!    branch of the step's action only;
@@ -17,9 +18,11 @@
 //!
 //! | file | owns |
 //! |---|---|
+//! | `aliases.rs` | accepted alternative spellings of names (`lba-out-of-range`) |
 //! | `schema.rs` | the JSON Schema pass and the wording of schema errors |
 //! | `size.rs` | how many steps a plan expands to, and the cap on it |
 //! | `steps.rs` | typed deserialization, step lists, duplicate names, matrices, includes |
+//! | `ids.rs` | step ids that two steps share after expansion |
 //! | `expressions.rs` | `${{ }}` expressions and the names they may use |
 //! | `actions.rs` | action-specific rules: NLB limits, ioworkers, inject, registers, features |
 //! | `expect.rs` | `expect` keys per action and the field names they check |
@@ -40,8 +43,10 @@ use crate::positions::Span;
 
 mod action_check;
 mod actions;
+mod aliases;
 mod expect;
 mod expressions;
+mod ids;
 mod paths;
 mod schema;
 mod size;
@@ -168,19 +173,23 @@ impl<'o> Validator<'o> {
             Some(fp) if !self.diagnostics.iter().any(Diagnostic::is_error) => {
                 let mut vars = fp.plan.vars.clone();
                 vars.extend(self.options.vars.clone());
+                let steps = expand(&fp.steps, &fp.plan.defaults);
+                self.diagnostics.extend(ids::duplicate_ids(&steps, &self.sources));
                 Some(ValidatedPlan {
                     name: fp.plan.name.clone(),
                     description: fp.plan.description.clone(),
                     tags: fp.plan.tags.clone(),
                     device: fp.plan.device.clone(),
                     vars,
-                    steps: expand(&fp.steps, &fp.plan.defaults),
+                    steps,
                     defaults: fp.plan.defaults,
                     finish: fp.plan.finish,
+                    queues: fp.plan.queues,
                 })
             }
             _ => None,
         };
+        let plan = plan.filter(|_| !self.diagnostics.iter().any(Diagnostic::is_error));
         Report { diagnostics: self.diagnostics, sources: self.sources, plan, variables: self.variables }
     }
 
@@ -207,7 +216,8 @@ impl<'o> Validator<'o> {
 
     /// Validates one file as a plan; returns its typed plan when its header
     /// deserialized.
-    fn plan(&mut self, file: LoadedFile) -> Option<FilePlan> {
+    fn plan(&mut self, mut file: LoadedFile) -> Option<FilePlan> {
+        aliases::canonicalize_names(&mut file.value);
         self.sources.insert(file.name.clone(), file.text.clone());
         if let Some(p) = &file.path {
             if self.include_stack.is_empty() {

@@ -18,7 +18,7 @@ use crate::schema::plan_schema;
 
 pub(super) struct Schemas {
     pub(super) document: Value,
-    root: jsonschema::Validator,
+    pub(super) root: jsonschema::Validator,
     branches: Mutex<HashMap<String, std::sync::Arc<(Value, jsonschema::Validator)>>>,
 }
 
@@ -251,7 +251,7 @@ impl Validator<'_> {
                         ),
                     }
                 } else if pattern.contains("\\[\\]") {
-                    format!("invalid step name `{text}`: names must not contain `/`, `[` or `]`")
+                    format!("invalid step name `{text}`: names must not contain `[` or `]`")
                 } else if pattern.starts_with("^[A-Za-z_]") {
                     format!(
                         "invalid name `{text}` for `save`: use letters, digits and `_`, not starting with a digit"
@@ -292,7 +292,7 @@ impl Validator<'_> {
         text: &str,
         options: &[String],
     ) -> (&'static str, String, Option<String>) {
-        if options.iter().any(|o| o == "lba-out-of-range") {
+        if options.iter().any(|o| o == "lba_out_of_range") {
             let message = match text.parse::<nvmeplan_spec::Status>() {
                 Err(e) => e.to_string(),
                 Ok(_) => format!("unknown status `{text}`"),
@@ -301,7 +301,7 @@ impl Validator<'_> {
                 code::UNKNOWN_STATUS,
                 message,
                 Some(
-                    "write a spec name such as `lba-out-of-range` or `SCT/SC` in hex such as `0x0/0x80`"
+                    "write a spec name such as `lba_out_of_range` or `SCT/SC` in hex such as `0x0/0x80`"
                         .into(),
                 ),
             );

@@ -266,7 +266,7 @@ impl Validator<'_> {
             );
             return;
         }
-        let loaded = match load_input(&path, InputKind::Include) {
+        let mut loaded = match load_input(&path, InputKind::Include) {
             Ok(f) => f,
             Err(error) => {
                 // A file that was not read has no diagnostics of its own
@@ -290,6 +290,7 @@ impl Validator<'_> {
         // and the include's vars.
         self.sources.insert(loaded.name.clone(), loaded.text.clone());
         self.include_stack.push(path.clone());
+        super::aliases::canonicalize_names(&mut loaded.value);
         let schema_errors = self.check_schema(&loaded);
         let mut vars = BTreeMap::new();
         if let Some(Value::Object(v)) = loaded.value.get("vars") {

@@ -451,7 +451,7 @@ mod tests {
         for (id, o) in outcomes {
             let mut s = StepResult::new(id, id, "ioworker", *o);
             if *o == Outcome::Fail {
-                s.reason = Some("expected status success, got lba-out-of-range".into());
+                s.reason = Some("expected status success, got lba_out_of_range".into());
             }
             s.ioworker = Some(IoWorkerStats {
                 workers: Vec::new(),
@@ -508,7 +508,7 @@ mod tests {
         );
         assert_eq!(
             d.status_changes[0].reason.as_deref(),
-            Some("expected status success, got lba-out-of-range")
+            Some("expected status success, got lba_out_of_range")
         );
         // IOPS -10% is past 5%: worse; p99 +8% is within 10%.
         let iops = d.metrics.iter().find(|m| m.step == "a" && m.metric == Metric::Iops).unwrap();

@@ -3,7 +3,7 @@
 //! This module owns the feature values of the controller
 //! ([`FeatureState`]) and their defaults. Features reset to their defaults at every controller level
 //! reset; none is saveable (a Set Features with SV=1 fails with
-//! feature-identifier-not-saveable and SEL=saved returns the default).
+//! feature_identifier_not_saveable and SEL=saved returns the default).
 //! Supported: arbitration, power management, temperature threshold
 //! (composite and sensor 1, over and under), error recovery, volatile write
 //! cache, number of queues, interrupt coalescing, interrupt vector

@@ -2,15 +2,15 @@
 //!
 //! An image is downloaded in pieces (NUMD and OFST in dwords) that must
 //! follow each other: a piece at offset 0 starts a new image, a piece that
-//! overlaps what was already received fails with overlapping-range and a
-//! gap fails with invalid-field-in-command. Firmware Commit validates the
+//! overlaps what was already received fails with overlapping_range and a
+//! gap fails with invalid_field_in_command. Firmware Commit validates the
 //! image ([`crate::firmware::parse_image`]) and stores it in a slot; the
 //! new revision runs after the next reset (controller reset, NVM subsystem
 //! reset, function reset or power cycle), when Identify FR and the
 //! Firmware Slot log change. The controller does not support activation
 //! without reset (FRMW bit 4 is 0): commit action 011b replaces the image,
 //! schedules it for the next reset and completes with
-//! firmware-activation-requires-conventional-reset.
+//! firmware_activation_requires_conventional_reset.
 //!
 //! The slots themselves ([`FirmwareSlots`]) are owned by the caller and
 //! passed in; this module also builds the Firmware Slot log page from them.

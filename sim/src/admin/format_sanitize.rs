@@ -4,7 +4,7 @@
 //! 2 crypto erase: all erase) and may change the LBA format; the namespace
 //! keeps its size in bytes. Sanitize (block erase, crypto erase, overwrite)
 //! runs in the background for the configured duration: while it runs, I/O
-//! and most admin commands complete with sanitize-in-progress, the status
+//! and most admin commands complete with sanitize_in_progress, the status
 //! log shows progress out of 65536, and at the end every namespace is
 //! erased. Block and crypto erase leave blocks that read as zeros; an
 //! overwrite leaves the Overwrite Pattern (CDW11, 32 bits, repeated

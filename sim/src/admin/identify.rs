@@ -6,7 +6,7 @@
 //! descriptors: EUI64, NGUID, UUID, CSI), 10h (allocated namespace list),
 //! 11h (namespace data for an allocated NSID), 12h (controllers attached
 //! to a namespace) and 13h (controllers in the subsystem). Any other CNS
-//! fails with invalid-field-in-command.
+//! fails with invalid_field_in_command.
 //!
 //! Identify owns no state: it reads the namespace table and the firmware
 //! slots it is given.

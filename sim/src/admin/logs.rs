@@ -5,7 +5,7 @@
 //! Namespace List (04h), Commands Supported and Effects (05h), Device
 //! Self-test (06h) and Sanitize Status (81h). NUMD (NUMDL/NUMDU) and the
 //! byte offset (LPOL/LPOU) are honoured; data past the end of a page reads
-//! as zeros, an offset past the end fails with invalid-field-in-command.
+//! as zeros, an offset past the end fails with invalid_field_in_command.
 //!
 //! This module owns the Error Information log ([`ErrorLog`]), the SMART /
 //! Health and Commands Supported and Effects pages and the framing of

@@ -2,16 +2,16 @@
 //!
 //! Queue creation checks, in order: the queue identifier (0, above the
 //! controller's limit or the allocated Number of Queues, or in use:
-//! invalid-queue-identifier), the size (0 or above CAP.MQES:
-//! invalid-queue-size), CC.IOSQES / CC.IOCQES (not 6 / 4:
-//! invalid-field-in-command; the specification names no dedicated status),
-//! physically contiguous (PC=0 with CAP.CQR=1: invalid-field-in-command),
-//! the base address (not page aligned: prp-offset-invalid), then for a CQ
-//! the interrupt vector (invalid-interrupt-vector) and for an SQ the CQ
-//! (completion-queue-invalid). Deleting an SQ completes its outstanding
-//! commands with command-aborted-due-to-sq-deletion before the Delete
+//! invalid_queue_identifier), the size (0 or above CAP.MQES:
+//! invalid_queue_size), CC.IOSQES / CC.IOCQES (not 6 / 4:
+//! invalid_field_in_command; the specification names no dedicated status),
+//! physically contiguous (PC=0 with CAP.CQR=1: invalid_field_in_command),
+//! the base address (not page aligned: prp_offset_invalid), then for a CQ
+//! the interrupt vector (invalid_interrupt_vector) and for an SQ the CQ
+//! (completion_queue_invalid). Deleting an SQ completes its outstanding
+//! commands with command_aborted_due_to_sq_deletion before the Delete
 //! completes; deleting a CQ that SQs still use fails with
-//! invalid-queue-deletion.
+//! invalid_queue_deletion.
 //!
 //! The queue table itself belongs to the queue engine
 //! ([`crate::queues::QueueTable`]); these handlers reach it, and the
@@ -181,7 +181,7 @@ pub(crate) fn delete_cq(host: &dyn AdminHost, cmd: &Command) -> AdminResult {
 }
 
 /// Abort: a command still waiting (fetched, latency not elapsed) completes
-/// with command-abort-requested and dword 0 bit 0 is 0; otherwise bit 0 is
+/// with command_abort_requested and dword 0 bit 0 is 0; otherwise bit 0 is
 /// 1 (not aborted).
 pub(crate) fn abort(host: &dyn AdminHost, cmd: &Command) -> AdminResult {
     let cdw10 = AbortCdw10::from(cmd.cdw10);

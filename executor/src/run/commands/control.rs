@@ -12,7 +12,7 @@ pub(crate) fn fields(name: &str, value: u64) -> Map<String, Value> {
     m
 }
 
-/// A short description of a fault rule: `status=unrecovered-read-error on io
+/// A short description of a fault rule: `status=unrecovered_read_error on io
 /// opcode 0x02, nsid 1, nth 1, 1 time`.
 pub fn describe_rule(rule: &FaultRule) -> String {
     let m = &rule.matcher;
