@@ -12,6 +12,7 @@ use crate::action::{ActionCheck, ActionKind};
 use crate::diagnostic::code;
 use crate::plan::io::{LbaRange, MAX_NLB};
 use crate::plan::values::Expr;
+use crate::run::commands::io::lba_size;
 use crate::run::context::{Eval, RunContext, StepError, StepResult};
 use crate::run::limits::StepEnv;
 use crate::run::output::ActionOutput;
@@ -52,6 +53,7 @@ impl ActionKind for CopyDef {
             cx.error(code::RANGE, message, span);
         }
         for (i, r) in plan.ranges.iter().enumerate() {
+            cx.blocks(&["ranges", &i.to_string(), "slba"], &r.slba, plan.nsid.as_ref());
             cx.nlb(&["ranges", &i.to_string(), "nlb"], &r.nlb);
         }
     }
@@ -64,13 +66,14 @@ impl ActionKind for CopyDef {
         let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
         let qid = env.eval.opt(a.qid.as_ref())?;
         let sdlba = env.eval.get(&a.sdlba)?;
+        let lba_size = lba_size(ctx, nsid)?;
         let mut ranges = Vec::with_capacity(a.ranges.len());
         for r in &a.ranges {
-            let nlb = env.eval.get(&r.nlb)?;
+            let nlb = env.eval.blocks("nlb", &r.nlb, lba_size)?;
             let nlb = u32::try_from(nlb).ok().filter(|n| (1..=MAX_NLB).contains(&u64::from(*n))).ok_or_else(
                 || StepError::Invalid(format!("copy source range of {nlb} blocks: 1 to {MAX_NLB} allowed")),
             )?;
-            ranges.push((env.eval.get(&r.slba)?, nlb));
+            ranges.push((env.eval.blocks("slba", &r.slba, lba_size)?, nlb));
         }
         let qp = ctx.io_queue(qid, nsid, env.timeout)?;
         Ok(ActionOutput::completion(qp.copy(nsid, sdlba, &ranges, a.fua)?))

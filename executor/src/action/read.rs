@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::action::{ActionCheck, ActionKind, ExpectKey};
+use crate::plan::size::Size;
 use crate::plan::values::Expr;
 use crate::plan::values::Pattern;
 use crate::run::commands::data::{MAX_MISMATCH_DETAILS, fill};
@@ -21,10 +22,16 @@ pub struct Read {
     /// Namespace ID (default: `defaults.nsid`).
     #[serde(default)]
     pub nsid: Option<Expr<u32>>,
-    /// Starting LBA.
-    pub slba: Expr<u64>,
-    /// Number of logical blocks, 1 to 65536.
-    pub nlb: Expr<u64>,
+    /// Starting LBA, or a byte offset with a unit (`1MiB`).
+    pub slba: Expr<Size>,
+    /// Number of logical blocks, or a byte size with a unit (`4k`); give
+    /// `nlb` or `size`.
+    #[serde(default)]
+    pub nlb: Option<Expr<Size>>,
+    /// The same length as `nlb`, usually written in bytes (`size: 1MiB`);
+    /// give `nlb` or `size`.
+    #[serde(default)]
+    pub size: Option<Expr<Size>>,
     /// I/O queue to submit on.
     #[serde(default)]
     pub qid: Option<Expr<u16>>,
@@ -54,7 +61,7 @@ impl ActionKind for ReadDef {
     const EXPECT: &'static [ExpectKey] = &[ExpectKey::Data];
 
     fn check(plan: &Self::Plan, cx: &mut ActionCheck<'_, '_>) {
-        cx.nlb(&["nlb"], &plan.nlb);
+        cx.length(plan.nsid.as_ref(), &plan.slba, plan.nlb.as_ref(), plan.size.as_ref());
     }
 
     fn verifies_nothing(plan: &Self::Plan) -> Option<String> {
@@ -67,7 +74,7 @@ impl ActionKind for ReadDef {
     }
 
     fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, a.nlb.as_ref(), a.size.as_ref())?;
         let qid = env.eval.opt(a.qid.as_ref())?;
         let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
         let len = r.nlb as usize * r.lba_size;

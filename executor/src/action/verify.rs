@@ -15,7 +15,7 @@ impl ActionKind for VerifyDef {
     type Plan = BlockRange;
 
     fn check(plan: &Self::Plan, cx: &mut ActionCheck<'_, '_>) {
-        cx.nlb(&["nlb"], &plan.nlb);
+        cx.length(plan.nsid.as_ref(), &plan.slba, plan.nlb.as_ref(), plan.size.as_ref());
     }
 
     fn destructive(_plan: &Self::Plan, _eval: Eval<'_>) -> StepResult<Option<String>> {
@@ -23,7 +23,7 @@ impl ActionKind for VerifyDef {
     }
 
     fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, a.nlb.as_ref(), a.size.as_ref())?;
         let qid = env.eval.opt(a.qid.as_ref())?;
         let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
         Ok(ActionOutput::completion(qp.verify(r.nsid, r.slba, r.nlb)?))

@@ -2,11 +2,14 @@
 //! relative to the action's value, the plan's device, and a way to report
 //! problems — without reaching into the validator's state.
 
+use nvmeplan_sim::SimConfig;
+
 use super::Validator;
 use crate::diagnostic::{Diagnostic, code};
 use crate::load::LoadedFile;
 use crate::plan::Expr;
 use crate::plan::io::MAX_NLB;
+use crate::plan::size::{MIN_LBA_SIZE, Size};
 use crate::positions::{Span, join};
 
 /// Validation of one step's action, given to [`crate::action::ActionKind::check`].
@@ -53,10 +56,108 @@ impl<'a, 'o> ActionCheck<'a, 'o> {
         self.validator.check_firmware_file(self.file, &pointer, file_name);
     }
 
+    /// The simulator configuration of the plan's `device:`, when it names
+    /// the simulator.
+    pub fn plan_sim(&self) -> Option<&SimConfig> {
+        self.validator.plan_sim.as_ref()
+    }
+
+    /// The LBA size of namespace `nsid` (a literal, else namespace 1) on
+    /// the plan's device, when the plan names a simulator with that
+    /// namespace.
+    pub fn lba_size(&self, nsid: Option<&Expr<u32>>) -> Option<u64> {
+        let sim = self.plan_sim()?;
+        let nsid = nsid.map_or(Some(1), |n| n.literal().copied())?;
+        let ns = sim.namespaces.get(usize::try_from(nsid).ok()?.checked_sub(1)?)?;
+        Some(u64::from(ns.lba_size))
+    }
+
+    /// A literal size at `path` in blocks of namespace `nsid`, when it can
+    /// be known before the run: blocks always, bytes when the plan's device
+    /// gives the LBA size. A byte size that is not a whole number of
+    /// blocks (of the plan device's LBA size, else of the smallest, 512
+    /// bytes) is reported here.
+    pub fn blocks(&mut self, path: &[&str], size: &Expr<Size>, nsid: Option<&Expr<u32>>) -> Option<u64> {
+        let &size = size.literal()?;
+        let (result, lba_size, known) = match self.lba_size(nsid) {
+            Some(lba) => (size.blocks(lba), lba, true),
+            None => (size.check_any_format().map(|()| 0), MIN_LBA_SIZE, false),
+        };
+        match result {
+            Ok(blocks) => known.then_some(blocks).or(match size {
+                Size::Blocks(n) => Some(n),
+                Size::Bytes(_) => None,
+            }),
+            Err(e) => {
+                // The key that holds the size: list indexes and the sizes
+                // that key a weighted map start with a digit.
+                let key = path
+                    .iter()
+                    .rev()
+                    .find(|s| !s.starts_with(|c: char| c.is_ascii_digit()))
+                    .copied()
+                    .unwrap_or("size");
+                let span = self.at(path);
+                let device = self.plan_device().unwrap_or_default().to_string();
+                let d = self.error(code::RANGE, format!("{key}: {e}"), span);
+                d.help = Some(if known {
+                    format!(
+                        "the plan's device `{device}` formats the namespace with {lba_size}-byte blocks; give a multiple of {lba_size} bytes or a block count"
+                    )
+                } else {
+                    "512 bytes is the smallest LBA size: a byte size must be a whole number of blocks on every format".into()
+                });
+                None
+            }
+        }
+    }
+
+    /// Checks the range of a block-range action: exactly one of `nlb` and
+    /// `size`, sizes that resolve to blocks, and a literal block count of
+    /// one command (1 to [`MAX_NLB`]); expressions are checked when they
+    /// are evaluated. Returns `(slba, nlb)` in blocks when both are known.
+    pub fn length(
+        &mut self,
+        nsid: Option<&Expr<u32>>,
+        slba: &Expr<Size>,
+        nlb: Option<&Expr<Size>>,
+        size: Option<&Expr<Size>>,
+    ) -> Option<(u64, u64)> {
+        let start = self.blocks(&["slba"], slba, nsid);
+        let (key, length) = match (nlb, size) {
+            (Some(n), None) => ("nlb", n),
+            (None, Some(s)) => ("size", s),
+            (Some(_), Some(_)) => {
+                let span = self.key_at(&["size"]);
+                let d = self.error(code::CONFLICT, "give `nlb` or `size`, not both", span);
+                d.help =
+                    Some("`nlb` and `size` are the same length; `size: 1MiB` reads better in bytes".into());
+                return None;
+            }
+            (None, None) => {
+                let span = self.key_at(&[]);
+                let d = self.error(code::SCHEMA, "the range needs a length: `nlb` or `size`", span);
+                d.help = Some("e.g. `nlb: 8` (blocks) or `size: 4k` (bytes)".into());
+                return None;
+            }
+        };
+        let n = self.blocks(&[key], length, nsid)?;
+        if n == 0 || n > MAX_NLB {
+            let span = self.at(&[key]);
+            let d = self.error(
+                code::RANGE,
+                format!("{key} of {n} blocks is out of range: a command moves 1 to {MAX_NLB} blocks"),
+                span,
+            );
+            d.help = Some("`nlb` counts blocks from 1 (the command's NLB field is zero-based); use an ioworker for larger transfers".into());
+        }
+        Some((start?, n))
+    }
+
     /// Checks a literal block count of one command at `path` (1 to
     /// [`MAX_NLB`]); expressions are checked when they are evaluated.
-    pub fn nlb(&mut self, path: &[&str], nlb: &Expr<u64>) {
-        let Some(&n) = nlb.literal() else { return };
+    pub fn nlb(&mut self, path: &[&str], nlb: &Expr<Size>) {
+        let Some(n) = self.blocks(path, nlb, None) else { return };
         if n == 0 || n > MAX_NLB {
             let span = self.at(path);
             let d = self.error(
@@ -64,7 +165,7 @@ impl<'a, 'o> ActionCheck<'a, 'o> {
                 format!("nlb {n} is out of range: a command moves 1 to {MAX_NLB} blocks"),
                 span,
             );
-            d.help = Some("`nlb` counts blocks from 1 (the command's NLB field is zero-based); use an ioworker for larger transfers".into());
+            d.help = Some("`nlb` counts blocks from 1 (the command's NLB field is zero-based)".into());
         }
     }
 }
