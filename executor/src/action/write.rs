@@ -5,12 +5,13 @@ use nvmeplan_driver::{WriteOptions, stamp_block};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::action::{ActionCheck, ActionKind};
+use crate::action::{ActionCheck, ActionKind, RangeCheck};
 use crate::plan::size::Size;
 use crate::plan::values::Expr;
 use crate::plan::values::Pattern;
 use crate::run::commands::data::fill;
-use crate::run::commands::io::{next_seed, offset_buffer, range, send_raw};
+use crate::run::commands::io::{next_seed, offset_buffer, one_command, range, send_raw};
+use crate::run::commands::split::{self, Transfer};
 use crate::run::context::{Eval, RunContext, StepResult};
 use crate::run::limits::StepEnv;
 use crate::run::output::ActionOutput;
@@ -38,6 +39,12 @@ pub struct Write {
     /// Force Unit Access.
     #[serde(default)]
     pub fua: bool,
+    /// Split a range larger than one command may move (MDTS for data
+    /// transfers, 65536 blocks) into several commands, one step result
+    /// (default `true`); `false` sends one command whatever its size, for
+    /// the device to answer.
+    #[serde(default = "crate::plan::io::split_by_default")]
+    pub split: bool,
     /// The data written (default `stamp`: per-LBA stamps that later reads verify).
     #[serde(default)]
     pub pattern: Pattern,
@@ -56,7 +63,14 @@ impl ActionKind for WriteDef {
     type Plan = Write;
 
     fn check(plan: &Self::Plan, cx: &mut ActionCheck<'_, '_>) {
-        cx.length(plan.nsid.as_ref(), &plan.slba, plan.nlb.as_ref(), plan.size.as_ref());
+        cx.length(RangeCheck {
+            nsid: plan.nsid.as_ref(),
+            slba: &plan.slba,
+            nlb: plan.nlb.as_ref(),
+            size: plan.size.as_ref(),
+            split: plan.split,
+            transfer: Transfer::Data,
+        });
     }
 
     fn destructive(_plan: &Self::Plan, _eval: Eval<'_>) -> StepResult<Option<String>> {
@@ -77,11 +91,19 @@ impl ActionKind for WriteDef {
                     stamp_block(block, r.slba + i as u64, seed);
                 }
             }
-            let cmd = nvmeplan_driver::commands::write(r.nsid, r.slba, r.nlb, a.fua);
+            let cmd = nvmeplan_driver::commands::write(r.nsid, r.slba, one_command(&r)?, a.fua);
             return send_raw(ctx, env, qid, r.nsid, cmd, Some((&buf, len)));
         }
+        let commands = split::plan(ctx, &r, Transfer::Data, a.split)?;
+        let base = buf.offset();
         let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
-        let cqe = qp.write(r.nsid, r.slba, r.nlb, &mut buf, WriteOptions { fua: a.fua, stamp })?;
-        Ok(ActionOutput::completion(cqe))
+        let options = WriteOptions { fua: a.fua, stamp };
+        let sent = split::each(&commands, |c| {
+            buf.set_offset(base + c.offset)?;
+            Ok(qp.write(r.nsid, c.slba, c.nlb, &mut buf, options)?)
+        });
+        buf.set_offset(base)?;
+        let (cqe, sent) = sent?;
+        Ok(split::output(&commands, cqe, sent))
     }
 }

@@ -34,6 +34,17 @@ pub struct BlockRange {
     /// Force Unit Access.
     #[serde(default)]
     pub fua: bool,
+    /// Split a range larger than one command may move (MDTS for data
+    /// transfers, 65536 blocks) into several commands, one step result
+    /// (default `true`); `false` sends one command whatever its size, for
+    /// the device to answer.
+    #[serde(default = "crate::plan::io::split_by_default")]
+    pub split: bool,
+}
+
+/// The default of `split`: ranges are split into commands the device takes.
+pub fn split_by_default() -> bool {
+    true
 }
 
 /// An opcode of a raw command (0 to 255).

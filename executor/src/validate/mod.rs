@@ -52,7 +52,7 @@ mod schema;
 mod size;
 mod steps;
 
-pub use action_check::ActionCheck;
+pub use action_check::{ActionCheck, RangeCheck};
 pub use size::MAX_STEPS;
 #[cfg(test)]
 mod tests;

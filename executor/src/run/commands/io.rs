@@ -16,7 +16,8 @@ use crate::run::output::ActionOutput;
 pub(crate) struct Range {
     pub(crate) nsid: u32,
     pub(crate) slba: u64,
-    pub(crate) nlb: u32,
+    /// Blocks of the whole step (it may be split into several commands).
+    pub(crate) nlb: u64,
     pub(crate) lba_size: usize,
 }
 
@@ -47,11 +48,19 @@ pub(crate) fn range(
         _ => return Err(StepError::Invalid("give exactly one of `nlb` and `size`".into())),
     };
     let nlb = env.eval.blocks(key, length, lba_size as u64)?;
-    let nlb = u32::try_from(nlb)
-        .ok()
-        .filter(|n| (1..=65536).contains(n))
-        .ok_or_else(|| StepError::Invalid(format!("{key}: {nlb} blocks is outside 1..=65536")))?;
+    if nlb == 0 {
+        return Err(StepError::Invalid(format!("{key}: a range has at least one block")));
+    }
     Ok(Range { nsid, slba, nlb, lba_size })
+}
+
+/// The block count of a range sent as one command without splitting
+/// (commands to namespaces that are not active go out raw).
+pub(crate) fn one_command(r: &Range) -> StepResult<u32> {
+    u32::try_from(r.nlb)
+        .ok()
+        .filter(|n| u64::from(*n) <= crate::plan::io::MAX_NLB)
+        .ok_or_else(|| StepError::Invalid(format!("{} blocks cannot be one command (at most 65536)", r.nlb)))
 }
 
 pub(crate) fn buffer(ctx: &RunContext, r: &Range) -> StepResult<DmaBuffer> {
