@@ -13,13 +13,13 @@ use std::time::Duration;
 
 #[test]
 fn a_write_over_mdts_reaches_the_device_and_is_refused() {
-    // MDTS 2 = 16 KiB: the queue's PRP pages cover 16 KiB; 2 MiB needs a
-    // list of 511 entries.
+    // MDTS 2 = 16 KiB: each queue slot has one PRP list page (512
+    // entries); 4 MiB needs 1023 entries, two chained list pages.
     let ctrl = open_sim("mdts=2");
     assert_eq!(ctrl.mdts_bytes(), Some(16 << 10));
     let lba = lba_size(&ctrl);
     let mut qp = qpair(&ctrl, 4);
-    let len = 2 << 20;
+    let len = 4 << 20;
     let mut buf = buffer(&ctrl, len);
     for _ in 0..6 {
         // More times than the queue has slots: each slot's own pages go
