@@ -39,6 +39,11 @@ steps:
     write: { slba: 1MiB, size: 64k }
   - name: read
     read: { slba: 1MiB, size: 64KiB, verify: true }
+  - name: copy
+    copy: { sdlba: 4MiB, ranges: [{ slba: 1MiB, nlb: 4k }] }
+  - name: read the copy
+    read: { slba: 4MiB, size: 4k, verify: true }
+    expect: { data: { unchecked: 0 } }
   - name: zeroes
     write_zeroes: { slba: 2MiB, size: 8k }
   - name: verify
@@ -73,6 +78,8 @@ fn a_plan_sized_in_bytes_moves_the_same_bytes_on_512_and_4096_byte_formats() {
         assert_eq!(ranges(step(&r, "read"), "read"), vec![(mib, 65536 / lba)], "{device}");
         assert_eq!(ranges(step(&r, "zeroes"), "write_zeroes"), vec![(2 * mib, 8192 / lba)], "{device}");
         assert_eq!(ranges(step(&r, "verify"), "verify"), vec![(2 * mib, 8192 / lba)], "{device}");
+        let copy = &step(&r, "copy").commands.iter().find(|c| c.opcode == "copy").expect("a copy").sqe;
+        assert_eq!(u64::from(copy[10]) | u64::from(copy[11]) << 32, 4 * mib, "{device}: sdlba");
         let verification = step(&r, "read").verification.as_ref().expect("verified");
         assert_eq!(verification.checked, 65536 / lba, "{device}");
         let fixed = &step(&r, "fixed").ioworker.as_ref().expect("ioworker result").total;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::action::{ActionCheck, ActionKind};
 use crate::diagnostic::code;
 use crate::plan::io::{LbaRange, MAX_NLB};
+use crate::plan::size::Size;
 use crate::plan::values::Expr;
 use crate::run::commands::io::lba_size;
 use crate::run::context::{Eval, RunContext, StepError, StepResult};
@@ -27,8 +28,9 @@ pub struct Copy {
     /// Namespace ID (default: `defaults.nsid`).
     #[serde(default)]
     pub nsid: Option<Expr<u32>>,
-    /// The first destination LBA; the ranges land one after another from here.
-    pub sdlba: Expr<u64>,
+    /// The first destination LBA (or its byte offset with a unit); the
+    /// ranges land one after another from here.
+    pub sdlba: Expr<Size>,
     /// The source ranges, copied in order (1 to 256, each of 1 to 65536 blocks).
     pub ranges: Vec<LbaRange>,
     /// I/O queue to submit on.
@@ -52,6 +54,7 @@ impl ActionKind for CopyDef {
             let message = format!("a copy has 1 to {MAX_RANGES} source ranges, found {}", plan.ranges.len());
             cx.error(code::RANGE, message, span);
         }
+        cx.blocks(&["sdlba"], &plan.sdlba, plan.nsid.as_ref());
         for (i, r) in plan.ranges.iter().enumerate() {
             cx.blocks(&["ranges", &i.to_string(), "slba"], &r.slba, plan.nsid.as_ref());
             cx.nlb(&["ranges", &i.to_string(), "nlb"], &r.nlb);
@@ -65,8 +68,8 @@ impl ActionKind for CopyDef {
     fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
         let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
         let qid = env.eval.opt(a.qid.as_ref())?;
-        let sdlba = env.eval.get(&a.sdlba)?;
         let lba_size = lba_size(ctx, nsid)?;
+        let sdlba = env.eval.blocks("sdlba", &a.sdlba, lba_size)?;
         let mut ranges = Vec::with_capacity(a.ranges.len());
         for r in &a.ranges {
             let nlb = env.eval.blocks("nlb", &r.nlb, lba_size)?;
