@@ -9,7 +9,10 @@
 //! list), so any transfer size works.
 //!
 //! List pages are preallocated ([`PrpListPages`], a view of DMA memory owned
-//! by the queue's tracker slot), so building PRPs never allocates.
+//! by the queue's tracker slot), so building PRPs for any transfer up to the
+//! queue's maximum never allocates. A larger transfer (a command over MDTS
+//! sent on purpose, for the device to refuse) gets list pages of its own,
+//! held by its tracker until it completes.
 
 use crate::PAGE_SIZE;
 use crate::error::DriverError;

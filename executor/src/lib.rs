@@ -28,7 +28,7 @@
 //! assert_eq!(ids, ["write[qd=1]", "write[qd=4]"]);
 //! let StepKind::Action(action) = &plan.steps[1].kind else { unreachable!() };
 //! let nvmeplan::plan::Action::Write(write) = action.as_ref() else { unreachable!() };
-//! let nvmeplan::plan::Expr::Expression(nlb) = &write.nlb else { unreachable!() };
+//! let Some(nvmeplan::plan::Expr::Expression(nlb)) = &write.nlb else { unreachable!() };
 //! let ctx = plan.context(&plan.steps[1], &serde_json::Map::new());
 //! assert_eq!(nlb.eval(&nvmeplan::expr::Engine::new(), &ctx).unwrap(), 32);
 //! ```

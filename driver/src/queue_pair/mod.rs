@@ -160,6 +160,10 @@ struct Tracker {
     submit_ns: u64,
     deadline_ns: u64,
     log_index: u64,
+    /// PRP list pages of a command larger than the slot's preallocated
+    /// pages can describe (a transfer over the queue's maximum, sent on
+    /// purpose); the device may read them until the command completes.
+    oversize_lists: Option<DmaBuffer>,
 }
 
 /// What an I/O queue pair needs from the controller that created it: the
@@ -289,6 +293,7 @@ impl QueuePair {
                 submit_ns: 0,
                 deadline_ns: 0,
                 log_index: 0,
+                oversize_lists: None,
             })
             .collect();
         let base = Instant::now();
@@ -462,6 +467,7 @@ impl QueuePair {
     fn release(&mut self, cid: u16) -> Waiter {
         let t = &mut self.trackers[usize::from(cid)];
         t.state = State::Free;
+        t.oversize_lists = None;
         let waiter = std::mem::replace(&mut t.waiter, Waiter::Discard);
         self.free_cids.push(cid);
         self.outstanding -= 1;

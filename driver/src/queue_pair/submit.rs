@@ -8,6 +8,7 @@ use crate::dma::DmaBuffer;
 use crate::error::DriverError;
 use crate::prp::{self, PrpListPages};
 use nvmeplan_spec::Command;
+use std::ptr::NonNull;
 use std::sync::atomic::{Ordering, fence};
 use std::time::Duration;
 
@@ -47,23 +48,30 @@ impl QueuePair {
             });
         };
         if let Some((iova, len)) = data {
-            let slot_offset = usize::from(cid) * self.pages_per_slot * PAGE_SIZE;
-            // SAFETY: the slot's pages lie inside `prp_mem` (depth *
-            // pages_per_slot pages, page aligned) and belong to this free
-            // CID alone; the device reads them only after the doorbell.
-            let mut lists = unsafe {
-                PrpListPages::new(
-                    self.prp_host.add(slot_offset),
-                    self.prp_mem.iova() + slot_offset as u64,
-                    self.pages_per_slot,
-                )
+            let needed = prp::pages_for_entries(prp::list_entries(iova, len));
+            let built = if needed <= self.pages_per_slot {
+                let slot_offset = usize::from(cid) * self.pages_per_slot * PAGE_SIZE;
+                // SAFETY: the slot's pages lie inside `prp_mem` (depth *
+                // pages_per_slot pages, page aligned) and belong to this free
+                // CID alone; the device reads them only after the doorbell.
+                let mut lists = unsafe {
+                    PrpListPages::new(
+                        self.prp_host.add(slot_offset),
+                        self.prp_mem.iova() + slot_offset as u64,
+                        self.pages_per_slot,
+                    )
+                };
+                prp::build(iova, len, &mut lists)
+            } else {
+                self.oversize_prps(cid, iova, len, needed)
             };
-            match prp::build(iova, len, &mut lists) {
+            match built {
                 Ok((prp1, prp2)) => {
                     cmd.prp1 = prp1;
                     cmd.prp2 = prp2;
                 }
                 Err(e) => {
+                    self.trackers[usize::from(cid)].oversize_lists = None;
                     self.free_cids.push(cid);
                     return Err(e);
                 }
@@ -92,6 +100,29 @@ impl QueuePair {
         self.outstanding += 1;
         self.stats.submitted += 1;
         Ok(cid)
+    }
+
+    /// PRPs of a transfer larger than the queue's maximum (a command sent
+    /// over MDTS on purpose, for the device to refuse): list pages of its
+    /// own, kept by the CID's tracker until the command completes. Never
+    /// taken by transfers the queue was sized for, so the hot path does not
+    /// allocate.
+    fn oversize_prps(
+        &mut self,
+        cid: u16,
+        iova: u64,
+        len: usize,
+        pages: usize,
+    ) -> Result<(u64, u64), DriverError> {
+        let mut mem = DmaBuffer::new(&self.transport, pages * PAGE_SIZE)?;
+        let host = NonNull::new(mem.as_mut_slice().as_mut_ptr()).expect("DMA memory is non-null");
+        // SAFETY: `mem` is `pages` pages of page-aligned DMA memory owned by
+        // this tracker until the command completes (`release` drops it), so
+        // nothing else writes it, and the device sees it at `mem.iova()`.
+        let mut lists = unsafe { PrpListPages::new(host, mem.iova(), pages) };
+        let built = prp::build(iova, len, &mut lists);
+        self.trackers[usize::from(cid)].oversize_lists = Some(mem);
+        built
     }
 
     /// Hot path: queues `cmd` (its CID and, when `data` is given, its PRPs

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::action::{ActionCheck, ActionKind};
 use crate::diagnostic::code;
 use crate::plan::io::{LbaRange, MAX_NLB};
+use crate::plan::size::Size;
 use crate::plan::values::Expr;
+use crate::run::commands::io::lba_size;
 use crate::run::context::{Eval, RunContext, StepError, StepResult};
 use crate::run::limits::StepEnv;
 use crate::run::output::ActionOutput;
@@ -26,8 +28,9 @@ pub struct Copy {
     /// Namespace ID (default: `defaults.nsid`).
     #[serde(default)]
     pub nsid: Option<Expr<u32>>,
-    /// The first destination LBA; the ranges land one after another from here.
-    pub sdlba: Expr<u64>,
+    /// The first destination LBA (or its byte offset with a unit); the
+    /// ranges land one after another from here.
+    pub sdlba: Expr<Size>,
     /// The source ranges, copied in order (1 to 256, each of 1 to 65536 blocks).
     pub ranges: Vec<LbaRange>,
     /// I/O queue to submit on.
@@ -51,7 +54,9 @@ impl ActionKind for CopyDef {
             let message = format!("a copy has 1 to {MAX_RANGES} source ranges, found {}", plan.ranges.len());
             cx.error(code::RANGE, message, span);
         }
+        cx.blocks(&["sdlba"], &plan.sdlba, plan.nsid.as_ref());
         for (i, r) in plan.ranges.iter().enumerate() {
+            cx.blocks(&["ranges", &i.to_string(), "slba"], &r.slba, plan.nsid.as_ref());
             cx.nlb(&["ranges", &i.to_string(), "nlb"], &r.nlb);
         }
     }
@@ -63,14 +68,15 @@ impl ActionKind for CopyDef {
     fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
         let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
         let qid = env.eval.opt(a.qid.as_ref())?;
-        let sdlba = env.eval.get(&a.sdlba)?;
+        let lba_size = lba_size(ctx, nsid)?;
+        let sdlba = env.eval.blocks("sdlba", &a.sdlba, lba_size)?;
         let mut ranges = Vec::with_capacity(a.ranges.len());
         for r in &a.ranges {
-            let nlb = env.eval.get(&r.nlb)?;
+            let nlb = env.eval.blocks("nlb", &r.nlb, lba_size)?;
             let nlb = u32::try_from(nlb).ok().filter(|n| (1..=MAX_NLB).contains(&u64::from(*n))).ok_or_else(
                 || StepError::Invalid(format!("copy source range of {nlb} blocks: 1 to {MAX_NLB} allowed")),
             )?;
-            ranges.push((env.eval.get(&r.slba)?, nlb));
+            ranges.push((env.eval.blocks("slba", &r.slba, lba_size)?, nlb));
         }
         let qp = ctx.io_queue(qid, nsid, env.timeout)?;
         Ok(ActionOutput::completion(qp.copy(nsid, sdlba, &ranges, a.fua)?))

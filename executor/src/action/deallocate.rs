@@ -7,6 +7,7 @@ use crate::action::{ActionCheck, ActionKind};
 use crate::diagnostic::code;
 use crate::plan::io::LbaRange;
 use crate::plan::values::Expr;
+use crate::run::commands::io::lba_size;
 use crate::run::context::{Eval, RunContext, StepError, StepResult};
 use crate::run::limits::StepEnv;
 use crate::run::output::ActionOutput;
@@ -33,8 +34,10 @@ impl ActionKind for DeallocateDef {
     type Plan = Deallocate;
     fn check(plan: &Self::Plan, cx: &mut ActionCheck<'_, '_>) {
         for (i, r) in plan.ranges.iter().enumerate() {
-            if let Some(n) = r.nlb.literal()
-                && (*n == 0 || *n > u64::from(u32::MAX))
+            let here = ["ranges", &i.to_string(), "nlb"];
+            cx.blocks(&["ranges", &i.to_string(), "slba"], &r.slba, plan.nsid.as_ref());
+            if let Some(n) = cx.blocks(&here, &r.nlb, plan.nsid.as_ref())
+                && (n == 0 || n > u64::from(u32::MAX))
             {
                 let span = cx.at(&["ranges", &i.to_string(), "nlb"]);
                 cx.error(
@@ -61,12 +64,13 @@ impl ActionKind for DeallocateDef {
     fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
         let nsid = env.eval.or(a.nsid.as_ref(), ctx.default_nsid)?;
         let qid = env.eval.opt(a.qid.as_ref())?;
+        let lba_size = lba_size(ctx, nsid)?;
         let mut ranges = Vec::with_capacity(a.ranges.len());
         for r in &a.ranges {
-            let nlb = env.eval.get(&r.nlb)?;
+            let nlb = env.eval.blocks("nlb", &r.nlb, lba_size)?;
             let nlb = u32::try_from(nlb)
                 .map_err(|_| StepError::Invalid(format!("range of {nlb} blocks is too long")))?;
-            ranges.push((env.eval.get(&r.slba)?, nlb));
+            ranges.push((env.eval.blocks("slba", &r.slba, lba_size)?, nlb));
         }
         let qp = ctx.io_queue(qid, nsid, env.timeout)?;
         Ok(ActionOutput::completion(qp.deallocate(nsid, &ranges)?))

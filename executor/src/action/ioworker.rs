@@ -13,6 +13,7 @@ use crate::diagnostic::{code, did_you_mean};
 use crate::plan::control::ResetKind;
 use crate::plan::io::MAX_NLB;
 use crate::plan::ioworker::{IO_OPS, IoSize, IoWorker, IoWorkers};
+use crate::plan::size::Size;
 use crate::plan::values::Expr;
 use crate::run::commands::ioworker::{config, modifies};
 use crate::run::context::{Eval, RunContext, StepError, StepResult};
@@ -257,37 +258,76 @@ fn check_worker(cx: &mut ActionCheck<'_, '_>, path: &[&str], w: &IoWorker) {
             cx.error(code::RANGE, message, cx.at(&here("distribution")));
         }
     }
-    if let (Some(Expr::Literal(s)), Some(Expr::Literal(e))) = (&w.region_start, &w.region_end)
+    let nsid = w.nsid.as_ref();
+    let start = w.region_start.as_ref().and_then(|s| cx.blocks(&here("region_start"), s, nsid));
+    let end = w.region_end.as_ref().and_then(|e| cx.blocks(&here("region_end"), e, nsid));
+    if let Some(l) = &w.lba_start {
+        cx.blocks(&here("lba_start"), l, nsid);
+    }
+    if let Some(a) = &w.lba_align {
+        cx.blocks(&here("lba_align"), a, nsid);
+    }
+    if let (Some(s), Some(e)) = (start, end)
         && e <= s
     {
         cx.error(
             code::RANGE,
-            format!("region_end {e} is not after region_start {s}"),
+            format!("region_end (block {e}) is not after region_start (block {s})"),
             cx.at(&here("region_end")),
         );
     }
+    for (i, io) in w.io_sequence.iter().flatten().enumerate() {
+        let index = i.to_string();
+        let at = |key: &'static str| [path, &["io_sequence", index.as_str(), key]].concat();
+        cx.blocks(&at("slba"), &Expr::Literal(io.slba), nsid);
+        cx.blocks(&at("nlb"), &Expr::Literal(io.nlb), nsid);
+    }
 
+    let io_size = here("io_size");
     let sizes: Vec<u64> = match &w.io_size {
-        Some(IoSize::Fixed(Expr::Literal(n))) => vec![u64::from(*n)],
-        Some(IoSize::List(v)) => v.iter().map(|n| u64::from(*n)).collect(),
+        Some(IoSize::Fixed(n)) => cx.blocks(&io_size, n, nsid).into_iter().collect(),
+        Some(IoSize::List(v)) => v
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                cx.blocks(&[io_size.as_slice(), &[&i.to_string()]].concat(), &Expr::Literal(*n), nsid)
+            })
+            .collect(),
         Some(IoSize::Range(r)) => {
-            if r.min > r.max {
+            let min = cx.blocks(&[io_size.as_slice(), &["min"]].concat(), &Expr::Literal(r.min), nsid);
+            let max = cx.blocks(&[io_size.as_slice(), &["max"]].concat(), &Expr::Literal(r.max), nsid);
+            if let (Some(min), Some(max)) = (min, max)
+                && min > max
+            {
                 cx.error(
                     code::RANGE,
                     format!("io_size min {} is above max {}", r.min, r.max),
-                    cx.at(&here("io_size")),
+                    cx.at(&io_size),
                 );
             }
-            vec![u64::from(r.min), u64::from(r.max)]
+            min.into_iter().chain(max).collect()
         }
-        Some(IoSize::Weighted(m)) => m.keys().filter_map(|k| k.parse().ok()).collect(),
-        _ => Vec::new(),
+        Some(IoSize::Weighted(m)) => {
+            let mut sizes = Vec::new();
+            for key in m.keys() {
+                let at = [io_size.as_slice(), &[key.as_str()]].concat();
+                match key.parse::<Size>() {
+                    Ok(size) => sizes.extend(cx.blocks(&at, &Expr::Literal(size), nsid)),
+                    Err(e) => {
+                        let span = cx.key_at(&at);
+                        cx.error(code::SCHEMA, format!("io_size: {e}"), span);
+                    }
+                }
+            }
+            sizes
+        }
+        None => Vec::new(),
     };
     if let Some(bad) = sizes.iter().find(|n| **n == 0 || **n > MAX_NLB) {
         cx.error(
             code::RANGE,
             format!("io_size {bad} is out of range: 1 to {MAX_NLB} blocks"),
-            cx.at(&here("io_size")),
+            cx.at(&io_size),
         );
     }
 }

@@ -23,7 +23,7 @@ use crate::run::context::{Eval, RunContext, StepResult};
 use crate::run::limits::StepEnv;
 use crate::run::output::ActionOutput;
 use crate::run::result::Captured;
-pub use crate::validate::ActionCheck;
+pub use crate::validate::{ActionCheck, RangeCheck};
 
 pub mod registry;
 

@@ -1,15 +1,17 @@
 //! The `read` action: reads blocks and checks them against the verify map (`verify: true`) or a
 //! pattern.
 
-use nvmeplan_driver::VerifyMap;
+use nvmeplan_driver::{CheckCounts, VerifyMap};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::action::{ActionCheck, ActionKind, ExpectKey};
+use crate::action::{ActionCheck, ActionKind, ExpectKey, RangeCheck};
+use crate::plan::size::Size;
 use crate::plan::values::Expr;
 use crate::plan::values::Pattern;
 use crate::run::commands::data::{MAX_MISMATCH_DETAILS, fill};
-use crate::run::commands::io::{offset_buffer, range, record_mismatches, send_raw};
+use crate::run::commands::io::{offset_buffer, one_command, range, record_mismatches, send_raw};
+use crate::run::commands::split::{self, Transfer};
 use crate::run::context::{Eval, RunContext, StepResult};
 use crate::run::limits::StepEnv;
 use crate::run::output::ActionOutput;
@@ -21,16 +23,28 @@ pub struct Read {
     /// Namespace ID (default: `defaults.nsid`).
     #[serde(default)]
     pub nsid: Option<Expr<u32>>,
-    /// Starting LBA.
-    pub slba: Expr<u64>,
-    /// Number of logical blocks, 1 to 65536.
-    pub nlb: Expr<u64>,
+    /// Starting LBA, or a byte offset with a unit (`1MiB`).
+    pub slba: Expr<Size>,
+    /// Number of logical blocks, or a byte size with a unit (`4k`); give
+    /// `nlb` or `size`.
+    #[serde(default)]
+    pub nlb: Option<Expr<Size>>,
+    /// The same length as `nlb`, usually written in bytes (`size: 1MiB`);
+    /// give `nlb` or `size`.
+    #[serde(default)]
+    pub size: Option<Expr<Size>>,
     /// I/O queue to submit on.
     #[serde(default)]
     pub qid: Option<Expr<u16>>,
     /// Force Unit Access.
     #[serde(default)]
     pub fua: bool,
+    /// Split a range larger than one command may move (MDTS for data
+    /// transfers, 65536 blocks) into several commands, one step result
+    /// (default `true`); `false` sends one command whatever its size, for
+    /// the device to answer.
+    #[serde(default = "crate::plan::io::split_by_default")]
+    pub split: bool,
     /// Verify the data against what this run wrote (stamps and CRC per LBA);
     /// mismatches fail the step unless `expect.data` says otherwise.
     #[serde(default)]
@@ -54,7 +68,14 @@ impl ActionKind for ReadDef {
     const EXPECT: &'static [ExpectKey] = &[ExpectKey::Data];
 
     fn check(plan: &Self::Plan, cx: &mut ActionCheck<'_, '_>) {
-        cx.nlb(&["nlb"], &plan.nlb);
+        cx.length(RangeCheck {
+            nsid: plan.nsid.as_ref(),
+            slba: &plan.slba,
+            nlb: plan.nlb.as_ref(),
+            size: plan.size.as_ref(),
+            split: plan.split,
+            transfer: Transfer::Data,
+        });
     }
 
     fn verifies_nothing(plan: &Self::Plan) -> Option<String> {
@@ -67,22 +88,36 @@ impl ActionKind for ReadDef {
     }
 
     fn execute(a: &Self::Plan, ctx: &mut RunContext, env: StepEnv<'_>) -> StepResult<ActionOutput> {
-        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, &a.nlb)?;
+        let r = range(ctx, env, a.nsid.as_ref(), &a.slba, a.nlb.as_ref(), a.size.as_ref())?;
         let qid = env.eval.opt(a.qid.as_ref())?;
         let mut buf = offset_buffer(ctx, env, &r, a.buffer_offset.as_ref())?;
         let len = r.nlb as usize * r.lba_size;
         if ctx.ctrl.namespace(r.nsid).is_err() {
-            let cmd = nvmeplan_driver::commands::read(r.nsid, r.slba, r.nlb);
+            let cmd = nvmeplan_driver::commands::read(r.nsid, r.slba, one_command(&r)?);
             return send_raw(ctx, env, qid, r.nsid, cmd, Some((&buf, len)));
         }
         let unchecked = VerifyMap::new();
         let verify_with_map = a.verify && a.pattern.is_none();
+        let commands = split::plan(ctx, &r, Transfer::Data, a.split)?;
+        let base = buf.offset();
         let qp = ctx.io_queue(qid, r.nsid, env.timeout)?;
-        let outcome =
-            qp.read(r.nsid, r.slba, r.nlb, &mut buf, if verify_with_map { None } else { Some(&unchecked) })?;
-        let mut out = ActionOutput::completion(outcome.completion);
+        let mut mismatches = Vec::new();
+        let mut counts = CheckCounts::default();
+        let sent = split::each(&commands, |c| {
+            buf.set_offset(base + c.offset)?;
+            let map = if verify_with_map { None } else { Some(&unchecked) };
+            let outcome = qp.read(r.nsid, c.slba, c.nlb, &mut buf, map)?;
+            mismatches.extend(outcome.mismatches);
+            counts.checked += outcome.counts.checked;
+            counts.unchecked += outcome.counts.unchecked;
+            counts.mismatched += outcome.counts.mismatched;
+            Ok(outcome.completion)
+        });
+        buf.set_offset(base)?;
+        let (cqe, sent) = sent?;
+        let mut out = split::output(&commands, cqe, sent);
         if verify_with_map {
-            record_mismatches(&mut out, &outcome.mismatches, outcome.counts);
+            record_mismatches(&mut out, &mismatches, counts);
         } else if let Some(pattern) = &a.pattern {
             let mut expected = vec![0u8; len];
             fill(&mut expected, pattern, ctx.seed);
@@ -108,7 +143,7 @@ impl ActionKind for ReadDef {
             out.mismatches = count;
             out.mismatch_details = details;
             if out.succeeded() {
-                out.checked = u64::from(r.nlb);
+                out.checked = r.nlb;
             }
         }
         Ok(out)

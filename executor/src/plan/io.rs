@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::size::Size;
 use super::values::{Expr, Pattern};
 
 /// The largest number of logical blocks one command can move (NLB is a
@@ -17,16 +18,33 @@ pub struct BlockRange {
     /// Namespace ID (default: `defaults.nsid`).
     #[serde(default)]
     pub nsid: Option<Expr<u32>>,
-    /// Starting LBA.
-    pub slba: Expr<u64>,
-    /// Number of logical blocks, 1 to 65536 (one-based, unlike the NLB field).
-    pub nlb: Expr<u64>,
+    /// Starting LBA, or a byte offset with a unit (`1MiB`).
+    pub slba: Expr<Size>,
+    /// Number of logical blocks (one-based, unlike the NLB field), or a
+    /// byte size with a unit; give `nlb` or `size`.
+    #[serde(default)]
+    pub nlb: Option<Expr<Size>>,
+    /// The same length as `nlb`, usually written in bytes (`size: 1MiB`);
+    /// give `nlb` or `size`.
+    #[serde(default)]
+    pub size: Option<Expr<Size>>,
     /// I/O queue to submit on (default: the runner's first I/O queue).
     #[serde(default)]
     pub qid: Option<Expr<u16>>,
     /// Force Unit Access.
     #[serde(default)]
     pub fua: bool,
+    /// Split a range larger than one command may move (MDTS for data
+    /// transfers, 65536 blocks) into several commands, one step result
+    /// (default `true`); `false` sends one command whatever its size, for
+    /// the device to answer.
+    #[serde(default = "crate::plan::io::split_by_default")]
+    pub split: bool,
+}
+
+/// The default of `split`: ranges are split into commands the device takes.
+pub fn split_by_default() -> bool {
+    true
 }
 
 /// An opcode of a raw command (0 to 255).
@@ -94,8 +112,8 @@ pub struct RawCommand {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LbaRange {
-    /// Starting LBA.
-    pub slba: Expr<u64>,
-    /// Number of logical blocks.
-    pub nlb: Expr<u64>,
+    /// Starting LBA, or a byte offset with a unit.
+    pub slba: Expr<Size>,
+    /// Number of logical blocks, or a byte size with a unit.
+    pub nlb: Expr<Size>,
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::size::{SIZE_PATTERN, Size};
 use super::values::{DurationValue, Expr, Pattern};
 
 /// One worker, or a list of workers that run in parallel.
@@ -28,19 +29,20 @@ impl IoWorkers {
     }
 }
 
-/// IO size in logical blocks: fixed, a list (chosen uniformly), a range, or
-/// a weighted map `{ size: share }`.
+/// IO size, each size in logical blocks (a bare integer) or bytes with a
+/// unit (`4k`): fixed, a list (chosen uniformly), a range, or a weighted
+/// map `{ size: share }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum IoSize {
-    /// Every IO has this many blocks.
-    Fixed(Expr<u32>),
+    /// Every IO has this size.
+    Fixed(Expr<Size>),
     /// Each IO picks one of these sizes uniformly.
-    List(Vec<u32>),
+    List(Vec<Size>),
     /// Each IO picks a size in `min..=max`.
     Range(IoSizeRange),
     /// Each IO picks a size with probability proportional to its share
-    /// (`{ "8": 70, "64": 30 }`).
+    /// (`{ 4k: 70, 128k: 30 }`, or in blocks `{ "8": 70, "64": 30 }`).
     Weighted(#[schemars(with = "WeightedSizes")] BTreeMap<String, u32>),
 }
 
@@ -48,13 +50,14 @@ pub enum IoSize {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IoSizeRange {
-    /// Smallest size, in blocks.
-    pub min: u32,
-    /// Largest size, in blocks.
-    pub max: u32,
+    /// Smallest size.
+    pub min: Size,
+    /// Largest size.
+    pub max: Size,
 }
 
-/// Schema of the weighted IO size map: keys are sizes in blocks.
+/// Schema of the weighted IO size map: keys are sizes (blocks, or bytes
+/// with a unit).
 struct WeightedSizes;
 
 impl JsonSchema for WeightedSizes {
@@ -64,9 +67,9 @@ impl JsonSchema for WeightedSizes {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "description": "IO size in blocks -> share (relative weight).",
+            "description": "IO size (blocks such as `8`, or bytes such as `4k`) -> share (relative weight).",
             "type": "object",
-            "patternProperties": { "^[0-9]+$": { "type": "integer", "minimum": 0 } },
+            "patternProperties": { SIZE_PATTERN: { "type": "integer", "minimum": 0 } },
             "additionalProperties": false,
             "minProperties": 1
         })
@@ -93,10 +96,10 @@ pub const IO_OPS: &[&str] = &["read", "write", "trim", "write_zeroes", "flush", 
 pub struct SequenceIo {
     /// The operation (`read`, `write`, `trim`, ...).
     pub op: String,
-    /// Starting LBA.
-    pub slba: u64,
-    /// Number of blocks.
-    pub nlb: u32,
+    /// Starting LBA, or a byte offset with a unit.
+    pub slba: Size,
+    /// Number of blocks, or a byte size with a unit.
+    pub nlb: Size,
     /// Submit this long after the worker starts (default: as soon as possible).
     #[serde(default)]
     pub at: Option<DurationValue>,
@@ -109,13 +112,15 @@ pub struct IoWorker {
     /// Namespace ID (default: `defaults.nsid`).
     #[serde(default)]
     pub nsid: Option<Expr<u32>>,
-    /// IO size in logical blocks (default 8).
+    /// IO size in logical blocks or bytes with a unit (default 8 blocks).
     #[serde(default)]
     pub io_size: Option<IoSize>,
-    /// Align starting LBAs to this many blocks (default: 1).
+    /// Align starting LBAs to this many blocks, or bytes with a unit
+    /// (default: 1 block).
     #[serde(default)]
-    pub lba_align: Option<Expr<u32>>,
-    /// Blocks between sequential IOs (default: the IO size; may be negative).
+    pub lba_align: Option<Expr<Size>>,
+    /// Blocks between sequential IOs (default: the IO size; may be
+    /// negative, so it counts blocks only).
     #[serde(default)]
     pub lba_step: Option<Expr<i64>>,
     /// Random LBAs: `true`, `false` (sequential, the default), or a percentage.
@@ -138,15 +143,18 @@ pub struct IoWorker {
     /// How many IOs to issue. With `time`, whichever ends first.
     #[serde(default)]
     pub io_count: Option<Expr<u64>>,
-    /// First LBA of the region IOs fall in (default 0).
+    /// First LBA of the region IOs fall in, or its byte offset with a
+    /// unit (default 0).
     #[serde(default)]
-    pub region_start: Option<Expr<u64>>,
-    /// End of the region (exclusive; default: the namespace size).
+    pub region_start: Option<Expr<Size>>,
+    /// End of the region (exclusive; an LBA or a byte offset such as
+    /// `8GiB`; default: the namespace size).
     #[serde(default)]
-    pub region_end: Option<Expr<u64>>,
-    /// First LBA of sequential IO (default: `region_start`).
+    pub region_end: Option<Expr<Size>>,
+    /// First LBA of sequential IO, or its byte offset (default:
+    /// `region_start`).
     #[serde(default)]
-    pub lba_start: Option<Expr<u64>>,
+    pub lba_start: Option<Expr<Size>>,
     /// Limit the rate to this many IOs per second.
     #[serde(default)]
     pub iops: Option<Expr<u32>>,

@@ -17,6 +17,7 @@ pub mod expect;
 pub mod io;
 pub mod ioworker;
 pub mod matrix;
+pub mod size;
 pub mod values;
 
 use std::borrow::Cow;
@@ -29,6 +30,7 @@ pub use crate::action::Action;
 pub use capability::Capability;
 pub use expect::Expect;
 pub use matrix::Matrix;
+pub use size::Size;
 pub use values::{Compare, CompareOps, DurationValue, Expr, Pattern, Scalar, StatusName, Text};
 
 /// The plan language version this crate reads.

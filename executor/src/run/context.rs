@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::device::{fields_json, register_json};
 use super::result::{CommandRecord, MAX_COMMANDS};
 use crate::expr::{Engine, ExprError};
+use crate::plan::size::Size;
 use crate::plan::values::{Expr, Scalar, Text};
 
 /// Entries of the runner's I/O queue.
@@ -138,6 +139,18 @@ impl Eval<'_> {
     /// The value of an optional `expr`.
     pub fn opt<T: DeserializeOwned + Clone>(&self, expr: Option<&Expr<T>>) -> StepResult<Option<T>> {
         expr.map(|e| self.get(e)).transpose()
+    }
+
+    /// The value of the size `expr` in blocks of `lba_size` bytes; `key`
+    /// names it in the error of a byte size that is not a whole number of
+    /// blocks.
+    pub fn blocks(&self, key: &str, expr: &Expr<Size>, lba_size: u64) -> StepResult<u64> {
+        self.get(expr)?.blocks(lba_size).map_err(|e| StepError::Invalid(format!("{key}: {e}")))
+    }
+
+    /// [`Eval::blocks`] of an optional size.
+    pub fn opt_blocks(&self, key: &str, expr: Option<&Expr<Size>>, lba_size: u64) -> StepResult<Option<u64>> {
+        expr.map(|e| self.blocks(key, e, lba_size)).transpose()
     }
 
     /// Renders a text with `${{ }}` parts.

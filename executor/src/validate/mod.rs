@@ -52,7 +52,7 @@ mod schema;
 mod size;
 mod steps;
 
-pub use action_check::ActionCheck;
+pub use action_check::{ActionCheck, RangeCheck};
 pub use size::MAX_STEPS;
 #[cfg(test)]
 mod tests;
@@ -140,6 +140,9 @@ struct Validator<'o> {
     /// Where includes and firmware files may point, from the top plan.
     paths: PathPolicy,
     plan_device: Option<String>,
+    /// The simulator the plan's device names, if it names one (for LBA
+    /// sizes, MDTS and namespace sizes known before the run).
+    plan_sim: Option<nvmeplan_sim::SimConfig>,
     /// Names saved by any step of the plan, to tell "saved later" apart.
     all_saved: BTreeSet<String>,
     /// Variables declared or read (see [`Report::variables`]).
@@ -161,6 +164,7 @@ impl<'o> Validator<'o> {
             include_stack: Vec::new(),
             paths: PathPolicy { root: PathBuf::from("."), allowed: options.allow_paths.clone() },
             plan_device: None,
+            plan_sim: None,
             all_saved: BTreeSet::new(),
             variables: BTreeSet::new(),
         }

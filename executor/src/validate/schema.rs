@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::Validator;
 use crate::diagnostic::{closest, code, did_you_mean};
 use crate::load::LoadedFile;
+use crate::plan::size::{SIZE_PATTERN, Size};
 use crate::plan::values::{DURATION_PATTERN, ParseDurationError};
 use crate::plan::{Action, StepCommon, action_keys};
 use crate::positions::join;
@@ -85,6 +86,25 @@ fn is_duration(root: &Value, error: &jsonschema::ValidationError<'_>) -> bool {
     let path = error.evaluation_path().as_str();
     let node = path.rsplit_once('/').and_then(|(parent, _)| schema_at(root, parent));
     node.and_then(|n| n.get("pattern")).and_then(Value::as_str) == Some(DURATION_PATTERN)
+}
+
+/// Whether `error`, or an alternative below it, failed on `pattern`.
+fn mentions_pattern(error: &jsonschema::ValidationError<'_>, pattern: &str) -> bool {
+    match error.kind() {
+        ValidationErrorKind::Pattern { pattern: p } => p.as_str() == pattern,
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context.iter().flatten().any(|e| mentions_pattern(e, pattern))
+        }
+        _ => false,
+    }
+}
+
+/// Why `text` is not a [`Size`].
+fn size_message(text: &str) -> String {
+    match text.parse::<Size>() {
+        Err(e) => e.to_string(),
+        Ok(_) => format!("`{text}` is not a size"),
+    }
 }
 
 pub(super) fn is_step_pointer(pointer: &str) -> bool {
@@ -186,9 +206,18 @@ impl Validator<'_> {
                     .unwrap_or_default();
                 let context =
                     if pointer.is_empty() { "the plan".to_string() } else { self.describe_node(&pointer) };
+                let size_keys = parent
+                    .and_then(|p| p.get("patternProperties"))
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.contains_key(SIZE_PATTERN));
                 for key in unexpected {
                     let child = join(&pointer, key);
                     let span = file.positions.key_or_value(&child);
+                    if size_keys {
+                        let message = format!("{}: {}", self.describe_node(&pointer), size_message(key));
+                        self.error(file, code::SCHEMA, message, span);
+                        continue;
+                    }
                     let mut suggestion = did_you_mean(key, &known);
                     if suggestion.is_empty() && is_step_pointer(&pointer) {
                         suggestion = did_you_mean(key, Action::NAMES);
@@ -250,6 +279,8 @@ impl Validator<'_> {
                             "invalid duration `{text}`: expected a number with a unit (ns, us, ms, s, m, h), such as `500ms`"
                         ),
                     }
+                } else if pattern.as_str() == SIZE_PATTERN {
+                    size_message(text)
                 } else if pattern.contains("\\[\\]") {
                     format!("invalid step name `{text}`: names must not contain `[` or `]`")
                 } else if pattern.starts_with("^[A-Za-z_]") {
@@ -381,6 +412,24 @@ impl Validator<'_> {
         pointers: &mut Vec<String>,
     ) {
         let span = file.positions.nearest(pointer).value;
+        if let Some(text) = instance.as_str()
+            && context.iter().flatten().any(|e| mentions_pattern(e, SIZE_PATTERN))
+        {
+            let what = self.describe_node(pointer);
+            if text.contains("${{") {
+                let d = self.error(
+                    file,
+                    code::TYPE,
+                    format!("{what} must be a literal or exactly one `${{{{ expression }}}}`; `{text}` mixes text and expressions"),
+                    span,
+                );
+                d.help =
+                    Some("write the whole computation inside one `${{ }}`, e.g. `${{ blocks * 2 }}`".into());
+            } else {
+                self.error(file, code::SCHEMA, format!("{what}: {}", size_message(text)), span);
+            }
+            return;
+        }
         let here = |e: &jsonschema::ValidationError<'_>| {
             format!("{prefix}{}", e.instance_path().as_str()) == pointer
         };

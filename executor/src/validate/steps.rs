@@ -24,6 +24,14 @@ impl Validator<'_> {
         let plan = self.header(file, schema_errors)?;
         if self.include_stack.len() <= 1 {
             self.plan_device = plan.device.clone();
+            self.plan_sim =
+                plan.device.as_deref().and_then(|uri| match nvmeplan_device::DeviceUri::parse(uri) {
+                    Ok(parsed) => match parsed.target() {
+                        nvmeplan_device::DeviceTarget::Sim(config) => Some((**config).clone()),
+                        nvmeplan_device::DeviceTarget::Pci(_) => None,
+                    },
+                    Err(_) => None,
+                });
         }
         self.variables.extend(plan.vars.keys().cloned());
         let mut scope = Scope {

@@ -7,7 +7,8 @@ use nvmeplan_spec::Command;
 
 use super::data::{MAX_MISMATCH_DETAILS, fill};
 use crate::plan::io as plan;
-use crate::plan::values::Pattern;
+use crate::plan::size::Size;
+use crate::plan::values::{Expr, Pattern};
 use crate::run::context::{RunContext, StepError, StepResult};
 use crate::run::limits::StepEnv;
 use crate::run::output::ActionOutput;
@@ -15,31 +16,51 @@ use crate::run::output::ActionOutput;
 pub(crate) struct Range {
     pub(crate) nsid: u32,
     pub(crate) slba: u64,
-    pub(crate) nlb: u32,
+    /// Blocks of the whole step (it may be split into several commands).
+    pub(crate) nlb: u64,
     pub(crate) lba_size: usize,
+}
+
+/// The LBA size of namespace `nsid`, which byte sizes are divided by.
+/// Commands to namespaces that are not active still go out (the device
+/// answers them): their sizes and buffers use the first namespace's.
+pub(crate) fn lba_size(ctx: &RunContext, nsid: u32) -> StepResult<u64> {
+    Ok(match ctx.ctrl.namespace(nsid) {
+        Ok(ns) => ns.lba_size,
+        Err(_) => ctx.ctrl.namespaces()?.first().map_or(512, |ns| ns.lba_size),
+    })
 }
 
 pub(crate) fn range(
     ctx: &RunContext,
     env: StepEnv<'_>,
-    nsid: Option<&crate::plan::values::Expr<u32>>,
-    slba: &crate::plan::values::Expr<u64>,
-    nlb: &crate::plan::values::Expr<u64>,
+    nsid: Option<&Expr<u32>>,
+    slba: &Expr<Size>,
+    nlb: Option<&Expr<Size>>,
+    size: Option<&Expr<Size>>,
 ) -> StepResult<Range> {
     let nsid = env.eval.or(nsid, ctx.default_nsid)?;
-    let slba = env.eval.get(slba)?;
-    let nlb = env.eval.get(nlb)?;
-    let nlb = u32::try_from(nlb)
-        .ok()
-        .filter(|n| (1..=65536).contains(n))
-        .ok_or_else(|| StepError::Invalid(format!("nlb {nlb} is outside 1..=65536")))?;
-    // Commands to namespaces that are not active still go out (the device
-    // answers them); size buffers with the first namespace's block size.
-    let lba_size = match ctx.ctrl.namespace(nsid) {
-        Ok(ns) => ns.lba_size as usize,
-        Err(_) => ctx.ctrl.namespaces()?.first().map_or(512, |ns| ns.lba_size as usize),
+    let lba_size = lba_size(ctx, nsid)? as usize;
+    let slba = env.eval.blocks("slba", slba, lba_size as u64)?;
+    let (key, length) = match (nlb, size) {
+        (Some(n), None) => ("nlb", n),
+        (None, Some(s)) => ("size", s),
+        _ => return Err(StepError::Invalid("give exactly one of `nlb` and `size`".into())),
     };
+    let nlb = env.eval.blocks(key, length, lba_size as u64)?;
+    if nlb == 0 {
+        return Err(StepError::Invalid(format!("{key}: a range has at least one block")));
+    }
     Ok(Range { nsid, slba, nlb, lba_size })
+}
+
+/// The block count of a range sent as one command without splitting
+/// (commands to namespaces that are not active go out raw).
+pub(crate) fn one_command(r: &Range) -> StepResult<u32> {
+    u32::try_from(r.nlb)
+        .ok()
+        .filter(|n| u64::from(*n) <= crate::plan::io::MAX_NLB)
+        .ok_or_else(|| StepError::Invalid(format!("{} blocks cannot be one command (at most 65536)", r.nlb)))
 }
 
 pub(crate) fn buffer(ctx: &RunContext, r: &Range) -> StepResult<DmaBuffer> {
@@ -51,7 +72,7 @@ pub(crate) fn offset_buffer(
     ctx: &RunContext,
     env: StepEnv<'_>,
     r: &Range,
-    offset: Option<&crate::plan::values::Expr<u32>>,
+    offset: Option<&Expr<u32>>,
 ) -> StepResult<DmaBuffer> {
     let offset = env.eval.or(offset, 0)? as usize;
     let mut buf = ctx.ctrl.alloc_buffer(r.nlb as usize * r.lba_size + offset)?;
