@@ -19,9 +19,13 @@
 //! # Errors and timeouts
 //!
 //! A command that completes with an error status is counted in
-//! `status_counts` and `errors`; the first is reported with its decoded
-//! command and the cmdlog tail, and the worker stops submitting (and
-//! drains what is outstanding) unless `continue_on_error`. A command that
+//! `status_counts` and `errors`; the first
+//! [`MAX_ERROR_COMPLETIONS`](results::MAX_ERROR_COMPLETIONS) are kept in
+//! `error_completions` with their decoded command (the first, also
+//! `first_error`, with the cmdlog tail), and the worker stops submitting
+//! (and drains what is outstanding) unless `continue_on_error`; with
+//! `max_errors` it stops at error `max_errors + 1`. A worker its errors
+//! stopped says why in `stopped` (and so does the call's result). A command that
 //! does not complete within the per-command timeout (default 5 s) stops
 //! the worker at once with `timed_out` set; the queue pair is deleted
 //! afterwards, so nothing hangs. When the controller's cancellation flag
@@ -202,7 +206,8 @@ pub fn run_workers(
         }
     }
     let total = WorkerResult::total(&workers, LatencySummary::from_histogram(&merged));
-    Ok(IoWorkerResults { workers, total, stopped: None })
+    let stopped = workers.iter().find_map(|w| w.stopped.clone());
+    Ok(IoWorkerResults { workers, total, stopped })
 }
 
 /// Waits for the workers on the calling thread, reporting progress once per

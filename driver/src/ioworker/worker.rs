@@ -30,8 +30,8 @@ use super::config::{IoOp, IoWorkerConfig};
 use super::generator::{Generator, IoRequest, RateLimiter};
 use super::inflight::InflightLock;
 use super::results::{
-    CMDLOG_TAIL, FirstError, HistogramSummary, LatencySummary, MAX_MISMATCHES, TraceEntry, WorkerResult,
-    cqe_fields, new_histogram, thread_cpu_time,
+    CMDLOG_TAIL, FirstError, HistogramSummary, LatencySummary, MAX_ERROR_COMPLETIONS, MAX_MISMATCHES,
+    TraceEntry, WorkerResult, cqe_fields, new_histogram, thread_cpu_time,
 };
 use crate::PAGE_SIZE;
 use crate::cmdlog::CmdLog;
@@ -42,6 +42,7 @@ use crate::error::DriverError;
 use crate::queue_pair::{CANCEL_GRACE, QueuePair};
 use crate::verify::{Mismatch, VerifyMap, next_write_token, stamp_block};
 use hdrhistogram::Histogram;
+use nvmeplan_results::{StopReason, keep_unique};
 use nvmeplan_spec::{Command, Completion, Status};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -136,6 +137,9 @@ struct Worker<'a> {
     mismatches: Vec<Mismatch>,
     completed: u64,
     failed: bool,
+    /// The errors stopped the worker: the first one without
+    /// `continue_on_error`, or one more than `max_errors`.
+    stop_on_errors: bool,
     /// Start, on the queue pair's clock.
     t0: u64,
     /// Time spent in iterations that neither submitted nor reaped.
@@ -228,6 +232,7 @@ impl<'a> Worker<'a> {
             mismatches: Vec::new(),
             completed: 0,
             failed: false,
+            stop_on_errors: false,
             t0: 0,
             idle_ns: 0,
         })
@@ -277,11 +282,7 @@ impl<'a> Worker<'a> {
                 next_second += 1_000_000_000;
             }
             let cancelled = qp.is_cancelled();
-            if now >= time_ns
-                || stop.load(Ordering::Relaxed)
-                || cancelled
-                || (self.failed && !cfg.continue_on_error)
-            {
+            if now >= time_ns || stop.load(Ordering::Relaxed) || cancelled || self.stop_on_errors {
                 submitting = false;
             }
             // Cancelled: what is outstanding gets the grace a cancelled
@@ -476,12 +477,13 @@ impl<'a> Worker<'a> {
                             // SAFETY: the read completed, so the device is
                             // done with the slot's region; in bounds.
                             let data = unsafe { r.slice_mut(s * self.slot_bytes, len) };
+                            let before = self.mismatches.len();
                             let counts = map.check_blocks(slba, data, self.lba_size, &mut self.mismatches);
                             self.result.blocks_checked += counts.checked;
                             self.result.blocks_unchecked += counts.unchecked;
                             if counts.mismatched > 0 {
                                 self.result.mismatch_count += counts.mismatched;
-                                self.mismatches.truncate(MAX_MISMATCHES);
+                                keep_unique(&mut self.mismatches, before, MAX_MISMATCHES);
                             }
                         }
                     }
@@ -530,41 +532,65 @@ impl<'a> Worker<'a> {
                 map.mark_unknown(slba, u64::from(nlb));
             }
         }
-        self.result.errors += 1;
-        self.failed = true;
-        if self.result.first_error.is_none() {
+        self.count_error();
+        if self.result.error_completions.len() < MAX_ERROR_COMPLETIONS {
+            let first = self.result.error_completions.is_empty();
             let tail = self.cmdlog.snapshot(crate::cmdlog::DEFAULT_ENTRIES);
             let command = tail
                 .iter()
                 .rev()
                 .find(|e| e.sqe.cid() == cqe.cid && e.cqe.is_some_and(|c| c.status == cqe.status))
                 .map_or_else(|| describe(op, self.nsid, slba, nlb, cqe.cid), ToString::to_string);
-            self.result.first_error = Some(FirstError {
+            self.record_error(FirstError {
                 command,
                 status: status.to_string(),
                 cqe: Some(cqe_fields(cqe)),
-                cmdlog_tail: tail_strings(&tail),
+                cmdlog_tail: if first { tail_strings(&tail) } else { Vec::new() },
             });
         }
+    }
+
+    /// Counts one error and decides whether the errors stop the worker.
+    #[cold]
+    fn count_error(&mut self) {
+        self.result.errors += 1;
+        self.failed = true;
+        let over_budget = self.cfg.max_errors.is_some_and(|max| self.result.errors > max);
+        if (!self.cfg.continue_on_error || over_budget) && !self.stop_on_errors {
+            self.stop_on_errors = true;
+            self.result.stopped = Some(match self.cfg.max_errors {
+                Some(max) if self.cfg.continue_on_error => StopReason::error_budget(max),
+                _ => StopReason::first_io_error(),
+            });
+        }
+    }
+
+    /// Keeps one error completion (the first is also `first_error`).
+    #[cold]
+    fn record_error(&mut self, e: FirstError) {
+        if self.result.first_error.is_none() {
+            self.result.first_error = Some(e.clone());
+        }
+        self.result.error_completions.push(e);
     }
 
     /// A driver error: a timeout (with the CID of the command) or a failed
     /// submission or poll.
     #[cold]
     fn driver_error(&mut self, e: &DriverError, cid: Option<u16>) {
-        self.result.errors += 1;
-        self.failed = true;
-        if self.result.first_error.is_some() {
+        self.count_error();
+        if self.result.error_completions.len() >= MAX_ERROR_COMPLETIONS {
             return;
         }
+        let first = self.result.error_completions.is_empty();
         let tail = self.cmdlog.snapshot(crate::cmdlog::DEFAULT_ENTRIES);
         let command = cid
             .and_then(|cid| tail.iter().rev().find(|e| e.sqe.cid() == cid && e.cqe.is_none()))
             .map_or_else(|| e.to_string(), ToString::to_string);
         let status =
             if matches!(e, DriverError::Timeout { .. }) { format!("timeout: {e}") } else { e.to_string() };
-        self.result.first_error =
-            Some(FirstError { command, status, cqe: None, cmdlog_tail: tail_strings(&tail) });
+        let cmdlog_tail = if first { tail_strings(&tail) } else { Vec::new() };
+        self.record_error(FirstError { command, status, cqe: None, cmdlog_tail });
     }
 
     fn finish(mut self, elapsed: Duration, cpu: Duration) -> (WorkerResult, Histogram<u64>) {

@@ -166,11 +166,16 @@ impl ActionKind for IoworkerDef {
             (Err(_), Some(stopped)) => return Err(stopped),
             (Err(e), None) => return Err(e.into()),
         };
-        let mut out = ActionOutput::default();
+        let mut out = ActionOutput {
+            errors_tolerated: configs.iter().any(|c| c.continue_on_error),
+            ..Default::default()
+        };
+        // The total's list holds each LBA once, however many workers or
+        // reads found it wrong.
         let mismatches: Vec<String> = results
-            .workers
+            .total
+            .mismatches
             .iter()
-            .flat_map(|w| w.mismatches.iter())
             .map(|m| format!("lba {}: {} (expected {:#x}, found {:#x})", m.lba, m.kind, m.expected, m.found))
             .collect();
         if verify {
@@ -182,7 +187,7 @@ impl ActionKind for IoworkerDef {
                 mismatches.into_iter().take(crate::run::commands::data::MAX_MISMATCH_DETAILS).collect();
         }
         if let Some(note) = reset_note {
-            out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
+            out.message = Some(format!("{note}; {}", error_summary(&results.total)));
         }
         match stopped {
             None => {
@@ -199,6 +204,34 @@ impl ActionKind for IoworkerDef {
                 Err(StepError::Partial { error: Box::new(error), output: Box::new(out) })
             }
         }
+    }
+}
+
+/// The errors of a worker total, by the same numbers as its counts: `33
+/// IOs ended with an error (command_aborted_by_host 32, 1 without a
+/// completion, the first: DRIVER ERROR)`. Error statuses come from
+/// `status_counts`; errors with no completion are the rest of `errors`.
+fn error_summary(total: &nvmeplan_driver::ioworker::WorkerResult) -> String {
+    let by_status: Vec<(&String, u64)> =
+        total.status_counts.iter().filter(|(k, _)| k.as_str() != "success").map(|(k, v)| (k, *v)).collect();
+    let with_status: u64 = by_status.iter().map(|(_, v)| v).sum();
+    let mut parts: Vec<String> = by_status.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    // Expected media errors (blocks made uncorrectable) are counted by
+    // status but are not errors.
+    let without = total.errors.saturating_sub(with_status);
+    if without > 0 {
+        let first = total.error_completions.iter().find(|e| e.cqe.is_none());
+        parts.push(match first {
+            Some(e) => format!("{without} without a completion, the first: {}", e.status),
+            None => format!("{without} without a completion (timeout or driver error)"),
+        });
+    }
+    let n = total.errors;
+    let ios = if n == 1 { "IO" } else { "IOs" };
+    if parts.is_empty() {
+        format!("{n} {ios} ended with an error")
+    } else {
+        format!("{n} {ios} ended with an error ({})", parts.join(", "))
     }
 }
 
@@ -309,4 +342,32 @@ fn worker_writes(w: &IoWorker, eval: Eval<'_>) -> StepResult<bool> {
     Ok(w.io_sequence
         .as_ref()
         .is_some_and(|seq| seq.iter().any(|io| !READ_ONLY_WORKER_OPS.contains(&io.op.as_str()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nvmeplan_driver::ioworker::WorkerResult;
+
+    #[test]
+    fn the_reset_message_counts_what_the_status_counts_say() {
+        let mut w = WorkerResult { errors: 33, ..WorkerResult::default() };
+        w.status_counts.insert("success".into(), 900);
+        w.status_counts.insert("command_aborted_by_host".into(), 32);
+        assert_eq!(
+            error_summary(&w),
+            "33 IOs ended with an error (command_aborted_by_host 32, 1 without a completion (timeout or driver error))"
+        );
+        w.error_completions.push(nvmeplan_driver::ioworker::FirstError {
+            command: "read".into(),
+            status: "queue deleted".into(),
+            cqe: None,
+            cmdlog_tail: Vec::new(),
+        });
+        assert!(error_summary(&w).ends_with("1 without a completion, the first: queue deleted)"));
+        w.errors = 32;
+        assert_eq!(error_summary(&w), "32 IOs ended with an error (command_aborted_by_host 32)");
+        let none = WorkerResult::default();
+        assert_eq!(error_summary(&none), "0 IOs ended with an error");
+    }
 }

@@ -202,9 +202,27 @@ pub fn evaluate(
         }
     }
     if let Some(io) = out.ioworker.as_ref().map(|stats| &stats.total) {
-        let errors = e.errors.clone().unwrap_or(Compare::Eq(crate::plan::Scalar(0.into())));
-        let (expected, pass) = compare(&Value::from(io.errors), &errors, eval)?;
-        results.push(check("errors", expected, io.errors.to_string(), pass));
+        match &e.errors {
+            None if out.errors_tolerated => {
+                let stats = out.ioworker.as_ref().expect("an ioworker result");
+                let stopped = stats.workers.iter().find_map(|w| w.stopped.as_ref());
+                let actual = match stopped {
+                    Some(why) => format!("{} ({why})", io.errors),
+                    None => io.errors.to_string(),
+                };
+                results.push(check(
+                    "errors",
+                    "within each worker's budget".into(),
+                    actual,
+                    stopped.is_none(),
+                ));
+            }
+            errors => {
+                let errors = errors.clone().unwrap_or(Compare::Eq(crate::plan::Scalar(0.into())));
+                let (expected, pass) = compare(&Value::from(io.errors), &errors, eval)?;
+                results.push(check("errors", expected, io.errors.to_string(), pass));
+            }
+        }
         if let Some(cmp) = &e.iops {
             let (expected, pass) = compare(&Value::from(io.iops), cmp, eval)?;
             results.push(check("iops", expected, format!("{:.0}", io.iops), pass));
