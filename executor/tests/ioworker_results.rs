@@ -85,3 +85,93 @@ fn the_reset_message_agrees_with_the_status_counts() {
     let expected = format!("; {} {ios} ended with an error ({})", t.errors, parts.join(", "));
     assert!(message.ends_with(&expected), "{message} vs {:?} errors {}", t.status_counts, t.errors);
 }
+
+#[test]
+fn a_mixed_worker_has_latency_per_operation_in_the_results_and_the_reports() {
+    let r = run("  - name: mix
+    ioworker:
+      - { io_size: 8, read_percentage: 70, lba_random: true, region_end: 4096, qdepth: 8, io_count: 3000 }
+      - { io_size: 8, read_percentage: 100, region_start: 4096, region_end: 8192, io_count: 500 }
+");
+    let s = step(&r, "mix");
+    assert_eq!(s.outcome, Outcome::Pass, "{:?}", s.reason);
+    let io = s.ioworker.as_ref().unwrap();
+    let w0 = &io.workers[0];
+    assert_eq!(w0.latency_by_op.keys().collect::<Vec<_>>(), ["read", "write"]);
+    let (read, write) = (&w0.latency_by_op["read"], &w0.latency_by_op["write"]);
+    let all = w0.latency.unwrap();
+    // Together is the union of the operations.
+    assert_eq!(all.min_ns, read.min_ns.min(write.min_ns));
+    assert_eq!(all.max_ns, read.max_ns.max(write.max_ns));
+    assert!(read.p50_ns > 0 && write.p50_ns > 0);
+    assert_eq!(io.workers[1].latency_by_op.keys().collect::<Vec<_>>(), ["read"]);
+    assert_eq!(io.workers[1].latency_by_op["read"], io.workers[1].latency.unwrap());
+    // The total merges each operation over the workers.
+    let total = &io.total.latency_by_op;
+    assert_eq!(total.keys().collect::<Vec<_>>(), ["read", "write"]);
+    assert_eq!(total["write"], *write);
+    assert_eq!(total["read"].max_ns, read.max_ns.max(io.workers[1].latency_by_op["read"].max_ns));
+
+    let html = nvmeplan_reports::html::render_report(&r).unwrap();
+    for label in ["worker 0 read", "worker 0 write", "total read", "total write"] {
+        assert!(html.contains(&format!("<th>{label}</th>")), "no row {label}");
+    }
+    assert!(!html.contains("<th>worker 1 read</th>"), "a single-operation worker has no op rows");
+    assert!(html.contains("<tr class=\"op\">"));
+    let md = nvmeplan_reports::markdown::render_report(&r);
+    assert!(md.contains("| mix (read) | ") && md.contains("| mix (write) | "), "{md}");
+}
+
+#[test]
+fn a_step_cut_short_by_its_timeout_keeps_rates_over_the_time_it_ran() {
+    let r = run("  - name: short
+    ioworker: { io_size: 8, read_percentage: 50, qdepth: 4, time: 20s }
+    timeout: 60ms
+");
+    let s = step(&r, "short");
+    assert_eq!(s.outcome, Outcome::Error);
+    assert_eq!(s.reason.as_deref(), Some("timed out after 60ms"));
+    let io = s.ioworker.as_ref().unwrap();
+    assert_eq!(io.stopped.as_ref().map(|s| s.as_str()), Some("timed out after 60ms"));
+    let t = &io.total;
+    assert!(t.io_total > 0 && t.ios.read > 0 && t.ios.write > 0, "{t:?}");
+    assert!(t.elapsed_us > 0 && t.elapsed_us < 1_000_000, "ran {} us", t.elapsed_us);
+    let expected = t.io_total as f64 / (t.elapsed_us as f64 / 1e6);
+    assert!((t.iops - expected).abs() / expected < 1e-9, "iops {} vs {expected}", t.iops);
+    assert!(t.latency.is_some() && t.latency_by_op.len() == 2);
+    assert_eq!(t.iops_per_second.iter().sum::<u64>(), t.io_total);
+    // Its IOPS chart has its one short second, not "no data".
+    let html = nvmeplan_reports::html::render_report(&r).unwrap();
+    let start = html.find("short: IOPS per second").expect("an IOPS chart");
+    let chart = &html[start..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert!(!chart.contains("no data"), "{chart}");
+}
+
+#[test]
+fn a_step_that_stops_a_fail_fast_run_keeps_its_ioworker_results() {
+    let r = run_with(
+        "  - name: bad range
+    inject:
+      match: { opcode: read, lba_start: 0, lba_end: 16 }
+      action: { status: unrecovered_read_error }
+  - name: scan
+    ioworker: { io_size: 8, lba_random: true, region_end: 64, time: 10s, max_errors: 2 }
+  - name: never
+    flush: {}
+",
+        &RunOptions { seed: Some(5), fail_fast: true, ..RunOptions::default() },
+    );
+    assert!(r.steps.iter().all(|s| s.id != "never"));
+    assert_eq!(r.stopped.as_ref().map(|s| s.as_str()), Some("--fail-fast: a step failed"));
+    let s = step(&r, "scan");
+    assert_eq!(s.outcome, Outcome::Fail);
+    let io = s.ioworker.as_ref().unwrap();
+    assert_eq!(
+        io.stopped.as_ref().map(|s| s.as_str()),
+        Some("IO errors: more than max_errors 2 (stopped at error 3)")
+    );
+    assert_eq!(io.total.errors, 3);
+    assert!(io.total.status_counts["success"] > 0, "{:?}", io.total.status_counts);
+    assert!(io.total.latency.is_some() && !io.total.iops_per_second.is_empty());
+}

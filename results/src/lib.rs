@@ -22,7 +22,7 @@ pub mod stop;
 pub mod verify;
 pub mod worker;
 
-pub use op::{IoOp, OpCounts};
+pub use op::{IoOp, OP_COUNTER_NAMES, OpCounts};
 pub use stop::{INTERRUPTED_AGAIN, StopReason};
 pub use verify::{Mismatch, MismatchKind, keep_unique};
 pub use worker::{

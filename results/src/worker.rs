@@ -115,6 +115,11 @@ pub struct WorkerResult {
     /// Latency statistics, when recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencySummary>,
+    /// Latency statistics of each operation that completed (`read`,
+    /// `write`, `trim`, ... by [`OpCounts`] name; raw opcodes together as
+    /// `raw`), when recorded; `latency` is all of them together.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latency_by_op: BTreeMap<String, LatencySummary>,
     /// IOs completed in each full or partial second.
     pub iops_per_second: Vec<u64>,
     /// Worst full second divided by the average of full seconds (1.0 when
@@ -194,8 +199,8 @@ impl WorkerResult {
     /// The total of several workers: counts add up, elapsed is the longest,
     /// per-IO costs are weighted by each worker's IOs, per-second counts
     /// add up second by second, the first error is the first worker's that
-    /// has one. `latency` is the summary of the merged histogram (the
-    /// caller holds the histograms).
+    /// has one. `latency` (and `latency_by_op`, which the caller fills)
+    /// are summaries of the merged histograms (the caller holds them).
     pub fn total(workers: &[WorkerResult], latency: Option<LatencySummary>) -> WorkerResult {
         let mut t = WorkerResult::default();
         let mut cpu_ns = 0.0;

@@ -188,12 +188,23 @@ pub fn run_workers(
 
     let mut workers = Vec::with_capacity(outputs.len());
     let mut merged = results::new_histogram();
+    let mut by_op: worker::OpHistograms = Default::default();
     for (i, out) in outputs.into_iter().enumerate() {
-        let (result, hist) = match out {
+        let (result, hists) = match out {
             Ok(r) => r.map_err(|e| prefix(configs.len(), i, e))?,
             Err(_) => return Err(DriverError::InvalidState(format!("ioworker thread {i} panicked"))),
         };
-        let _ = merged.add(&hist);
+        for (sum, h) in by_op.iter_mut().zip(hists) {
+            if let Some(h) = h {
+                let _ = merged.add(&h);
+                match sum {
+                    Some(sum) => {
+                        let _ = sum.add(&h);
+                    }
+                    None => *sum = Some(h),
+                }
+            }
+        }
         workers.push(result);
     }
     if let Some(map) = &map {
@@ -205,7 +216,12 @@ pub fn run_workers(
             }
         }
     }
-    let total = WorkerResult::total(&workers, LatencySummary::from_histogram(&merged));
+    let mut total = WorkerResult::total(&workers, LatencySummary::from_histogram(&merged));
+    for (name, h) in nvmeplan_results::OP_COUNTER_NAMES.iter().zip(&by_op) {
+        if let Some(summary) = h.as_ref().and_then(LatencySummary::from_histogram) {
+            total.latency_by_op.insert((*name).to_string(), summary);
+        }
+    }
     let stopped = workers.iter().find_map(|w| w.stopped.clone());
     Ok(IoWorkerResults { workers, total, stopped })
 }

@@ -42,7 +42,7 @@ use crate::error::DriverError;
 use crate::queue_pair::{CANCEL_GRACE, QueuePair};
 use crate::verify::{Mismatch, VerifyMap, next_write_token, stamp_block};
 use hdrhistogram::Histogram;
-use nvmeplan_results::{StopReason, keep_unique};
+use nvmeplan_results::{OP_COUNTER_NAMES, StopReason, keep_unique};
 use nvmeplan_spec::{Command, Completion, Status};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -56,6 +56,9 @@ const CANCEL_GRACE_NS: u64 = CANCEL_GRACE.as_nanos() as u64;
 /// Looks at the CQ per idle iteration before polling again (the poll
 /// also reads the clock and scans for timeouts).
 const IDLE_PEEKS: u32 = 32;
+
+/// Latency histograms by [`IoOp::counter`].
+pub(crate) type OpHistograms = [Option<Histogram<u64>>; 8];
 
 /// Everything a worker thread starts from.
 pub(crate) struct WorkerSetup<'a> {
@@ -130,7 +133,10 @@ struct Worker<'a> {
     token_base: u64,
     writes: u64,
     cmdlog: Arc<CmdLog>,
-    hist: Histogram<u64>,
+    /// One latency histogram per [`IoOp::counter`] of the ops this worker
+    /// issues (none when latency is not recorded): one record per IO, and
+    /// the worker's overall latency is their sum.
+    hists: OpHistograms,
     result: WorkerResult,
     success: u64,
     failures: Vec<(Status, u64)>,
@@ -153,7 +159,7 @@ pub(crate) fn run(
     ready: &std::sync::atomic::AtomicUsize,
     go: &AtomicBool,
     abort: &AtomicBool,
-) -> Result<(WorkerResult, Histogram<u64>), DriverError> {
+) -> Result<(WorkerResult, OpHistograms), DriverError> {
     let WorkerSetup { cfg, ns, mut qp, map, stop, progress } = setup;
     let prepared = Worker::new(cfg, &ns, &qp, map);
     ready.fetch_add(1, Ordering::AcqRel);
@@ -225,7 +231,15 @@ impl<'a> Worker<'a> {
             token_base: next_write_token() << 40,
             writes: 0,
             cmdlog: qp.cmdlog(),
-            hist: new_histogram(),
+            hists: if cfg.record_latency {
+                let mut h = OpHistograms::default();
+                for op in &ops {
+                    h[op.counter()].get_or_insert_with(new_histogram);
+                }
+                h
+            } else {
+                OpHistograms::default()
+            },
             result,
             success: 0,
             failures: Vec::new(),
@@ -460,8 +474,8 @@ impl<'a> Worker<'a> {
         let Slot { op, slba, nlb, .. } = self.slots[s];
         *self.result.ios.get_mut(op) += 1;
         self.completed += 1;
-        if self.cfg.record_latency {
-            self.hist.saturating_record(latency_ns);
+        if let Some(h) = &mut self.hists[op.counter()] {
+            h.saturating_record(latency_ns);
         }
         let len = nlb as usize * self.lba_size;
         let status = cqe.status();
@@ -593,7 +607,7 @@ impl<'a> Worker<'a> {
         self.record_error(FirstError { command, status, cqe: None, cmdlog_tail });
     }
 
-    fn finish(mut self, elapsed: Duration, cpu: Duration) -> (WorkerResult, Histogram<u64>) {
+    fn finish(mut self, elapsed: Duration, cpu: Duration) -> (WorkerResult, OpHistograms) {
         let mut r = std::mem::take(&mut self.result);
         if self.success > 0 {
             r.status_counts.insert(Status::SUCCESS.to_string(), self.success);
@@ -602,15 +616,22 @@ impl<'a> Worker<'a> {
             *r.status_counts.entry(status.to_string()).or_default() += n;
         }
         r.mismatches = std::mem::take(&mut self.mismatches);
-        if self.cfg.record_latency {
-            r.latency = LatencySummary::from_histogram(&self.hist);
+        let mut all = new_histogram();
+        for (name, h) in OP_COUNTER_NAMES.iter().zip(&self.hists) {
+            if let Some(h) = h {
+                let _ = all.add(h);
+                if let Some(summary) = LatencySummary::from_histogram(h) {
+                    r.latency_by_op.insert((*name).to_string(), summary);
+                }
+            }
         }
+        r.latency = LatencySummary::from_histogram(&all);
         r.finish_rates(elapsed, cpu);
         if r.io_total > 0 {
             r.busy_ns_per_io =
                 elapsed.as_nanos().saturating_sub(u128::from(self.idle_ns)) as f64 / r.io_total as f64;
         }
-        (r, std::mem::replace(&mut self.hist, new_histogram()))
+        (r, std::mem::take(&mut self.hists))
     }
 }
 
