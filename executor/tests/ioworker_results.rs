@@ -175,3 +175,27 @@ fn a_step_that_stops_a_fail_fast_run_keeps_its_ioworker_results() {
     assert!(io.total.status_counts["success"] > 0, "{:?}", io.total.status_counts);
     assert!(io.total.latency.is_some() && !io.total.iops_per_second.is_empty());
 }
+
+#[test]
+fn latency_expectations_take_one_operation_alone() {
+    let r = run("  - name: bounded
+    ioworker: { io_size: 8, read_percentage: 50, qdepth: 4, io_count: 1000 }
+    expect: { latency: { p99: { le: 1s }, read: { p99: { le: 1s } }, write: { max: { lt: 1ns } }, trim: { p50: { le: 1s } } } }
+");
+    let s = step(&r, "bounded");
+    assert_eq!(s.outcome, Outcome::Fail);
+    let verdict = |what: &str| {
+        let e = s.expectations.iter().find(|e| e.what == what).unwrap_or_else(|| panic!("no {what}"));
+        (e.verdict.clone(), e.actual.clone())
+    };
+    let io = s.ioworker.as_ref().unwrap();
+    assert_eq!(verdict("latency.p99").0, nvmeplan::run::result::Verdict::Pass);
+    assert_eq!(verdict("latency.read.p99").0, nvmeplan::run::result::Verdict::Pass);
+    let (write, actual) = verdict("latency.write.max");
+    assert_eq!(write, nvmeplan::run::result::Verdict::Fail);
+    assert!(io.total.latency_by_op["write"].max_ns > 0 && !actual.is_empty());
+    assert_eq!(
+        verdict("latency.trim.p50"),
+        (nvmeplan::run::result::Verdict::Fail, "no latency recorded".into())
+    );
+}

@@ -66,6 +66,34 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// The checks of latency bounds against a summary (`None`: nothing of
+/// that kind was recorded), named `WHAT.p99` and so on.
+fn latency_checks(
+    results: &mut Vec<ExpectationResult>,
+    what: &str,
+    bounds: &crate::plan::expect::OpLatencyExpect,
+    summary: Option<&LatencyStats>,
+) {
+    type Percentile = fn(&LatencyStats) -> u64;
+    let items: [(_, _, Percentile); 6] = [
+        (&bounds.p50, "p50", |l| l.p50_ns),
+        (&bounds.p90, "p90", |l| l.p90_ns),
+        (&bounds.p99, "p99", |l| l.p99_ns),
+        (&bounds.p999, "p999", |l| l.p999_ns),
+        (&bounds.max, "max", |l| l.max_ns),
+        (&bounds.mean, "mean", |l| l.avg_ns),
+    ];
+    for (cmp, name, ns) in items {
+        if let Some(cmp) = cmp {
+            let what = format!("{what}.{name}");
+            match summary {
+                Some(l) => results.push(duration_check(&what, ns(l), cmp)),
+                None => results.push(check(&what, String::new(), "no latency recorded".into(), false)),
+            }
+        }
+    }
+}
+
 /// Compares `actual` with a comparison; the expectation as text and whether it holds.
 pub fn compare(actual: &Value, cmp: &Compare, eval: Eval<'_>) -> StepResult<(String, bool)> {
     let ops = match cmp {
@@ -228,24 +256,11 @@ pub fn evaluate(
             results.push(check("iops", expected, format!("{:.0}", io.iops), pass));
         }
         if let Some(lat) = &e.latency {
-            type Percentile = fn(&LatencyStats) -> u64;
-            let items: [(_, _, Percentile); 6] = [
-                (&lat.p50, "p50", |l| l.p50_ns),
-                (&lat.p90, "p90", |l| l.p90_ns),
-                (&lat.p99, "p99", |l| l.p99_ns),
-                (&lat.p999, "p999", |l| l.p999_ns),
-                (&lat.max, "max", |l| l.max_ns),
-                (&lat.mean, "mean", |l| l.avg_ns),
-            ];
-            for (cmp, name, ns) in items {
-                if let Some(cmp) = cmp {
-                    let what = format!("latency.{name}");
-                    match &io.latency {
-                        Some(l) => results.push(duration_check(&what, ns(l), cmp)),
-                        None => {
-                            results.push(check(&what, String::new(), "no latency recorded".into(), false))
-                        }
-                    }
+            latency_checks(&mut results, "latency", &lat.all(), io.latency.as_ref());
+            for (op, bounds) in lat.by_op() {
+                if let Some(bounds) = bounds {
+                    let what = format!("latency.{op}");
+                    latency_checks(&mut results, &what, bounds, io.latency_by_op.get(op));
                 }
             }
         }
