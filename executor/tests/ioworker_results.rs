@@ -186,7 +186,7 @@ fn latency_expectations_take_one_operation_alone() {
     assert_eq!(s.outcome, Outcome::Fail);
     let verdict = |what: &str| {
         let e = s.expectations.iter().find(|e| e.what == what).unwrap_or_else(|| panic!("no {what}"));
-        (e.verdict.clone(), e.actual.clone())
+        (e.verdict, e.actual.clone())
     };
     let io = s.ioworker.as_ref().unwrap();
     assert_eq!(verdict("latency.p99").0, nvmeplan::run::result::Verdict::Pass);

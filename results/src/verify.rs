@@ -96,8 +96,9 @@ impl fmt::Display for Mismatch {
 /// A block read several times and wrong each time is listed once (the
 /// first time); counts of mismatched reads are kept apart by the callers.
 pub fn keep_unique(list: &mut Vec<Mismatch>, from: usize, max: usize) {
-    let mut kept = from.min(list.len());
-    for i in kept..list.len() {
+    let start = from.min(list.len());
+    let mut kept = start;
+    for i in start..list.len() {
         if kept >= max {
             break;
         }
