@@ -96,6 +96,10 @@ fn max_errors_stops_the_worker_at_one_error_more_with_the_reason() {
     assert_eq!(io.workers[0].stopped.as_ref(), Some(&why));
     let reason = s.reason.as_deref().unwrap();
     assert!(reason.contains("errors") && reason.contains("max_errors 3"), "{reason}");
+    // The HTML ioworker section says why and lists the later errors.
+    let html = nvmeplan_reports::html::render_report(&r).unwrap();
+    assert!(html.contains(&format!("workers stopped early: {why}")), "no stop reason in the HTML");
+    assert!(html.contains("worker 0: 3 more error completions"));
     // An explicit expectation replaces the budget check.
     assert_eq!(step(&r, "counted").outcome, Outcome::Pass, "{:?}", step(&r, "counted").reason);
 }

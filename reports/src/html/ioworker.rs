@@ -1,8 +1,48 @@
-//! The per-operation parts of the HTML ioworker section: latency rows for
-//! each operation of a worker under its own row (like fio's read and write
-//! sections) and the operations' groups in the latency chart.
+//! Parts of the HTML ioworker section: latency rows for each operation of
+//! a worker under its own row (like fio's read and write sections), the
+//! operations' groups in the latency chart, and why the workers stopped
+//! early with the error completions after each worker's first.
 
-use crate::model::{LatencyStats, WorkerStats};
+use serde::Serialize;
+
+use crate::model::{IoWorkerStats, LatencyStats, WorkerStats};
+
+/// Why the workers of a step stopped before their end, and the errors
+/// each listed after its first (`worker 0`, `command -> status`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct EarlyStop {
+    /// The step's workers' stop reason (interrupted, timed out, IO errors).
+    pub stopped: Option<String>,
+    /// Per worker that a reason of its own stopped: label and reason.
+    pub workers: Vec<(String, String)>,
+    /// Per worker with more than one listed error: label and the errors
+    /// after the first, as `command -> status`.
+    pub more_errors: Vec<(String, Vec<String>)>,
+}
+
+/// The early stop of a step's workers.
+pub(crate) fn early_stop(stats: &IoWorkerStats) -> EarlyStop {
+    let label = |i: usize| format!("worker {i}");
+    EarlyStop {
+        stopped: stats.stopped.as_ref().map(|s| s.to_string()),
+        workers: stats
+            .workers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| w.stopped.as_ref().map(|s| (label(i), s.to_string())))
+            .collect(),
+        more_errors: stats
+            .workers
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.error_completions.len() > 1)
+            .map(|(i, w)| {
+                let rest = w.error_completions[1..].iter().map(|e| format!("{} -> {}", e.command, e.status));
+                (label(i), rest.collect())
+            })
+            .collect(),
+    }
+}
 
 use super::view::{WorkerRow, latency, thousands};
 
@@ -93,5 +133,34 @@ mod tests {
         // One operation alone is the worker's own row.
         w.latency_by_op.remove("write");
         assert!(op_rows("worker 0", &w).is_empty() && op_groups("worker 0", &w).is_empty());
+    }
+
+    #[test]
+    fn early_stop_names_the_reasons_and_the_later_errors() {
+        use crate::model::{StopReason, WorkerError as FirstError};
+        let e = |cmd: &str| FirstError {
+            command: cmd.into(),
+            status: "unrecovered_read_error".into(),
+            cqe: None,
+            cmdlog_tail: Vec::new(),
+        };
+        let w = WorkerStats {
+            stopped: Some(StopReason::error_budget(1)),
+            error_completions: vec![e("read slba 0"), e("read slba 8")],
+            ..WorkerStats::default()
+        };
+        let stats = IoWorkerStats {
+            workers: vec![WorkerStats::default(), w.clone()],
+            total: w,
+            stopped: Some(StopReason::error_budget(1)),
+        };
+        let early = early_stop(&stats);
+        assert_eq!(early.stopped.as_deref(), Some("IO errors: more than max_errors 1 (stopped at error 2)"));
+        assert_eq!(early.workers.len(), 1);
+        assert_eq!(early.workers[0].0, "worker 1");
+        assert_eq!(
+            early.more_errors,
+            [("worker 1".to_string(), vec!["read slba 8 -> unrecovered_read_error".to_string()])]
+        );
     }
 }

@@ -136,6 +136,9 @@ pub(crate) struct IoWorkerView {
     pub mismatches: Vec<String>,
     pub iops_chart: Option<String>,
     pub latency_chart: Option<String>,
+    /// Why the workers stopped early, and each worker's error completions
+    /// after its first error.
+    pub early: ioworker::EarlyStop,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -490,7 +493,8 @@ impl IoWorkerView {
                 log_scale: true,
             })
         });
-        IoWorkerView { rows, first_errors, mismatches, iops_chart, latency_chart }
+        let early = ioworker::early_stop(stats);
+        IoWorkerView { rows, first_errors, mismatches, iops_chart, latency_chart, early }
     }
 }
 
