@@ -8,7 +8,11 @@ use nvmeplan::run::{PlanSource, RunOptions, RunResult, open_device, run_plan};
 use nvmeplan::{Options, validate_str};
 
 fn run_with(steps: &str, options: &RunOptions) -> RunResult {
-    let text = format!("plan_version: 1\nname: t\ndevice: sim\nsteps:\n{steps}");
+    run_on("sim", steps, options)
+}
+
+fn run_on(device: &str, steps: &str, options: &RunOptions) -> RunResult {
+    let text = format!("plan_version: 1\nname: t\ndevice: \"{device}\"\nsteps:\n{steps}");
     let report = validate_str("t.yaml", &text, &Options::default());
     assert!(!report.has_errors(), "{}", nvmeplan::render_text(&report.diagnostics, &report.sources));
     let plan = report.plan.expect("plan");
@@ -53,7 +57,10 @@ fn the_mismatch_list_names_each_lba_once() {
 
 #[test]
 fn the_reset_message_agrees_with_the_status_counts() {
-    let r = run("  - name: reset under io
+    // Commands take 100 us, so the reset finds all 32 outstanding.
+    let r = run_on(
+        "sim:latency=100us",
+        "  - name: reset under io
     ioworker:
       io_size: 8
       read_percentage: 50
@@ -63,14 +70,21 @@ fn the_reset_message_agrees_with_the_status_counts() {
       time: 3s
       reset: { kind: controller, after: 200ms }
     expect: { errors: { gt: 0 } }
-");
+",
+        &RunOptions { seed: Some(5), ..RunOptions::default() },
+    );
     let s = step(&r, "reset under io");
     assert_eq!(s.outcome, Outcome::Pass, "{:?}", s.reason);
     let t = &s.ioworker.as_ref().unwrap().total;
     let message = s.message.as_deref().unwrap();
     assert!(message.starts_with("controller reset "), "{message}");
     let failed: u64 = t.status_counts.iter().filter(|(k, _)| k.as_str() != "success").map(|(_, v)| v).sum();
+    // Every error is an aborted IO: the reset itself is not counted again.
     let without = t.errors - failed;
+    assert_eq!(without, 0, "{message}");
+    assert!(t.status_counts["command_aborted_by_host"] > 0, "{:?}", t.status_counts);
+    let stopped = s.ioworker.as_ref().unwrap().stopped.as_ref().map(|s| s.to_string());
+    assert!(stopped.is_some_and(|s| s.contains("the controller was reset")), "{message}");
     let mut parts: Vec<String> = t
         .status_counts
         .iter()

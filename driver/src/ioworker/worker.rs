@@ -333,7 +333,9 @@ impl<'a> Worker<'a> {
                     break;
                 }
                 if let Err(e) = self.submit(qp, req, abs) {
-                    self.driver_error(&e, None);
+                    if !self.reset_seen(&e) {
+                        self.driver_error(&e, None);
+                    }
                     submitting = false;
                     break;
                 }
@@ -349,6 +351,7 @@ impl<'a> Worker<'a> {
             // Ring once and reap.
             let reaped = match qp.poll(reap_max, |token, cqe, lat| self.complete(token as u16, cqe, lat)) {
                 Ok(n) => n,
+                Err(e) if self.reset_seen(&e) => break,
                 Err(e) => {
                     let timeout = matches!(e, DriverError::Timeout { .. });
                     self.result.timed_out |= timeout;
@@ -586,6 +589,21 @@ impl<'a> Worker<'a> {
             self.result.first_error = Some(e.clone());
         }
         self.result.error_completions.push(e);
+    }
+
+    /// Whether `e` says the controller was reset. The poll that says so
+    /// has delivered every outstanding command with a synthesized abort,
+    /// and those are the errors; the reset itself is no failed IO, so it
+    /// is not counted again. It ends the worker (its queue is gone), and
+    /// is the reason given, rather than the first of the aborts.
+    #[cold]
+    fn reset_seen(&mut self, e: &DriverError) -> bool {
+        if !matches!(e, DriverError::ControllerReset { .. }) {
+            return false;
+        }
+        // The reset, not the aborts it caused, is why the worker ended.
+        self.result.stopped = Some(StopReason::Other(e.to_string()));
+        true
     }
 
     /// A driver error: a timeout (with the CID of the command) or a failed

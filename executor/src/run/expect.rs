@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::context::{Eval, StepResult, parse_int};
 use super::output::ActionOutput;
-use super::result::{ExpectationResult, LatencyStats, Verdict};
+use super::result::{ExpectationResult, LatencyStats, StopReason, Verdict};
 use crate::plan::expect::{DurationCompare, Expect};
 use crate::plan::values::{Compare, CompareOps};
 
@@ -233,7 +233,11 @@ pub fn evaluate(
         match &e.errors {
             None if out.errors_tolerated => {
                 let stats = out.ioworker.as_ref().expect("an ioworker result");
-                let stopped = stats.workers.iter().find_map(|w| w.stopped.as_ref());
+                // Only a worker its own IO errors stopped is over budget.
+                let stopped = stats
+                    .workers
+                    .iter()
+                    .find_map(|w| w.stopped.as_ref().filter(|s| matches!(s, StopReason::IoErrors(_))));
                 let actual = match stopped {
                     Some(why) => format!("{} ({why})", io.errors),
                     None => io.errors.to_string(),
