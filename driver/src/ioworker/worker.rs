@@ -146,6 +146,8 @@ struct Worker<'a> {
     /// The errors stopped the worker: the first one without
     /// `continue_on_error`, or one more than `max_errors`.
     stop_on_errors: bool,
+    /// The controller was reset (counted once, by [`Worker::reset_seen`]).
+    reset: bool,
     /// Start, on the queue pair's clock.
     t0: u64,
     /// Time spent in iterations that neither submitted nor reaped.
@@ -247,6 +249,7 @@ impl<'a> Worker<'a> {
             completed: 0,
             failed: false,
             stop_on_errors: false,
+            reset: false,
             t0: 0,
             idle_ns: 0,
         })
@@ -336,6 +339,7 @@ impl<'a> Worker<'a> {
                     if !self.reset_seen(&e) {
                         self.driver_error(&e, None);
                     }
+                    // The poll below reports the same reset (not counted twice).
                     submitting = false;
                     break;
                 }
@@ -592,16 +596,21 @@ impl<'a> Worker<'a> {
     }
 
     /// Whether `e` says the controller was reset. The poll that says so
-    /// has delivered every outstanding command with a synthesized abort,
-    /// and those are the errors; the reset itself is no failed IO, so it
-    /// is not counted again. It ends the worker (its queue is gone), and
-    /// is the reason given, rather than the first of the aborts.
+    /// has delivered every outstanding command with a synthesized abort
+    /// (each counted by status); the reset itself counts as one more
+    /// error (the worker lost its queue, even with nothing outstanding) and
+    /// ends the worker, and is the reason given rather than the first of
+    /// the aborts.
     #[cold]
     fn reset_seen(&mut self, e: &DriverError) -> bool {
         if !matches!(e, DriverError::ControllerReset { .. }) {
             return false;
         }
-        // The reset, not the aborts it caused, is why the worker ended.
+        if self.reset {
+            return true;
+        }
+        self.reset = true;
+        self.driver_error(e, None);
         self.result.stopped = Some(StopReason::Other(e.to_string()));
         true
     }

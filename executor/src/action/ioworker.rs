@@ -187,7 +187,7 @@ impl ActionKind for IoworkerDef {
                 mismatches.into_iter().take(crate::run::commands::data::MAX_MISMATCH_DETAILS).collect();
         }
         if let Some(note) = reset_note {
-            out.message = Some(format!("{note}; {}", error_summary(&results.total)));
+            out.message = Some(format!("{note}; {}", error_summary(&results)));
         }
         match stopped {
             None => {
@@ -207,11 +207,13 @@ impl ActionKind for IoworkerDef {
     }
 }
 
-/// The errors of a worker total, by the same numbers as its counts: `33
-/// IOs ended with an error (command_aborted_by_host 32, 1 without a
-/// completion, the first: DRIVER ERROR)`. Error statuses come from
-/// `status_counts`; errors with no completion are the rest of `errors`.
-fn error_summary(total: &nvmeplan_driver::ioworker::WorkerResult) -> String {
+/// The errors of the workers, by the same numbers as their counts: `33
+/// errors: command_aborted_by_host 32, the reset of the workers' queues 1`.
+/// Error statuses come from the total's `status_counts`; a worker the
+/// reset ended counts one error for it (its lost queue); the rest of
+/// `errors` had no completion (timeouts, driver errors).
+fn error_summary(results: &nvmeplan_driver::ioworker::IoWorkerResults) -> String {
+    let total = &results.total;
     let by_status: Vec<(&String, u64)> =
         total.status_counts.iter().filter(|(k, _)| k.as_str() != "success").map(|(k, v)| (k, *v)).collect();
     let with_status: u64 = by_status.iter().map(|(_, v)| v).sum();
@@ -219,20 +221,28 @@ fn error_summary(total: &nvmeplan_driver::ioworker::WorkerResult) -> String {
     // Expected media errors (blocks made uncorrectable) are counted by
     // status but are not errors.
     let without = total.errors.saturating_sub(with_status);
-    if without > 0 {
-        let first = total.error_completions.iter().find(|e| e.cqe.is_none());
+    let resets = (results.workers.iter().filter(|w| w.stopped.as_deref().is_some_and(is_reset)).count()
+        as u64)
+        .min(without);
+    if resets > 0 {
+        parts.push(format!("the reset of the workers' queues {resets}"));
+    }
+    let other = without - resets;
+    if other > 0 {
+        let first = total.error_completions.iter().find(|e| e.cqe.is_none() && !is_reset(&e.status));
         parts.push(match first {
-            Some(e) => format!("{without} without a completion, the first: {}", e.status),
-            None => format!("{without} without a completion (timeout or driver error)"),
+            Some(e) => format!("{other} without a completion, the first: {}", e.status),
+            None => format!("{other} without a completion (timeout or driver error)"),
         });
     }
     let n = total.errors;
-    let ios = if n == 1 { "IO" } else { "IOs" };
-    if parts.is_empty() {
-        format!("{n} {ios} ended with an error")
-    } else {
-        format!("{n} {ios} ended with an error ({})", parts.join(", "))
-    }
+    let errors = if n == 1 { "error" } else { "errors" };
+    if parts.is_empty() { format!("{n} {errors}") } else { format!("{n} {errors}: {}", parts.join(", ")) }
+}
+
+/// Whether a stop reason or error text is the driver's controller reset.
+fn is_reset(text: &str) -> bool {
+    text.contains("the controller was reset")
 }
 
 /// The rules of one worker at `path` below the action.
@@ -347,27 +357,32 @@ fn worker_writes(w: &IoWorker, eval: Eval<'_>) -> StepResult<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nvmeplan_driver::ioworker::WorkerResult;
+    use nvmeplan_driver::ioworker::{IoWorkerResults, WorkerResult};
 
     #[test]
     fn the_reset_message_counts_what_the_status_counts_say() {
-        let mut w = WorkerResult { errors: 33, ..WorkerResult::default() };
+        let reset =
+            StopReason::Other("queue 1: the controller was reset; the queue must be re-created".into());
+        let mut w = WorkerResult { errors: 33, stopped: Some(reset), ..WorkerResult::default() };
         w.status_counts.insert("success".into(), 900);
         w.status_counts.insert("command_aborted_by_host".into(), 32);
+        let mut r = IoWorkerResults { workers: vec![w.clone()], total: w, stopped: None };
         assert_eq!(
-            error_summary(&w),
-            "33 IOs ended with an error (command_aborted_by_host 32, 1 without a completion (timeout or driver error))"
+            error_summary(&r),
+            "33 errors: command_aborted_by_host 32, the reset of the workers' queues 1"
         );
-        w.error_completions.push(nvmeplan_driver::ioworker::FirstError {
+        r.total.errors = 34;
+        r.total.error_completions.push(nvmeplan_driver::ioworker::FirstError {
             command: "read".into(),
-            status: "queue deleted".into(),
+            status: "timeout: no completion".into(),
             cqe: None,
             cmdlog_tail: Vec::new(),
         });
-        assert!(error_summary(&w).ends_with("1 without a completion, the first: queue deleted)"));
-        w.errors = 32;
-        assert_eq!(error_summary(&w), "32 IOs ended with an error (command_aborted_by_host 32)");
-        let none = WorkerResult::default();
-        assert_eq!(error_summary(&none), "0 IOs ended with an error");
+        assert!(error_summary(&r).ends_with(", 1 without a completion, the first: timeout: no completion"));
+        r.workers[0].stopped = None;
+        r.total.errors = 32;
+        assert_eq!(error_summary(&r), "32 errors: command_aborted_by_host 32");
+        let none = IoWorkerResults::default();
+        assert_eq!(error_summary(&none), "0 errors");
     }
 }
