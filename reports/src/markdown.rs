@@ -306,6 +306,26 @@ pub fn render_report(report: &Report) -> String {
                 t.errors,
                 t.mismatch_count
             );
+            // A mixed workload's operations apart, like fio's read and
+            // write sections.
+            if t.latency_by_op.len() > 1 {
+                let counts = t.ios.by_name();
+                let secs = t.elapsed_us as f64 / 1e6;
+                for (op, l) in &t.latency_by_op {
+                    let n = counts.iter().find(|(name, _)| name == op).map_or(0, |(_, n)| *n);
+                    let iops = if secs > 0.0 { n as f64 / secs } else { 0.0 };
+                    let us = |ns: u64| metric_value(Metric::LatencyP50, ns as f64);
+                    let _ = writeln!(
+                        out,
+                        "| {} ({op}) | {n} | {iops:.0} | — | {} | {} | {} | {} | — | — |",
+                        cell(&s.id),
+                        us(l.p50_ns),
+                        us(l.p99_ns),
+                        us(l.p999_ns),
+                        us(l.max_ns),
+                    );
+                }
+            }
         }
     }
     out

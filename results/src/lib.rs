@@ -22,9 +22,10 @@ pub mod stop;
 pub mod verify;
 pub mod worker;
 
-pub use op::{IoOp, OpCounts};
+pub use op::{IoOp, OP_COUNTER_NAMES, OpCounts};
 pub use stop::{INTERRUPTED_AGAIN, StopReason};
-pub use verify::{Mismatch, MismatchKind};
+pub use verify::{Mismatch, MismatchKind, keep_unique};
 pub use worker::{
-    CqeFields, FirstError, IoWorkerResults, LatencySummary, MAX_MISMATCHES, TraceEntry, WorkerResult,
+    CqeFields, FirstError, IoWorkerResults, LatencySummary, MAX_ERROR_COMPLETIONS, MAX_MISMATCHES,
+    TraceEntry, WorkerResult,
 };

@@ -121,6 +121,27 @@ pub struct OpCounts {
     pub raw: u64,
 }
 
+/// The names of the counters of [`OpCounts`], in [`IoOp::counter`] order.
+pub const OP_COUNTER_NAMES: [&str; 8] =
+    ["read", "write", "trim", "write_zeroes", "flush", "compare", "verify", "raw"];
+
+impl IoOp {
+    /// The position of the op's counter in [`OpCounts::by_name`] and
+    /// [`OP_COUNTER_NAMES`] (every raw opcode shares `raw`).
+    pub fn counter(self) -> usize {
+        match self {
+            IoOp::Read => 0,
+            IoOp::Write => 1,
+            IoOp::Trim => 2,
+            IoOp::WriteZeroes => 3,
+            IoOp::Flush => 4,
+            IoOp::Compare => 5,
+            IoOp::Verify => 6,
+            IoOp::Raw(_) => 7,
+        }
+    }
+}
+
 impl OpCounts {
     /// The counter of `op`.
     pub fn get_mut(&mut self, op: IoOp) -> &mut u64 {

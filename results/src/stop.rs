@@ -17,6 +17,8 @@ pub const INTERRUPTED_AGAIN: &str = "interrupted again: exited during the curren
 const INTERRUPTED: &str = "interrupted";
 /// How the note of a run that ended on an error starts.
 const ERROR_PREFIX: &str = "stopped: ";
+/// How the note of a worker stopped by its IO errors starts.
+const IO_ERRORS_PREFIX: &str = "IO errors: ";
 
 /// Why a run (or the workers of an `ioworker` step) stopped before its end.
 ///
@@ -41,6 +43,12 @@ pub enum StopReason {
     /// The run ended on an error of the tool or the transport:
     /// `stopped: ERROR`.
     Error(String),
+    /// An ioworker stopped submitting because of its IO errors: at the
+    /// first one (no `continue_on_error`), or once they were more than its
+    /// `max_errors` (`IO errors: more than max_errors 3 (stopped at error
+    /// 4)`); see [`StopReason::first_io_error`] and
+    /// [`StopReason::error_budget`].
+    IoErrors(String),
     /// Any other note, such as the device's finish failing.
     Other(String),
 }
@@ -54,6 +62,20 @@ impl StopReason {
     /// The run ended on `error`.
     pub fn error(error: impl fmt::Display) -> StopReason {
         StopReason::Error(format!("{ERROR_PREFIX}{error}"))
+    }
+
+    /// A worker stopped at its first IO error (it does not continue on
+    /// errors).
+    pub fn first_io_error() -> StopReason {
+        StopReason::IoErrors(format!("{IO_ERRORS_PREFIX}stopped at the first error (no continue_on_error)"))
+    }
+
+    /// A worker stopped at error `max + 1`, one more than its `max_errors`.
+    pub fn error_budget(max: u64) -> StopReason {
+        StopReason::IoErrors(format!(
+            "{IO_ERRORS_PREFIX}more than max_errors {max} (stopped at error {})",
+            max.saturating_add(1)
+        ))
     }
 
     /// This reason with a later `note` appended (`REASON; NOTE`).
@@ -70,6 +92,7 @@ impl StopReason {
             StopReason::Crashed(text)
             | StopReason::TimedOut(text)
             | StopReason::Error(text)
+            | StopReason::IoErrors(text)
             | StopReason::Other(text) => text,
         }
     }
@@ -83,6 +106,7 @@ impl StopReason {
             t if t.starts_with("step `") && t.contains("` crashed: ") => StopReason::Crashed(t.into()),
             t if t.starts_with("timed out after ") => StopReason::TimedOut(t.into()),
             t if t.starts_with(ERROR_PREFIX) => StopReason::Error(t.into()),
+            t if t.starts_with(IO_ERRORS_PREFIX) => StopReason::IoErrors(t.into()),
             t => StopReason::Other(t.into()),
         }
     }
@@ -155,6 +179,8 @@ mod tests {
             StopReason::crashed("setup/write", "index out of bounds"),
             StopReason::TimedOut("timed out after 500ms".into()),
             StopReason::error("no such device"),
+            StopReason::first_io_error(),
+            StopReason::error_budget(3),
             StopReason::Other("shutdown: CSTS.SHST never reached complete".into()),
             StopReason::Interrupted.with_note("shutdown timed out"),
         ];
@@ -166,6 +192,10 @@ mod tests {
         assert_eq!(StopReason::FailFast.as_str(), "--fail-fast: a step failed");
         assert_eq!(&*StopReason::crashed("a", "b"), "step `a` crashed: b");
         assert_eq!(StopReason::error("x").as_str(), "stopped: x");
+        assert_eq!(
+            StopReason::error_budget(3).as_str(),
+            "IO errors: more than max_errors 3 (stopped at error 4)"
+        );
         assert_eq!(StopReason::from("interrupted"), StopReason::Interrupted);
         assert_eq!(
             StopReason::from("interrupted (Ctrl-C)"),

@@ -90,9 +90,42 @@ impl fmt::Display for Mismatch {
     }
 }
 
+/// Keeps a mismatch list to one entry per LBA and at most `max` entries:
+/// the entries from index `from` on (just appended) are dropped when an
+/// earlier entry names their LBA, the rest are kept in order up to `max`.
+/// A block read several times and wrong each time is listed once (the
+/// first time); counts of mismatched reads are kept apart by the callers.
+pub fn keep_unique(list: &mut Vec<Mismatch>, from: usize, max: usize) {
+    let start = from.min(list.len());
+    let mut kept = start;
+    for i in start..list.len() {
+        if kept >= max {
+            break;
+        }
+        let m = list[i];
+        if !list[..kept].iter().any(|k| k.lba == m.lba) {
+            list[kept] = m;
+            kept += 1;
+        }
+    }
+    list.truncate(kept.min(max));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keep_unique_drops_repeated_lbas_and_bounds_the_list() {
+        let m = |lba| Mismatch { lba, kind: MismatchKind::Crc, expected: 1, found: 2 };
+        let mut list = vec![m(1), m(2)];
+        list.extend([m(2), m(3), m(1), m(3), m(4), m(5)]);
+        keep_unique(&mut list, 2, 4);
+        assert_eq!(list.iter().map(|m| m.lba).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        let mut list = vec![m(7), m(7), m(7)];
+        keep_unique(&mut list, 0, 100);
+        assert_eq!(list, [m(7)]);
+    }
 
     #[test]
     fn kinds_serialize_by_name() {

@@ -16,6 +16,11 @@ use crate::verify::Mismatch;
 /// [`WorkerResult::mismatch_count`]).
 pub const MAX_MISMATCHES: usize = 100;
 
+/// Most error completions a worker keeps in
+/// [`WorkerResult::error_completions`] (the count goes on in
+/// [`WorkerResult::errors`] and [`WorkerResult::status_counts`]).
+pub const MAX_ERROR_COMPLETIONS: usize = 16;
+
 /// Latency statistics in nanoseconds, from an HDR histogram (3 significant
 /// digits). Every percentile is a named field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -110,6 +115,11 @@ pub struct WorkerResult {
     /// Latency statistics, when recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencySummary>,
+    /// Latency statistics of each operation that completed (`read`,
+    /// `write`, `trim`, ... by [`OpCounts`] name; raw opcodes together as
+    /// `raw`), when recorded; `latency` is all of them together.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub latency_by_op: BTreeMap<String, LatencySummary>,
     /// IOs completed in each full or partial second.
     pub iops_per_second: Vec<u64>,
     /// Worst full second divided by the average of full seconds (1.0 when
@@ -125,11 +135,23 @@ pub struct WorkerResult {
     pub status_counts: BTreeMap<String, u64>,
     /// Commands that failed (error status or timeout) and driver errors.
     pub errors: u64,
-    /// The first error.
+    /// The first error (also the first of `error_completions`), with the
+    /// tail of the worker's queue's cmdlog.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_error: Option<FirstError>,
-    /// Blocks that did not verify, including those not kept in
-    /// `mismatches`.
+    /// The first errors in the order they happened (at most
+    /// [`MAX_ERROR_COMPLETIONS`]; a worker that stops at its first error
+    /// has one): each failed command with its completion. Only the first
+    /// carries a cmdlog tail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_completions: Vec<FirstError>,
+    /// Why this worker stopped submitting before its `time` or
+    /// `io_count`, when its IO errors stopped it (see
+    /// [`StopReason::IoErrors`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<StopReason>,
+    /// Block checks that failed, including those not kept in `mismatches`
+    /// (a block read and found wrong twice counts twice).
     pub mismatch_count: u64,
     /// Blocks read with `verify` that were checked against a known
     /// expectation, mismatched ones included.
@@ -139,7 +161,8 @@ pub struct WorkerResult {
     /// were not checked.
     #[serde(default)]
     pub blocks_unchecked: u64,
-    /// The first blocks that did not verify (at most [`MAX_MISMATCHES`]).
+    /// The first blocks that did not verify, one entry per LBA (the first
+    /// time it was found wrong), at most [`MAX_MISMATCHES`].
     #[serde(default)]
     pub mismatches: Vec<Mismatch>,
     /// Whether a command timed out.
@@ -176,8 +199,8 @@ impl WorkerResult {
     /// The total of several workers: counts add up, elapsed is the longest,
     /// per-IO costs are weighted by each worker's IOs, per-second counts
     /// add up second by second, the first error is the first worker's that
-    /// has one. `latency` is the summary of the merged histogram (the
-    /// caller holds the histograms).
+    /// has one. `latency` (and `latency_by_op`, which the caller fills)
+    /// are summaries of the merged histograms (the caller holds them).
     pub fn total(workers: &[WorkerResult], latency: Option<LatencySummary>) -> WorkerResult {
         let mut t = WorkerResult::default();
         let mut cpu_ns = 0.0;
@@ -203,11 +226,14 @@ impl WorkerResult {
             if t.first_error.is_none() {
                 t.first_error = w.first_error.clone();
             }
+            let room = MAX_ERROR_COMPLETIONS.saturating_sub(t.error_completions.len());
+            t.error_completions.extend(w.error_completions.iter().take(room).cloned());
             t.mismatch_count += w.mismatch_count;
             t.blocks_checked += w.blocks_checked;
             t.blocks_unchecked += w.blocks_unchecked;
-            let room = MAX_MISMATCHES.saturating_sub(t.mismatches.len());
-            t.mismatches.extend(w.mismatches.iter().take(room));
+            let from = t.mismatches.len();
+            t.mismatches.extend(w.mismatches.iter().take(MAX_MISMATCHES));
+            crate::verify::keep_unique(&mut t.mismatches, from, MAX_MISMATCHES);
             t.timed_out |= w.timed_out;
         }
         t.io_total = t.ios.total();
@@ -274,7 +300,7 @@ mod tests {
             elapsed_us: 1_000_000,
             cpu_ns_per_io: 10.0,
             busy_ns_per_io: 4.0,
-            mismatches: vec![m; MAX_MISMATCHES],
+            mismatches: (0..MAX_MISMATCHES as u64).map(|lba| Mismatch { lba, ..m }).collect(),
             mismatch_count: MAX_MISMATCHES as u64,
             ..WorkerResult::default()
         };
@@ -295,6 +321,15 @@ mod tests {
         assert_eq!(t.busy_ns_per_io, 7.0);
         assert_eq!(t.mismatches.len(), MAX_MISMATCHES);
         assert_eq!(t.mismatch_count, MAX_MISMATCHES as u64 + 1);
+        // Two workers reading the same bad block list it once.
+        let bad = |lba| WorkerResult {
+            mismatches: vec![Mismatch { lba, ..m }],
+            mismatch_count: 1,
+            ..WorkerResult::default()
+        };
+        let t = WorkerResult::total(&[bad(5), bad(5), bad(6)], None);
+        assert_eq!(t.mismatches.iter().map(|m| m.lba).collect::<Vec<_>>(), [5, 6]);
+        assert_eq!(t.mismatch_count, 3);
     }
 
     #[test]

@@ -138,7 +138,12 @@ pub struct IoWorkerConfig {
     /// Seed of the worker's random generator.
     pub seed: u64,
     /// Keep going after a device error (default: stop at the first).
+    /// Errors are counted by status either way.
     pub continue_on_error: bool,
+    /// With `continue_on_error`: the errors the worker tolerates; the one
+    /// after them (error `max_errors + 1`) stops it, with
+    /// [`super::WorkerResult::stopped`] saying so. `None` = no limit.
+    pub max_errors: Option<u64>,
     /// Record per-IO latency into the histogram.
     pub record_latency: bool,
     /// Per-command timeout; `None` = 5 s.
@@ -181,6 +186,7 @@ impl IoWorkerConfig {
             io_sequence: None,
             seed: 0,
             continue_on_error: false,
+            max_errors: None,
             record_latency: true,
             timeout: None,
             submit_batch: None,

@@ -19,9 +19,13 @@
 //! # Errors and timeouts
 //!
 //! A command that completes with an error status is counted in
-//! `status_counts` and `errors`; the first is reported with its decoded
-//! command and the cmdlog tail, and the worker stops submitting (and
-//! drains what is outstanding) unless `continue_on_error`. A command that
+//! `status_counts` and `errors`; the first
+//! [`MAX_ERROR_COMPLETIONS`](results::MAX_ERROR_COMPLETIONS) are kept in
+//! `error_completions` with their decoded command (the first, also
+//! `first_error`, with the cmdlog tail), and the worker stops submitting
+//! (and drains what is outstanding) unless `continue_on_error`; with
+//! `max_errors` it stops at error `max_errors + 1`. A worker its errors
+//! stopped says why in `stopped` (and so does the call's result). A command that
 //! does not complete within the per-command timeout (default 5 s) stops
 //! the worker at once with `timed_out` set; the queue pair is deleted
 //! afterwards, so nothing hangs. When the controller's cancellation flag
@@ -184,12 +188,23 @@ pub fn run_workers(
 
     let mut workers = Vec::with_capacity(outputs.len());
     let mut merged = results::new_histogram();
+    let mut by_op: worker::OpHistograms = Default::default();
     for (i, out) in outputs.into_iter().enumerate() {
-        let (result, hist) = match out {
+        let (result, hists) = match out {
             Ok(r) => r.map_err(|e| prefix(configs.len(), i, e))?,
             Err(_) => return Err(DriverError::InvalidState(format!("ioworker thread {i} panicked"))),
         };
-        let _ = merged.add(&hist);
+        for (sum, h) in by_op.iter_mut().zip(hists) {
+            if let Some(h) = h {
+                let _ = merged.add(&h);
+                match sum {
+                    Some(sum) => {
+                        let _ = sum.add(&h);
+                    }
+                    None => *sum = Some(h),
+                }
+            }
+        }
         workers.push(result);
     }
     if let Some(map) = &map {
@@ -201,8 +216,14 @@ pub fn run_workers(
             }
         }
     }
-    let total = WorkerResult::total(&workers, LatencySummary::from_histogram(&merged));
-    Ok(IoWorkerResults { workers, total, stopped: None })
+    let mut total = WorkerResult::total(&workers, LatencySummary::from_histogram(&merged));
+    for (name, h) in nvmeplan_results::OP_COUNTER_NAMES.iter().zip(&by_op) {
+        if let Some(summary) = h.as_ref().and_then(LatencySummary::from_histogram) {
+            total.latency_by_op.insert((*name).to_string(), summary);
+        }
+    }
+    let stopped = workers.iter().find_map(|w| w.stopped.clone());
+    Ok(IoWorkerResults { workers, total, stopped })
 }
 
 /// Waits for the workers on the calling thread, reporting progress once per

@@ -9,8 +9,8 @@ use nvmeplan_spec::Completion;
 use std::time::Duration;
 
 pub use nvmeplan_results::{
-    CqeFields, FirstError, IoWorkerResults, LatencySummary, MAX_MISMATCHES, Mismatch, OpCounts, TraceEntry,
-    WorkerResult,
+    CqeFields, FirstError, IoWorkerResults, LatencySummary, MAX_ERROR_COMPLETIONS, MAX_MISMATCHES, Mismatch,
+    OpCounts, TraceEntry, WorkerResult,
 };
 
 /// Cmdlog entries kept with the first error.

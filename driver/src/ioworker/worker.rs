@@ -30,8 +30,8 @@ use super::config::{IoOp, IoWorkerConfig};
 use super::generator::{Generator, IoRequest, RateLimiter};
 use super::inflight::InflightLock;
 use super::results::{
-    CMDLOG_TAIL, FirstError, HistogramSummary, LatencySummary, MAX_MISMATCHES, TraceEntry, WorkerResult,
-    cqe_fields, new_histogram, thread_cpu_time,
+    CMDLOG_TAIL, FirstError, HistogramSummary, LatencySummary, MAX_ERROR_COMPLETIONS, MAX_MISMATCHES,
+    TraceEntry, WorkerResult, cqe_fields, new_histogram, thread_cpu_time,
 };
 use crate::PAGE_SIZE;
 use crate::cmdlog::CmdLog;
@@ -42,6 +42,7 @@ use crate::error::DriverError;
 use crate::queue_pair::{CANCEL_GRACE, QueuePair};
 use crate::verify::{Mismatch, VerifyMap, next_write_token, stamp_block};
 use hdrhistogram::Histogram;
+use nvmeplan_results::{OP_COUNTER_NAMES, StopReason, keep_unique};
 use nvmeplan_spec::{Command, Completion, Status};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -55,6 +56,9 @@ const CANCEL_GRACE_NS: u64 = CANCEL_GRACE.as_nanos() as u64;
 /// Looks at the CQ per idle iteration before polling again (the poll
 /// also reads the clock and scans for timeouts).
 const IDLE_PEEKS: u32 = 32;
+
+/// Latency histograms by [`IoOp::counter`].
+pub(crate) type OpHistograms = [Option<Histogram<u64>>; 8];
 
 /// Everything a worker thread starts from.
 pub(crate) struct WorkerSetup<'a> {
@@ -129,13 +133,21 @@ struct Worker<'a> {
     token_base: u64,
     writes: u64,
     cmdlog: Arc<CmdLog>,
-    hist: Histogram<u64>,
+    /// One latency histogram per [`IoOp::counter`] of the ops this worker
+    /// issues (none when latency is not recorded): one record per IO, and
+    /// the worker's overall latency is their sum.
+    hists: OpHistograms,
     result: WorkerResult,
     success: u64,
     failures: Vec<(Status, u64)>,
     mismatches: Vec<Mismatch>,
     completed: u64,
     failed: bool,
+    /// The errors stopped the worker: the first one without
+    /// `continue_on_error`, or one more than `max_errors`.
+    stop_on_errors: bool,
+    /// The controller was reset (counted once, by [`Worker::reset_seen`]).
+    reset: bool,
     /// Start, on the queue pair's clock.
     t0: u64,
     /// Time spent in iterations that neither submitted nor reaped.
@@ -149,7 +161,7 @@ pub(crate) fn run(
     ready: &std::sync::atomic::AtomicUsize,
     go: &AtomicBool,
     abort: &AtomicBool,
-) -> Result<(WorkerResult, Histogram<u64>), DriverError> {
+) -> Result<(WorkerResult, OpHistograms), DriverError> {
     let WorkerSetup { cfg, ns, mut qp, map, stop, progress } = setup;
     let prepared = Worker::new(cfg, &ns, &qp, map);
     ready.fetch_add(1, Ordering::AcqRel);
@@ -221,13 +233,23 @@ impl<'a> Worker<'a> {
             token_base: next_write_token() << 40,
             writes: 0,
             cmdlog: qp.cmdlog(),
-            hist: new_histogram(),
+            hists: if cfg.record_latency {
+                let mut h = OpHistograms::default();
+                for op in &ops {
+                    h[op.counter()].get_or_insert_with(new_histogram);
+                }
+                h
+            } else {
+                OpHistograms::default()
+            },
             result,
             success: 0,
             failures: Vec::new(),
             mismatches: Vec::new(),
             completed: 0,
             failed: false,
+            stop_on_errors: false,
+            reset: false,
             t0: 0,
             idle_ns: 0,
         })
@@ -277,11 +299,7 @@ impl<'a> Worker<'a> {
                 next_second += 1_000_000_000;
             }
             let cancelled = qp.is_cancelled();
-            if now >= time_ns
-                || stop.load(Ordering::Relaxed)
-                || cancelled
-                || (self.failed && !cfg.continue_on_error)
-            {
+            if now >= time_ns || stop.load(Ordering::Relaxed) || cancelled || self.stop_on_errors {
                 submitting = false;
             }
             // Cancelled: what is outstanding gets the grace a cancelled
@@ -318,7 +336,10 @@ impl<'a> Worker<'a> {
                     break;
                 }
                 if let Err(e) = self.submit(qp, req, abs) {
-                    self.driver_error(&e, None);
+                    if !self.reset_seen(&e) {
+                        self.driver_error(&e, None);
+                    }
+                    // The poll below reports the same reset (not counted twice).
                     submitting = false;
                     break;
                 }
@@ -334,6 +355,7 @@ impl<'a> Worker<'a> {
             // Ring once and reap.
             let reaped = match qp.poll(reap_max, |token, cqe, lat| self.complete(token as u16, cqe, lat)) {
                 Ok(n) => n,
+                Err(e) if self.reset_seen(&e) => break,
                 Err(e) => {
                     let timeout = matches!(e, DriverError::Timeout { .. });
                     self.result.timed_out |= timeout;
@@ -459,8 +481,8 @@ impl<'a> Worker<'a> {
         let Slot { op, slba, nlb, .. } = self.slots[s];
         *self.result.ios.get_mut(op) += 1;
         self.completed += 1;
-        if self.cfg.record_latency {
-            self.hist.saturating_record(latency_ns);
+        if let Some(h) = &mut self.hists[op.counter()] {
+            h.saturating_record(latency_ns);
         }
         let len = nlb as usize * self.lba_size;
         let status = cqe.status();
@@ -476,12 +498,13 @@ impl<'a> Worker<'a> {
                             // SAFETY: the read completed, so the device is
                             // done with the slot's region; in bounds.
                             let data = unsafe { r.slice_mut(s * self.slot_bytes, len) };
+                            let before = self.mismatches.len();
                             let counts = map.check_blocks(slba, data, self.lba_size, &mut self.mismatches);
                             self.result.blocks_checked += counts.checked;
                             self.result.blocks_unchecked += counts.unchecked;
                             if counts.mismatched > 0 {
                                 self.result.mismatch_count += counts.mismatched;
-                                self.mismatches.truncate(MAX_MISMATCHES);
+                                keep_unique(&mut self.mismatches, before, MAX_MISMATCHES);
                             }
                         }
                     }
@@ -530,44 +553,88 @@ impl<'a> Worker<'a> {
                 map.mark_unknown(slba, u64::from(nlb));
             }
         }
-        self.result.errors += 1;
-        self.failed = true;
-        if self.result.first_error.is_none() {
+        self.count_error();
+        if self.result.error_completions.len() < MAX_ERROR_COMPLETIONS {
+            let first = self.result.error_completions.is_empty();
             let tail = self.cmdlog.snapshot(crate::cmdlog::DEFAULT_ENTRIES);
             let command = tail
                 .iter()
                 .rev()
                 .find(|e| e.sqe.cid() == cqe.cid && e.cqe.is_some_and(|c| c.status == cqe.status))
                 .map_or_else(|| describe(op, self.nsid, slba, nlb, cqe.cid), ToString::to_string);
-            self.result.first_error = Some(FirstError {
+            self.record_error(FirstError {
                 command,
                 status: status.to_string(),
                 cqe: Some(cqe_fields(cqe)),
-                cmdlog_tail: tail_strings(&tail),
+                cmdlog_tail: if first { tail_strings(&tail) } else { Vec::new() },
             });
         }
+    }
+
+    /// Counts one error and decides whether the errors stop the worker.
+    #[cold]
+    fn count_error(&mut self) {
+        self.result.errors += 1;
+        self.failed = true;
+        let over_budget = self.cfg.max_errors.is_some_and(|max| self.result.errors > max);
+        if (!self.cfg.continue_on_error || over_budget) && !self.stop_on_errors {
+            self.stop_on_errors = true;
+            self.result.stopped = Some(match self.cfg.max_errors {
+                Some(max) if self.cfg.continue_on_error => StopReason::error_budget(max),
+                _ => StopReason::first_io_error(),
+            });
+        }
+    }
+
+    /// Keeps one error completion (the first is also `first_error`).
+    #[cold]
+    fn record_error(&mut self, e: FirstError) {
+        if self.result.first_error.is_none() {
+            self.result.first_error = Some(e.clone());
+        }
+        self.result.error_completions.push(e);
+    }
+
+    /// Whether `e` says the controller was reset. The poll that says so
+    /// has delivered every outstanding command with a synthesized abort
+    /// (each counted by status); the reset itself counts as one more
+    /// error (the worker lost its queue, even with nothing outstanding) and
+    /// ends the worker, and is the reason given rather than the first of
+    /// the aborts.
+    #[cold]
+    fn reset_seen(&mut self, e: &DriverError) -> bool {
+        if !matches!(e, DriverError::ControllerReset { .. }) {
+            return false;
+        }
+        if self.reset {
+            return true;
+        }
+        self.reset = true;
+        self.driver_error(e, None);
+        self.result.stopped = Some(StopReason::Other(e.to_string()));
+        true
     }
 
     /// A driver error: a timeout (with the CID of the command) or a failed
     /// submission or poll.
     #[cold]
     fn driver_error(&mut self, e: &DriverError, cid: Option<u16>) {
-        self.result.errors += 1;
-        self.failed = true;
-        if self.result.first_error.is_some() {
+        self.count_error();
+        if self.result.error_completions.len() >= MAX_ERROR_COMPLETIONS {
             return;
         }
+        let first = self.result.error_completions.is_empty();
         let tail = self.cmdlog.snapshot(crate::cmdlog::DEFAULT_ENTRIES);
         let command = cid
             .and_then(|cid| tail.iter().rev().find(|e| e.sqe.cid() == cid && e.cqe.is_none()))
             .map_or_else(|| e.to_string(), ToString::to_string);
         let status =
             if matches!(e, DriverError::Timeout { .. }) { format!("timeout: {e}") } else { e.to_string() };
-        self.result.first_error =
-            Some(FirstError { command, status, cqe: None, cmdlog_tail: tail_strings(&tail) });
+        let cmdlog_tail = if first { tail_strings(&tail) } else { Vec::new() };
+        self.record_error(FirstError { command, status, cqe: None, cmdlog_tail });
     }
 
-    fn finish(mut self, elapsed: Duration, cpu: Duration) -> (WorkerResult, Histogram<u64>) {
+    fn finish(mut self, elapsed: Duration, cpu: Duration) -> (WorkerResult, OpHistograms) {
         let mut r = std::mem::take(&mut self.result);
         if self.success > 0 {
             r.status_counts.insert(Status::SUCCESS.to_string(), self.success);
@@ -576,15 +643,22 @@ impl<'a> Worker<'a> {
             *r.status_counts.entry(status.to_string()).or_default() += n;
         }
         r.mismatches = std::mem::take(&mut self.mismatches);
-        if self.cfg.record_latency {
-            r.latency = LatencySummary::from_histogram(&self.hist);
+        let mut all = new_histogram();
+        for (name, h) in OP_COUNTER_NAMES.iter().zip(&self.hists) {
+            if let Some(h) = h {
+                let _ = all.add(h);
+                if let Some(summary) = LatencySummary::from_histogram(h) {
+                    r.latency_by_op.insert((*name).to_string(), summary);
+                }
+            }
         }
+        r.latency = LatencySummary::from_histogram(&all);
         r.finish_rates(elapsed, cpu);
         if r.io_total > 0 {
             r.busy_ns_per_io =
                 elapsed.as_nanos().saturating_sub(u128::from(self.idle_ns)) as f64 / r.io_total as f64;
         }
-        (r, std::mem::replace(&mut self.hist, new_histogram()))
+        (r, std::mem::take(&mut self.hists))
     }
 }
 

@@ -167,11 +167,16 @@ impl ActionKind for IoworkerDef {
             (Err(_), Some(stopped)) => return Err(stopped),
             (Err(e), None) => return Err(e.into()),
         };
-        let mut out = ActionOutput::default();
+        let mut out = ActionOutput {
+            errors_tolerated: configs.iter().any(|c| c.continue_on_error),
+            ..Default::default()
+        };
+        // The total's list holds each LBA once, however many workers or
+        // reads found it wrong.
         let mismatches: Vec<String> = results
-            .workers
+            .total
+            .mismatches
             .iter()
-            .flat_map(|w| w.mismatches.iter())
             .map(|m| format!("lba {}: {} (expected {:#x}, found {:#x})", m.lba, m.kind, m.expected, m.found))
             .collect();
         if verify {
@@ -183,7 +188,7 @@ impl ActionKind for IoworkerDef {
                 mismatches.into_iter().take(crate::run::commands::data::MAX_MISMATCH_DETAILS).collect();
         }
         if let Some(note) = reset_note {
-            out.message = Some(format!("{note}; {} IOs ended with an error", results.total.errors));
+            out.message = Some(format!("{note}; {}", error_summary(&results)));
         }
         match stopped {
             None => {
@@ -201,6 +206,44 @@ impl ActionKind for IoworkerDef {
             }
         }
     }
+}
+
+/// The errors of the workers, by the same numbers as their counts: `33
+/// errors: command_aborted_by_host 32, the reset of the workers' queues 1`.
+/// Error statuses come from the total's `status_counts`; a worker the
+/// reset ended counts one error for it (its lost queue); the rest of
+/// `errors` had no completion (timeouts, driver errors).
+fn error_summary(results: &nvmeplan_driver::ioworker::IoWorkerResults) -> String {
+    let total = &results.total;
+    let by_status: Vec<(&String, u64)> =
+        total.status_counts.iter().filter(|(k, _)| k.as_str() != "success").map(|(k, v)| (k, *v)).collect();
+    let with_status: u64 = by_status.iter().map(|(_, v)| v).sum();
+    let mut parts: Vec<String> = by_status.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    // Expected media errors (blocks made uncorrectable) are counted by
+    // status but are not errors.
+    let without = total.errors.saturating_sub(with_status);
+    let resets = (results.workers.iter().filter(|w| w.stopped.as_deref().is_some_and(is_reset)).count()
+        as u64)
+        .min(without);
+    if resets > 0 {
+        parts.push(format!("the reset of the workers' queues {resets}"));
+    }
+    let other = without - resets;
+    if other > 0 {
+        let first = total.error_completions.iter().find(|e| e.cqe.is_none() && !is_reset(&e.status));
+        parts.push(match first {
+            Some(e) => format!("{other} without a completion, the first: {}", e.status),
+            None => format!("{other} without a completion (timeout or driver error)"),
+        });
+    }
+    let n = total.errors;
+    let errors = if n == 1 { "error" } else { "errors" };
+    if parts.is_empty() { format!("{n} {errors}") } else { format!("{n} {errors}: {}", parts.join(", ")) }
+}
+
+/// Whether a stop reason or error text is the driver's controller reset.
+fn is_reset(text: &str) -> bool {
+    text.contains("the controller was reset")
 }
 
 /// The rules of one worker at `path` below the action.
@@ -349,4 +392,37 @@ fn worker_writes(w: &IoWorker, eval: Eval<'_>) -> StepResult<bool> {
     Ok(w.io_sequence
         .as_ref()
         .is_some_and(|seq| seq.iter().any(|io| !READ_ONLY_WORKER_OPS.contains(&io.op.as_str()))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nvmeplan_driver::ioworker::{IoWorkerResults, WorkerResult};
+
+    #[test]
+    fn the_reset_message_counts_what_the_status_counts_say() {
+        let reset =
+            StopReason::Other("queue 1: the controller was reset; the queue must be re-created".into());
+        let mut w = WorkerResult { errors: 33, stopped: Some(reset), ..WorkerResult::default() };
+        w.status_counts.insert("success".into(), 900);
+        w.status_counts.insert("command_aborted_by_host".into(), 32);
+        let mut r = IoWorkerResults { workers: vec![w.clone()], total: w, stopped: None };
+        assert_eq!(
+            error_summary(&r),
+            "33 errors: command_aborted_by_host 32, the reset of the workers' queues 1"
+        );
+        r.total.errors = 34;
+        r.total.error_completions.push(nvmeplan_driver::ioworker::FirstError {
+            command: "read".into(),
+            status: "timeout: no completion".into(),
+            cqe: None,
+            cmdlog_tail: Vec::new(),
+        });
+        assert!(error_summary(&r).ends_with(", 1 without a completion, the first: timeout: no completion"));
+        r.workers[0].stopped = None;
+        r.total.errors = 32;
+        assert_eq!(error_summary(&r), "32 errors: command_aborted_by_host 32");
+        let none = IoWorkerResults::default();
+        assert_eq!(error_summary(&none), "0 errors");
+    }
 }

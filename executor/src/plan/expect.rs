@@ -62,6 +62,78 @@ pub struct LatencyExpect {
     /// Mean.
     #[serde(default)]
     pub mean: Option<DurationCompare>,
+    /// Reads alone (`latency: { read: { p99: { le: 2ms } } }`).
+    #[serde(default)]
+    pub read: Option<OpLatencyExpect>,
+    /// Writes alone.
+    #[serde(default)]
+    pub write: Option<OpLatencyExpect>,
+    /// Trims alone.
+    #[serde(default)]
+    pub trim: Option<OpLatencyExpect>,
+    /// Write zeroes alone.
+    #[serde(default)]
+    pub write_zeroes: Option<OpLatencyExpect>,
+    /// Flushes alone.
+    #[serde(default)]
+    pub flush: Option<OpLatencyExpect>,
+    /// Compares alone.
+    #[serde(default)]
+    pub compare: Option<OpLatencyExpect>,
+    /// Verifies alone.
+    #[serde(default)]
+    pub verify: Option<OpLatencyExpect>,
+}
+
+impl LatencyExpect {
+    /// The bounds on all operations together.
+    pub fn all(&self) -> OpLatencyExpect {
+        OpLatencyExpect {
+            p50: self.p50.clone(),
+            p90: self.p90.clone(),
+            p99: self.p99.clone(),
+            p999: self.p999.clone(),
+            max: self.max.clone(),
+            mean: self.mean.clone(),
+        }
+    }
+
+    /// The bounds on single operations, by their `latency_by_op` name.
+    pub fn by_op(&self) -> [(&'static str, Option<&OpLatencyExpect>); 7] {
+        [
+            ("read", self.read.as_ref()),
+            ("write", self.write.as_ref()),
+            ("trim", self.trim.as_ref()),
+            ("write_zeroes", self.write_zeroes.as_ref()),
+            ("flush", self.flush.as_ref()),
+            ("compare", self.compare.as_ref()),
+            ("verify", self.verify.as_ref()),
+        ]
+    }
+}
+
+/// Latency bounds of one operation of an IO worker (`latency.read`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpLatencyExpect {
+    /// Median.
+    #[serde(default)]
+    pub p50: Option<DurationCompare>,
+    /// 90th percentile.
+    #[serde(default)]
+    pub p90: Option<DurationCompare>,
+    /// 99th percentile.
+    #[serde(default)]
+    pub p99: Option<DurationCompare>,
+    /// 99.9th percentile.
+    #[serde(default)]
+    pub p999: Option<DurationCompare>,
+    /// Maximum.
+    #[serde(default)]
+    pub max: Option<DurationCompare>,
+    /// Mean.
+    #[serde(default)]
+    pub mean: Option<DurationCompare>,
 }
 
 /// Bounds on a duration.

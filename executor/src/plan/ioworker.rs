@@ -174,6 +174,17 @@ pub struct IoWorker {
     /// Seed of the random generator (default: the plan run's seed).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Keep running through IO errors (default: stop submitting at the
+    /// first), counting them by status; the result lists the first 16
+    /// error completions. Without `max_errors` there is no limit.
+    #[serde(default)]
+    pub continue_on_error: bool,
+    /// Tolerate this many IO errors: the worker keeps running through
+    /// them and stops at error `max_errors + 1` (implies
+    /// `continue_on_error`). Without `expect.errors` the step passes while
+    /// no worker goes over its budget.
+    #[serde(default)]
+    pub max_errors: Option<Expr<u64>>,
     /// Reset the controller while the workers run, with I/O outstanding:
     /// `{ kind: controller, after: 500ms }`. The commands in flight end
     /// with a synthesized abort (counted in `errors`); what they wrote

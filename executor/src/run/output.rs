@@ -30,6 +30,10 @@ pub struct ActionOutput {
     /// IO worker results (their total is what `errors`, `iops` and
     /// `latency` expectations check).
     pub ioworker: Option<IoWorkerStats>,
+    /// A worker continues on IO errors (`continue_on_error`,
+    /// `max_errors`): without `expect.errors`, the step passes while no
+    /// worker's errors stopped it, instead of expecting none.
+    pub errors_tolerated: bool,
     /// A message for the report (`log`).
     pub message: Option<String>,
     /// Checks the action made itself (`register` expect, `assert`).

@@ -8,6 +8,7 @@
 
 pub mod charts;
 mod diff_view;
+mod ioworker;
 mod view;
 
 use minijinja::{Environment, Value, context};

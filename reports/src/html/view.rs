@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::charts::{self, BarChart, LineChart, Series};
+use super::ioworker;
 use crate::model::{
     IoWorkerStats, LatencyStats, Outcome, Report, RunVerdict, StepResult, StopReason, Verdict, WorkerStats,
 };
@@ -135,11 +136,16 @@ pub(crate) struct IoWorkerView {
     pub mismatches: Vec<String>,
     pub iops_chart: Option<String>,
     pub latency_chart: Option<String>,
+    /// Why the workers stopped early, and each worker's error completions
+    /// after its first error.
+    pub early: ioworker::EarlyStop,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct WorkerRow {
     pub label: String,
+    /// A row of one operation of the worker above (its latency only).
+    pub op: bool,
     pub ios: String,
     pub ops: String,
     pub iops: String,
@@ -153,8 +159,8 @@ pub(crate) struct WorkerRow {
     pub lat_max: String,
     pub consistency: String,
     pub cpu: String,
-    pub errors: u64,
-    pub mismatches: u64,
+    pub errors: String,
+    pub mismatches: String,
     pub statuses: String,
 }
 
@@ -387,6 +393,7 @@ fn worker_row(label: String, w: &WorkerStats) -> WorkerRow {
     let l = w.latency.as_ref();
     WorkerRow {
         label,
+        op: false,
         ios: thousands(w.io_total),
         ops: ops.join(", "),
         iops: thousands(w.iops.round() as u64),
@@ -400,8 +407,8 @@ fn worker_row(label: String, w: &WorkerStats) -> WorkerRow {
         lat_max: lat(l, |l| l.max_ns),
         consistency: format!("{:.2}", w.consistency),
         cpu: format!("{:.0}%", w.cpu_percent),
-        errors: w.errors,
-        mismatches: w.mismatch_count,
+        errors: w.errors.to_string(),
+        mismatches: w.mismatch_count.to_string(),
         statuses: w
             .status_counts
             .iter()
@@ -413,10 +420,16 @@ fn worker_row(label: String, w: &WorkerStats) -> WorkerRow {
 
 impl IoWorkerView {
     fn new(step: &str, stats: &IoWorkerStats) -> IoWorkerView {
-        let mut rows: Vec<WorkerRow> =
-            stats.workers.iter().enumerate().map(|(i, w)| worker_row(format!("worker {i}"), w)).collect();
+        // Each worker's row, then a row per operation of a mixed worker.
+        let mut rows: Vec<WorkerRow> = Vec::new();
+        for (i, w) in stats.workers.iter().enumerate() {
+            let label = format!("worker {i}");
+            rows.push(worker_row(label.clone(), w));
+            rows.extend(ioworker::op_rows(&label, w));
+        }
         if stats.workers.len() != 1 {
             rows.push(worker_row("total".into(), &stats.total));
+            rows.extend(ioworker::op_rows("total", &stats.total));
         }
         let first_errors = stats
             .workers
@@ -462,21 +475,10 @@ impl IoWorkerView {
             .workers
             .iter()
             .enumerate()
-            .filter_map(|(i, w)| {
-                w.latency.as_ref().map(|l| {
-                    let us = |ns: u64| ns as f64 / 1e3;
-                    (
-                        format!("worker {i}"),
-                        vec![
-                            us(l.p50_ns),
-                            us(l.p90_ns),
-                            us(l.p99_ns),
-                            us(l.p999_ns),
-                            us(l.p9999_ns),
-                            us(l.max_ns),
-                        ],
-                    )
-                })
+            .flat_map(|(i, w)| {
+                let label = format!("worker {i}");
+                let own = w.latency.as_ref().map(|l| (label.clone(), ioworker::chart_values(l)));
+                own.into_iter().chain(ioworker::op_groups(&label, w))
             })
             .collect();
         let latency_chart = (!groups.is_empty()).then(|| {
@@ -491,13 +493,14 @@ impl IoWorkerView {
                 log_scale: true,
             })
         });
-        IoWorkerView { rows, first_errors, mismatches, iops_chart, latency_chart }
+        let early = ioworker::early_stop(stats);
+        IoWorkerView { rows, first_errors, mismatches, iops_chart, latency_chart, early }
     }
 }
 
 /// IOPS second by second for a chart: the last, partial second scaled to
 /// a rate (so a 1.01 s run does not end in a plunge to zero), or left out
-/// when it is too short to say anything.
+/// when it is too short to say anything and earlier seconds have data.
 fn per_second_rates(w: &WorkerStats) -> Vec<(f64, f64)> {
     let n = w.iops_per_second.len();
     let mut points: Vec<(f64, f64)> = Vec::with_capacity(n);
@@ -510,7 +513,10 @@ fn per_second_rates(w: &WorkerStats) -> Vec<(f64, f64)> {
         let fraction = w.elapsed_us as f64 / 1e6 - i as f64;
         if fraction >= 0.999 {
             points.push((second, count as f64));
-        } else if fraction >= 0.1 {
+        } else if fraction >= 0.1 || (points.is_empty() && count > 0) {
+            // A run shorter than a tenth of a second still has its rate: a
+            // chart with data never says "no data".
+            let fraction = fraction.max(1e-6);
             points.push((i as f64 + fraction, count as f64 / fraction));
         }
     }
@@ -655,6 +661,10 @@ mod tests {
         w.elapsed_us = 3_000_000;
         w.iops_per_second = vec![1000, 1000, 1000];
         assert_eq!(per_second_rates(&w).len(), 3);
+        // A run cut short after 50 ms keeps its only point.
+        w.elapsed_us = 50_000;
+        w.iops_per_second = vec![100];
+        assert_eq!(per_second_rates(&w), [(0.05, 2000.0)]);
     }
 
     #[test]

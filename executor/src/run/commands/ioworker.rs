@@ -90,6 +90,8 @@ pub fn config(ctx: &RunContext, env: StepEnv<'_>, w: &IoWorker, index: usize) ->
         c.io_count = Some(1000);
     }
     c.seed = seed;
+    c.max_errors = e.opt(w.max_errors.as_ref())?;
+    c.continue_on_error = w.continue_on_error || c.max_errors.is_some();
     c.timeout = Some(env.timeout.min(Duration::from_secs(5)));
     Ok(c)
 }
