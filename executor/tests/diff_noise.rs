@@ -66,7 +66,7 @@ fn several_runs_of_the_same_config_do_not_regress() {
     assert_eq!(o.status.code(), Some(0), "{}\n{md}", text(&o));
     assert!(text(&o).contains("no regression"), "{}", text(&o));
     assert!(md.contains("Values are medians of 3 base and 2 new runs"), "{md}");
-    assert!(md.contains("| threshold | spread |"), "{md}");
+    assert!(md.contains("| delta | spread | threshold |"), "{md}");
     // Every report is named in the header.
     for p in base.iter().chain(&new) {
         assert!(md.contains(s(p)), "{md}");
@@ -90,7 +90,7 @@ fn slower_firmware_regresses_and_the_html_marks_it() {
     assert!(out.contains("| firmware (changed) | 1.0 | 1.1 |"), "{out}");
     assert!(out.contains("| device (changed) | sim:fw=1.0 | sim:fw=1.1,latency=300us |"), "{out}");
     let html = std::fs::read_to_string(&html).unwrap();
-    assert!(html.contains("<th>delta</th><th>threshold</th><th>spread</th>"), "{html}");
+    assert!(html.contains("<th>delta</th><th>spread</th><th>threshold</th>"), "{html}");
     assert!(html.contains("<td>latency.p50</td>"), "{html}");
     assert!(html.contains("<td>±100%</td>"), "the p50 threshold is shown: {html}");
     assert!(html.contains(r#"<tr class="bad"><th>device (changed)</th>"#), "{html}");
@@ -106,7 +106,7 @@ fn bad_arguments_say_how_and_exit_2() {
     let missing = dir.path().join("missing.json");
     for (args, wanted) in [
         (vec!["diff", s(&a), s(&a), s(&a)], "3 reports and no `--`: separate the base reports"),
-        (vec!["diff", s(&a)], "1 report and no `--`"),
+        (vec!["diff", s(&a)], "a new report is required"),
         (vec!["diff", "--", s(&a)], "diff needs base reports before `--`"),
         (vec!["diff", s(&a), "--", s(&missing)], "missing.json"),
         (vec!["diff", s(&missing), s(&a)], "missing.json"),

@@ -204,7 +204,7 @@ pub fn render_diff(diff: &Diff) -> String {
         );
         let _ = writeln!(
             out,
-            "| step | metric | base | new | delta | threshold | spread | |\n|---|---|---|---|---|---|---|---|"
+            "| step | metric | base | new | delta | spread | threshold | |\n|---|---|---|---|---|---|---|---|"
         );
         for m in &diff.metrics {
             let _ = writeln!(
@@ -215,8 +215,8 @@ pub fn render_diff(diff: &Diff) -> String {
                 metric_value(m.metric, m.base),
                 metric_value(m.metric, m.new),
                 delta_text(m),
-                threshold_text(m),
                 spread_text(m),
+                threshold_text(m),
                 flag_text(m)
             );
         }

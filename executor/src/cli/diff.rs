@@ -54,10 +54,12 @@ fn sides(args: &DiffArgs) -> anyhow::Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     match (args.reports.len(), args.new.len()) {
         (0, _) => anyhow::bail!("diff needs base reports before `--` ({USAGE})"),
         (2, 0) => Ok((vec![args.reports[0].clone()], vec![args.reports[1].clone()])),
-        (n, 0) => anyhow::bail!(
-            "{n} report{} and no `--`: separate the base reports from the new ones with `--` ({USAGE})",
-            if n == 1 { "" } else { "s" }
-        ),
+        (1, 0) => anyhow::bail!("a new report is required after the base report ({USAGE})"),
+        (n, 0) => {
+            anyhow::bail!(
+                "{n} reports and no `--`: separate the base reports from the new ones with `--` ({USAGE})"
+            )
+        }
         _ => Ok((args.reports.clone(), args.new.clone())),
     }
 }
@@ -89,10 +91,17 @@ fn compare(args: &DiffArgs) -> anyhow::Result<u8> {
         latency_floor_ns: u64::try_from(floor.as_nanos()).unwrap_or(u64::MAX),
     };
     let (base_paths, new_paths) = sides(args)?;
+    let label = |paths: &[PathBuf], one: &'static str, several: &'static str| {
+        if paths.len() == 1 { one } else { several }
+    };
+    let (base_label, new_label) = (
+        label(&base_paths, "the base report", "a base report"),
+        label(&new_paths, "the new report", "a new report"),
+    );
     let inputs: Vec<(&str, PathBuf)> = base_paths
         .iter()
-        .map(|p| ("a base report", p.clone()))
-        .chain(new_paths.iter().map(|p| ("a new report", p.clone())))
+        .map(|p| (base_label, p.clone()))
+        .chain(new_paths.iter().map(|p| (new_label, p.clone())))
         .collect();
     let outputs: Vec<Output> = [("--html", &args.html), ("--markdown", &args.markdown)]
         .into_iter()
