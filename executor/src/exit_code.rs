@@ -130,11 +130,11 @@ const DIFF: CommandCodes = CommandCodes {
         (ExitCode::Success, "no regression"),
         (
             ExitCode::Failed,
-            "a regression: a step now fails or errors, or a metric is worse past its threshold",
+            "a regression: a step now fails or errors, or a metric is worse past its threshold (and past the run-to-run spread)",
         ),
         (
             ExitCode::Usage,
-            "the reports are not comparable (different plans, no step in common), cannot be read, an output would overwrite a report or cannot be written, or the options are wrong",
+            "the reports are not comparable (different plans, no step in common), cannot be read, an output would overwrite a report or cannot be written, or the options or arguments are wrong (more than two reports without `--`)",
         ),
     ],
     note: None,

@@ -33,7 +33,7 @@ pub mod schema;
 
 use std::path::PathBuf;
 
-pub use diff::{Diff, DiffOptions, FailOn, Metric, NotComparable, Thresholds};
+pub use diff::{Diff, DiffOptions, FailOn, Metric, NotComparable, Thresholds, diff_runs};
 pub use model::*;
 
 /// Why a report could not be read, written or rendered.

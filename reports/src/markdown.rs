@@ -106,11 +106,44 @@ pub(crate) fn thresholds_text(diff: &Diff) -> String {
         .iter()
         .filter_map(|m| diff.options.thresholds.get(*m).map(|t| format!("{} {t}%", m.name())))
         .collect();
+    let floor = match diff.options.latency_floor_ns {
+        0 => String::new(),
+        ns => format!(
+            "; latency changes of {} or less are not flagged",
+            metric_value(Metric::LatencyP50, ns as f64)
+        ),
+    };
     if judged.is_empty() {
         "none (every metric is shown, none judged)".into()
     } else {
-        format!("{}; the other metrics are shown, not judged", judged.join(", "))
+        format!("{}; the other metrics are shown, not judged{floor}", judged.join(", "))
     }
+}
+
+/// The header rows of a diff marked `(changed)` when the sides differ:
+/// the device's identity and URI.
+pub(crate) const CHANGE_MARKED: [&str; 4] = ["model", "serial", "firmware", "device"];
+
+/// The runs behind the metric values, when a side has more than one.
+pub(crate) fn runs_text(diff: &Diff) -> Option<String> {
+    let (b, n) = (diff.base.runs(), diff.new.runs());
+    (b > 1 || n > 1).then(|| {
+        format!(
+            "Values are medians of {b} base and {n} new runs; a change is flagged only past both its \
+             threshold and the spread (the largest deviation of a run from its side's median, the \
+             larger of the two sides)."
+        )
+    })
+}
+
+/// A spread in percent, `—` when a side had one run.
+pub(crate) fn spread_text(m: &MetricDelta) -> String {
+    m.noise_percent().map_or_else(|| "—".to_string(), |s| format!("±{s:.1}%"))
+}
+
+/// A threshold in percent, `—` when the metric is not judged.
+pub(crate) fn threshold_text(m: &MetricDelta) -> String {
+    m.threshold_percent.map_or_else(|| "—".to_string(), |t| format!("±{t}%"))
 }
 
 /// Markdown of a diff: header with both devices and plans, status
@@ -122,7 +155,7 @@ pub fn render_diff(diff: &Diff) -> String {
     let _ = writeln!(out, "**Verdict: {}**\n", diff.verdict());
     let _ = writeln!(out, "| | base | new |\n|---|---|---|");
     let rows: [(&str, String, String); 9] = [
-        ("report", cell(&b.path), cell(&n.path)),
+        ("report", cell(&b.paths.join(", ")), cell(&n.paths.join(", "))),
         ("model", cell(&b.mn), cell(&n.mn)),
         ("serial", cell(&b.sn), cell(&n.sn)),
         ("firmware", cell(&b.fr), cell(&n.fr)),
@@ -133,8 +166,7 @@ pub fn render_diff(diff: &Diff) -> String {
         ("summary", summary_text(&b.summary), summary_text(&n.summary)),
     ];
     for (name, base, new) in rows {
-        let mark =
-            if base != new && matches!(name, "model" | "serial" | "firmware") { " (changed)" } else { "" };
+        let mark = if base != new && CHANGE_MARKED.contains(&name) { " (changed)" } else { "" };
         let _ = writeln!(out, "| {name}{mark} | {base} | {new} |");
     }
     if !diff.notes.is_empty() {
@@ -156,6 +188,9 @@ pub fn render_diff(diff: &Diff) -> String {
 
     let _ = writeln!(out, "\n## Metrics\n");
     let _ = writeln!(out, "Thresholds: {}.\n", thresholds_text(diff));
+    if let Some(runs) = runs_text(diff) {
+        let _ = writeln!(out, "{runs}\n");
+    }
     if diff.metrics.is_empty() {
         let _ = writeln!(out, "No ioworker step is in both reports.");
     } else {
@@ -169,18 +204,19 @@ pub fn render_diff(diff: &Diff) -> String {
         );
         let _ = writeln!(
             out,
-            "| step | metric | base | new | delta | threshold | |\n|---|---|---|---|---|---|---|"
+            "| step | metric | base | new | delta | spread | threshold | |\n|---|---|---|---|---|---|---|---|"
         );
         for m in &diff.metrics {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 cell(&m.step),
                 m.metric.name(),
                 metric_value(m.metric, m.base),
                 metric_value(m.metric, m.new),
                 delta_text(m),
-                m.threshold_percent.map_or_else(|| "—".to_string(), |t| format!("±{t}%")),
+                spread_text(m),
+                threshold_text(m),
                 flag_text(m)
             );
         }

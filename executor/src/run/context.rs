@@ -424,7 +424,10 @@ impl RunContext {
         (entries.into_iter().skip(skip).map(|(_, e)| command_record(&e)).collect(), total)
     }
 
-    /// The last `n` commands of the admin and I/O queues, as text.
+    /// The last `n` commands of each queue (the admin queue and the
+    /// runner's I/O queue), merged in submission order, as text. Each
+    /// queue keeps its own `n` so that a failing IO's queue is not crowded
+    /// out of the tail by admin commands, or the other way round.
     pub fn cmdlog_tail(&self, n: usize) -> Vec<String> {
         let mut entries: Vec<(Instant, CmdLogEntry)> = Vec::new();
         for log in self.logs() {
@@ -433,8 +436,7 @@ impl RunContext {
             }
         }
         entries.sort_by_key(|(t, _)| *t);
-        let skip = entries.len().saturating_sub(n);
-        entries.into_iter().skip(skip).map(|(_, e)| e.to_string()).collect()
+        entries.into_iter().map(|(_, e)| e.to_string()).collect()
     }
 }
 

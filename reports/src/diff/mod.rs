@@ -1,17 +1,21 @@
-//! Comparing two reports of the same plan: a base (firmware A) and a new
-//! one (firmware B).
+//! Comparing runs of the same plan: a base side (firmware A) and a new
+//! one (firmware B), each of one or more reports.
 //!
-//! [`diff`] matches steps by their stable id and finds:
+//! [`diff_runs`] (and [`diff`] for one report per side) matches steps by
+//! their stable id and finds:
 //!
 //! * status changes: pass -> fail, fail -> pass, new and removed steps;
 //! * metric deltas of ioworker steps (their totals): IOPS and MB/s are
 //!   better higher, latency is better lower; a delta is flagged only when
 //!   the metric has a threshold ([`Thresholds`]) and the change goes past it;
+//!   with several runs per side the medians are compared, and the change
+//!   must also go past the run-to-run spread of the sides (`noise`);
 //! * changed identify fields and namespaces of the device, and changed
 //!   fields of the identify data, log pages and features the plan read.
 //!
-//! A step that now fails or errors (and did not before, or is new) is a
-//! status regression; a flagged delta in the worse direction is a perf
+//! A step's outcome on a side is its worst over the side's runs (error,
+//! fail, pass, skip): a step that now fails or errors in any new run (and
+//! passed in every base run, or is new) is a status regression; a flagged delta in the worse direction is a perf
 //! regression. [`Diff::has_regression`] decides with [`FailOn`].
 //!
 //! Reports of different plans (by name), or with no step id in common,
@@ -24,9 +28,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+mod noise;
 mod options;
 
-pub use options::{DiffOptions, FailOn, Metric, OptionError, Thresholds};
+pub use noise::{median, spread_percent};
+pub use options::{DEFAULT_LATENCY_FLOOR_NS, DiffOptions, FailOn, Metric, OptionError, Thresholds};
 
 use crate::{CapturedKind, Outcome, Report, Summary};
 
@@ -35,11 +41,15 @@ use crate::{CapturedKind, Outcome, Report, Summary};
 #[error("the reports are not comparable: {0}")]
 pub struct NotComparable(pub String);
 
-/// One side of a diff.
+/// One side of a diff: one or more runs. Identity fields whose runs
+/// disagree hold every distinct value, comma separated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Side {
-    /// Where the report was read from.
+    /// Where the first report was read from.
     pub path: String,
+    /// Where every report of this side was read from, in the order given.
+    #[serde(default)]
+    pub paths: Vec<String>,
     /// The plan's name.
     pub plan: String,
     /// The plan file's SHA-256.
@@ -52,28 +62,47 @@ pub struct Side {
     pub sn: String,
     /// Firmware revision.
     pub fr: String,
-    /// When the run started.
+    /// When the first run started.
     pub started_at: String,
-    /// Whether the run got to its end.
+    /// Whether every run got to its end.
     pub complete: bool,
-    /// Counts of outcomes.
+    /// Counts of outcomes of the first run.
     pub summary: Summary,
 }
 
+/// One report of a side: where it was read from, and the report.
+pub type Run<'a> = (&'a str, &'a Report);
+
 impl Side {
-    fn of(path: &str, r: &Report) -> Side {
+    fn of(runs: &[Run<'_>]) -> Side {
+        let (path, r) = runs[0];
+        let distinct = |f: fn(&Report) -> &str| -> String {
+            let mut seen: Vec<&str> = Vec::new();
+            for (_, r) in runs {
+                if !seen.contains(&f(r)) {
+                    seen.push(f(r));
+                }
+            }
+            seen.join(", ")
+        };
         Side {
             path: path.to_string(),
+            paths: runs.iter().map(|(p, _)| p.to_string()).collect(),
             plan: r.plan.name.clone(),
-            plan_sha256: r.plan.sha256.clone(),
-            uri: r.device.uri.clone(),
-            mn: r.device.mn.clone(),
-            sn: r.device.sn.clone(),
-            fr: r.device.fr.clone(),
+            plan_sha256: distinct(|r| &r.plan.sha256),
+            uri: distinct(|r| &r.device.uri),
+            mn: distinct(|r| &r.device.mn),
+            sn: distinct(|r| &r.device.sn),
+            fr: distinct(|r| &r.device.fr),
             started_at: r.started_at.clone(),
-            complete: r.complete,
+            complete: runs.iter().all(|(_, r)| r.complete),
             summary: r.summary,
         }
+    }
+
+    /// How many runs this side has (at least one).
+    pub fn runs(&self) -> usize {
+        self.paths.len().max(1)
     }
 }
 
@@ -144,20 +173,49 @@ pub struct MetricDelta {
     pub matrix: BTreeMap<String, serde_json::Value>,
     /// The metric.
     pub metric: Metric,
-    /// Its value in the base report (latency in nanoseconds).
+    /// Its value in the base report (latency in nanoseconds): the median
+    /// over the base runs.
     pub base: f64,
-    /// Its value in the new report.
+    /// Its value in the new report: the median over the new runs.
     pub new: f64,
+    /// How many base runs have the step's metric.
+    #[serde(default = "one")]
+    pub base_runs: usize,
+    /// How many new runs have it.
+    #[serde(default = "one")]
+    pub new_runs: usize,
+    /// The base runs' largest deviation from their median, in percent
+    /// (absent with one run: no spread was seen).
+    #[serde(default)]
+    pub base_spread_percent: Option<f64>,
+    /// The same for the new runs.
+    #[serde(default)]
+    pub new_spread_percent: Option<f64>,
     /// The change in percent of the base (absent when the base is 0).
     pub delta_percent: Option<f64>,
     /// Better or worse.
     pub direction: Direction,
     /// The threshold in percent (absent: the metric is shown, not judged).
     pub threshold_percent: Option<f64>,
-    /// Whether the change goes past the threshold.
+    /// Whether the change goes past the threshold and the noise.
     pub flagged: bool,
     /// Flagged and worse.
     pub regression: bool,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl MetricDelta {
+    /// The run-to-run spread a change must go past: the larger of the two
+    /// sides' spreads, in percent (absent when neither side has two runs).
+    pub fn noise_percent(&self) -> Option<f64> {
+        match (self.base_spread_percent, self.new_spread_percent) {
+            (Some(b), Some(n)) => Some(b.max(n)),
+            (b, n) => b.or(n),
+        }
+    }
 }
 
 /// A field with different values.
@@ -293,10 +351,17 @@ fn metric_delta(
     step: &str,
     matrix: &BTreeMap<String, serde_json::Value>,
     metric: Metric,
-    base: f64,
-    new: f64,
+    base_values: &[f64],
+    new_values: &[f64],
     threshold: Option<f64>,
-) -> MetricDelta {
+    latency_floor_ns: u64,
+) -> Option<MetricDelta> {
+    let (base, new) = (median(base_values)?, median(new_values)?);
+    let (base_spread_percent, new_spread_percent) = (spread_percent(base_values), spread_percent(new_values));
+    let noise = match (base_spread_percent, new_spread_percent) {
+        (Some(b), Some(n)) => b.max(n),
+        (b, n) => b.or(n).unwrap_or(0.0),
+    };
     let delta_percent = (base != 0.0).then(|| (new - base) / base * 100.0);
     let direction = if new == base {
         Direction::Same
@@ -305,24 +370,48 @@ fn metric_delta(
     } else {
         Direction::Worse
     };
-    let flagged = match (threshold, delta_percent) {
-        (None, _) => false,
-        (Some(t), Some(d)) => d.abs() > t,
-        // From zero to something: an infinite relative change.
-        (Some(_), None) => new != base,
-    };
-    MetricDelta {
+    let past_floor = !metric.is_latency() || (new - base).abs() > latency_floor_ns as f64;
+    let flagged = past_floor
+        && match (threshold, delta_percent) {
+            (None, _) => false,
+            (Some(t), Some(d)) => d.abs() > t && d.abs() > noise,
+            // From zero to something: an infinite relative change.
+            (Some(_), None) => new != base,
+        };
+    Some(MetricDelta {
         step: step.to_string(),
         matrix: matrix.clone(),
         metric,
         base,
         new,
+        base_runs: base_values.len(),
+        new_runs: new_values.len(),
+        base_spread_percent,
+        new_spread_percent,
         delta_percent,
         direction,
         threshold_percent: threshold,
         flagged,
         regression: flagged && direction == Direction::Worse,
+    })
+}
+
+/// How bad an outcome is, for a step's worst outcome over a side's runs.
+fn severity(o: Outcome) -> u8 {
+    match o {
+        Outcome::Skip => 0,
+        Outcome::Pass => 1,
+        Outcome::Fail => 2,
+        Outcome::Error => 3,
     }
+}
+
+/// A step's worst outcome over `runs` and, when that is a failure, its reason.
+fn worst_outcome(runs: &[Run<'_>], id: &str) -> Option<(Outcome, Option<String>)> {
+    runs.iter()
+        .filter_map(|(_, r)| r.step(id))
+        .max_by_key(|s| severity(s.outcome))
+        .map(|s| (s.outcome, s.reason.clone()))
 }
 
 /// Compares `base` (read from `base_path`) with `new` (from `new_path`).
@@ -333,31 +422,56 @@ pub fn diff(
     new: &Report,
     options: &DiffOptions,
 ) -> Result<Diff, NotComparable> {
-    if base.plan.name != new.plan.name {
-        return Err(NotComparable(format!(
-            "{base_path} ran plan `{}` and {new_path} ran plan `{}`; diff compares runs of the same plan",
-            base.plan.name, new.plan.name
-        )));
+    diff_runs(&[(base_path, base)], &[(new_path, new)], options)
+}
+
+/// Compares the base runs with the new runs (each side at least one
+/// report). Steps, captured data and identify fields come from each side's
+/// first report; outcomes are each step's worst over the side's runs;
+/// metrics are medians over the runs that have the step, judged against
+/// thresholds and the run-to-run spread (see the `noise` module).
+pub fn diff_runs(base: &[Run<'_>], new: &[Run<'_>], options: &DiffOptions) -> Result<Diff, NotComparable> {
+    let (Some(&(base_path, b0)), Some(&(new_path, n0))) = (base.first(), new.first()) else {
+        return Err(NotComparable("each side of a diff needs at least one report".into()));
+    };
+    for &(path, r) in base.iter().chain(new) {
+        if r.plan.name != b0.plan.name {
+            return Err(NotComparable(format!(
+                "{base_path} ran plan `{}` and {path} ran plan `{}`; diff compares runs of the same plan",
+                b0.plan.name, r.plan.name
+            )));
+        }
     }
-    let base_ids: BTreeSet<&str> = base.steps.iter().map(|s| s.id.as_str()).collect();
-    let new_ids: BTreeSet<&str> = new.steps.iter().map(|s| s.id.as_str()).collect();
+    let base_ids: BTreeSet<&str> = b0.steps.iter().map(|s| s.id.as_str()).collect();
+    let new_ids: BTreeSet<&str> = n0.steps.iter().map(|s| s.id.as_str()).collect();
     let common = base_ids.intersection(&new_ids).count();
-    if common == 0 && !(base.steps.is_empty() && new.steps.is_empty()) {
+    if common == 0 && !(b0.steps.is_empty() && n0.steps.is_empty()) {
         return Err(NotComparable(format!(
             "{base_path} and {new_path} have no step id in common ({} and {} steps)",
-            base.steps.len(),
-            new.steps.len()
+            b0.steps.len(),
+            n0.steps.len()
         )));
     }
     let mut notes = Vec::new();
-    if base.plan.sha256 != new.plan.sha256 {
+    if b0.plan.sha256 != n0.plan.sha256 {
         notes.push(format!(
             "the plan files differ (sha256 {} vs {}): steps are matched by id",
-            short(&base.plan.sha256),
-            short(&new.plan.sha256)
+            short(&b0.plan.sha256),
+            short(&n0.plan.sha256)
         ));
     }
-    for (path, r) in [(base_path, base), (new_path, new)] {
+    for (side, runs) in [("base", base), ("new", new)] {
+        let first = runs[0].1;
+        for &(path, r) in &runs[1..] {
+            if r.device.fr != first.device.fr || r.device.uri != first.device.uri {
+                notes.push(format!(
+                    "the {side} runs are of different devices: {path} is {} firmware {}, {} is {} firmware {}",
+                    r.device.uri, r.device.fr, runs[0].0, first.device.uri, first.device.fr
+                ));
+            }
+        }
+    }
+    for &(path, r) in base.iter().chain(new) {
         if !r.complete {
             notes.push(format!(
                 "{path} is incomplete ({}): steps it lacks show as new or removed",
@@ -365,29 +479,43 @@ pub fn diff(
             ));
         }
     }
-    if base.seed != new.seed {
-        notes.push(format!("the seeds differ ({} vs {})", base.seed, new.seed));
+    if b0.seed != n0.seed {
+        notes.push(format!("the seeds differ ({} vs {})", b0.seed, n0.seed));
     }
 
     let mut status_changes = Vec::new();
-    for step in &new.steps {
-        let before = base.step(&step.id).map(|s| s.outcome);
-        status_changes.extend(status_change(&step.id, before, Some(step.outcome), step.reason.clone()));
+    for step in &n0.steps {
+        let before = worst_outcome(base, &step.id).map(|(o, _)| o);
+        let (now, reason) = worst_outcome(new, &step.id).unwrap_or((step.outcome, step.reason.clone()));
+        status_changes.extend(status_change(&step.id, before, Some(now), reason));
     }
-    for step in base.steps.iter().filter(|s| !new_ids.contains(s.id.as_str())) {
-        status_changes.extend(status_change(&step.id, Some(step.outcome), None, None));
+    for step in b0.steps.iter().filter(|s| !new_ids.contains(s.id.as_str())) {
+        let (before, _) = worst_outcome(base, &step.id).unwrap_or((step.outcome, None));
+        status_changes.extend(status_change(&step.id, Some(before), None, None));
     }
 
+    let values = |runs: &[Run<'_>], id: &str, metric: Metric| -> Vec<f64> {
+        runs.iter()
+            .filter_map(|(_, r)| r.step(id)?.ioworker.as_ref().and_then(|w| metric.value(&w.total)))
+            .collect()
+    };
     let mut metrics = Vec::new();
     let mut captured_changes = Vec::new();
-    for step in &new.steps {
-        let Some(before) = base.step(&step.id) else { continue };
-        if let (Some(b), Some(n)) = (&before.ioworker, &step.ioworker) {
+    for step in &n0.steps {
+        let Some(before) = b0.step(&step.id) else { continue };
+        if step.ioworker.is_some() || before.ioworker.is_some() {
             for metric in Metric::ALL {
-                if let (Some(bv), Some(nv)) = (metric.value(&b.total), metric.value(&n.total)) {
-                    let threshold = options.thresholds.get(metric);
-                    metrics.push(metric_delta(&step.id, &step.matrix, metric, bv, nv, threshold));
-                }
+                let (bv, nv) = (values(base, &step.id, metric), values(new, &step.id, metric));
+                let threshold = options.thresholds.get(metric);
+                metrics.extend(metric_delta(
+                    &step.id,
+                    &step.matrix,
+                    metric,
+                    &bv,
+                    &nv,
+                    threshold,
+                    options.latency_floor_ns,
+                ));
             }
         }
         if let (Some(b), Some(n)) = (&before.captured, &step.captured)
@@ -406,11 +534,11 @@ pub fn diff(
         }
     }
 
-    let mut identify_changes = value_changes("", &base.device.identify, &new.device.identify);
+    let mut identify_changes = value_changes("", &b0.device.identify, &n0.device.identify);
     let ns = |r: &Report| -> BTreeMap<u32, BTreeMap<String, serde_json::Value>> {
         r.device.namespaces.iter().map(|n| (n.nsid, to_map(n))).collect()
     };
-    let (base_ns, new_ns) = (ns(base), ns(new));
+    let (base_ns, new_ns) = (ns(b0), ns(n0));
     let nsids: BTreeSet<u32> = base_ns.keys().chain(new_ns.keys()).copied().collect();
     let empty = BTreeMap::new();
     for nsid in nsids {
@@ -422,8 +550,8 @@ pub fn diff(
     }
 
     Ok(Diff {
-        base: Side::of(base_path, base),
-        new: Side::of(new_path, new),
+        base: Side::of(base),
+        new: Side::of(new),
         options: options.clone(),
         notes,
         status_changes,
@@ -494,7 +622,12 @@ mod tests {
             900.0,
             54_000,
         );
-        let d = diff("base", &base, "new", &new, &DiffOptions::default()).unwrap();
+        let old_defaults = DiffOptions {
+            thresholds: Thresholds::parse("iops=5%,mbps=5%,latency.avg=10%,latency.p99=10%").unwrap(),
+            latency_floor_ns: 0,
+            ..DiffOptions::default()
+        };
+        let d = diff("base", &base, "new", &new, &old_defaults).unwrap();
         let kinds: Vec<(&str, StatusChangeKind, bool)> =
             d.status_changes.iter().map(|c| (c.step.as_str(), c.kind, c.regression)).collect();
         assert_eq!(
@@ -525,13 +658,73 @@ mod tests {
         let options = DiffOptions {
             thresholds: Thresholds::parse("iops=15%,mbps=15%").unwrap(),
             fail_on: FailOn::parse("perf").unwrap(),
+            latency_floor_ns: 0,
         };
         let d = diff("base", &base, "new", &new, &options).unwrap();
         assert!(!d.has_regression(), "{:?}", d.perf_regressions().collect::<Vec<_>>());
         // Better past the threshold is an improvement, not a regression.
-        let d = diff("new", &new, "base", &base, &DiffOptions::default()).unwrap();
+        let d = diff("new", &new, "base", &base, &old_defaults).unwrap();
         assert!(d.improvements().any(|m| m.metric == Metric::Iops));
         assert!(d.perf_regressions().next().is_none());
+    }
+
+    #[test]
+    fn several_runs_compare_medians_past_the_spread() {
+        let runs = |iops: &[f64]| -> Vec<Report> {
+            iops.iter().map(|i| report("1.0", &[("a", Outcome::Pass)], *i, 50_000)).collect()
+        };
+        let side = |rs: &[Report]| -> Vec<(String, Report)> {
+            rs.iter().enumerate().map(|(i, r)| (format!("r{i}.json"), r.clone())).collect()
+        };
+        let (base, new) = (side(&runs(&[1000.0, 880.0, 1040.0])), side(&runs(&[900.0, 910.0])));
+        let b: Vec<Run<'_>> = base.iter().map(|(p, r)| (p.as_str(), r)).collect();
+        let n: Vec<Run<'_>> = new.iter().map(|(p, r)| (p.as_str(), r)).collect();
+        let options =
+            DiffOptions { thresholds: Thresholds::parse("iops=5%").unwrap(), ..DiffOptions::default() };
+        let d = diff_runs(&b, &n, &options).unwrap();
+        let iops = d.metrics.iter().find(|m| m.metric == Metric::Iops).unwrap();
+        // Median 1000 -> 905 is -9.5%: past 5%, but within the base's 12% spread.
+        assert_eq!((iops.base, iops.new, iops.base_runs, iops.new_runs), (1000.0, 905.0, 3, 2));
+        assert!((iops.base_spread_percent.unwrap() - 12.0).abs() < 1e-9);
+        assert!((iops.noise_percent().unwrap() - 12.0).abs() < 1e-9);
+        assert!(!iops.flagged && iops.direction == Direction::Worse);
+        assert_eq!(d.base.paths, ["r0.json", "r1.json", "r2.json"]);
+        // A drop past the spread is flagged.
+        let far = side(&runs(&[700.0, 720.0]));
+        let n: Vec<Run<'_>> = far.iter().map(|(p, r)| (p.as_str(), r)).collect();
+        let d = diff_runs(&b, &n, &options).unwrap();
+        assert!(d.perf_regressions().any(|m| m.metric == Metric::Iops));
+        // A step failing in one of the new runs is a status regression.
+        let mut flaky = runs(&[1000.0, 1000.0]);
+        flaky[1] = report("1.0", &[("a", Outcome::Fail)], 1000.0, 50_000);
+        let flaky = side(&flaky);
+        let n: Vec<Run<'_>> = flaky.iter().map(|(p, r)| (p.as_str(), r)).collect();
+        let d = diff_runs(&b, &n, &DiffOptions::default()).unwrap();
+        assert_eq!(d.status_regressions().count(), 1, "{:?}", d.status_changes);
+        assert!(diff_runs(&[], &n, &DiffOptions::default()).is_err());
+    }
+
+    #[test]
+    fn the_default_judges_the_median_latency_past_the_floor() {
+        let with_p50 = |p50: u64| {
+            let mut r = report("1.0", &[("a", Outcome::Pass)], 1000.0, 50_000);
+            r.steps[0].ioworker.as_mut().unwrap().total.latency.as_mut().unwrap().p50_ns = p50;
+            r
+        };
+        let p50 = |d: &Diff| d.metrics.iter().find(|m| m.metric == Metric::LatencyP50).unwrap().clone();
+        // 0.7 µs -> 28 µs is 40x but under the 50 µs floor: simulator noise.
+        let d = diff("a", &with_p50(700), "b", &with_p50(28_000), &DiffOptions::default()).unwrap();
+        assert!(!p50(&d).flagged && !d.has_regression(), "{:?}", p50(&d));
+        // 180 µs -> 280 µs is past the floor but within 100%.
+        let d = diff("a", &with_p50(180_000), "b", &with_p50(280_000), &DiffOptions::default()).unwrap();
+        assert!(!d.has_regression());
+        // 27 µs -> 330 µs (300 µs added) is a regression.
+        let d = diff("a", &with_p50(27_000), "b", &with_p50(330_000), &DiffOptions::default()).unwrap();
+        assert!(p50(&d).regression && d.has_regression());
+        // IOPS -50% is shown, not judged, by default.
+        let half = report("1.0", &[("a", Outcome::Pass)], 500.0, 50_000);
+        let d = diff("a", &with_p50(0), "b", &half, &DiffOptions::default()).unwrap();
+        assert!(!d.has_regression());
     }
 
     #[test]

@@ -92,14 +92,20 @@ impl Metric {
         !self.higher_is_better()
     }
 
-    /// The default threshold in percent: 5 for IOPS and MB/s, 10 for the
-    /// mean and the 99th percentile latency; the other metrics (min, max,
-    /// p50, p90, p99.9, p99.99) are shown but not judged by default, since
-    /// single outliers move them.
+    /// The default threshold in percent: 100 for the median latency
+    /// (`latency.p50`); every other metric is shown but not judged by
+    /// default. Measured on the simulator on a 2-core machine shared with
+    /// builds, two runs of `plans/smoke.yaml` on the same configuration
+    /// differed by up to 91% in IOPS and MB/s, 5x in mean latency and 70x
+    /// in p99 (a descheduled simulator thread stalls IOs for milliseconds),
+    /// so no threshold on those metrics both holds for same-config runs and
+    /// still means something; the median latency moved at most 60% (above
+    /// [`DEFAULT_LATENCY_FLOOR_NS`], see there). docs/reports.md has the
+    /// figures; judge IOPS and the tail with `--threshold` and several
+    /// runs per side, where the run-to-run spread keeps noise out.
     pub fn default_threshold(self) -> Option<f64> {
         match self {
-            Metric::Iops | Metric::Mbps => Some(5.0),
-            Metric::LatencyAvg | Metric::LatencyP99 => Some(10.0),
+            Metric::LatencyP50 => Some(100.0),
             _ => None,
         }
     }
@@ -239,13 +245,40 @@ impl FailOn {
     }
 }
 
+/// The default latency floor: 50 µs. A latency change smaller than this
+/// is never flagged, whatever its percentage: on the simulator the median
+/// latency at queue depth 1 flips between 0.7 µs (IOs completed at once)
+/// and 27 µs (completed after a thread wake-up) between identical runs,
+/// a 40x change that says nothing about the firmware; the largest such
+/// same-config change measured was 28 µs. A 50 µs floor still catches any
+/// added latency of a tenth of a millisecond.
+pub const DEFAULT_LATENCY_FLOOR_NS: u64 = 50_000;
+
+fn default_latency_floor() -> u64 {
+    DEFAULT_LATENCY_FLOOR_NS
+}
+
 /// How to diff.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiffOptions {
     /// Per-metric thresholds.
     pub thresholds: Thresholds,
     /// What counts as a regression for the exit code.
     pub fail_on: FailOn,
+    /// A latency metric is flagged only when it also moved by more than
+    /// this many nanoseconds (`--latency-floor`).
+    #[serde(default = "default_latency_floor")]
+    pub latency_floor_ns: u64,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions {
+            thresholds: Thresholds::default(),
+            fail_on: FailOn::default(),
+            latency_floor_ns: DEFAULT_LATENCY_FLOOR_NS,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -258,7 +291,7 @@ mod tests {
             assert_eq!(serde_json::to_value(m).unwrap(), m.name());
         }
         let t = serde_json::to_value(Thresholds::default()).unwrap();
-        assert_eq!(t["percent"]["latency.p99"], 10.0);
+        assert_eq!(t["percent"]["latency.p50"], 100.0);
     }
 
     #[test]
@@ -270,7 +303,7 @@ mod tests {
         assert_eq!(t.get(Metric::LatencyP99), Some(12.5));
         let d = Thresholds::default();
         let judged: Vec<&str> = d.percent.keys().map(|m| m.name()).collect();
-        assert_eq!(judged, ["iops", "mbps", "latency.avg", "latency.p99"]);
+        assert_eq!(judged, ["latency.p50"]);
         for bad in ["iops", "iops=x%", "bogus=5%", "iops=-1%"] {
             assert!(Thresholds::parse(bad).is_err(), "{bad}");
         }

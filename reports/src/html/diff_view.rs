@@ -7,7 +7,10 @@ use serde::Serialize;
 use super::charts::{self, BarChart, LineChart, Series};
 use super::view::{group_by_matrix_step, json_text};
 use crate::diff::{Diff, Direction, Metric, MetricDelta};
-use crate::markdown::{delta_text, metric_value, summary_text, thresholds_text};
+use crate::markdown::{
+    CHANGE_MARKED, delta_text, metric_value, runs_text, spread_text, summary_text, threshold_text,
+    thresholds_text,
+};
 
 #[derive(Debug, Serialize)]
 pub(crate) struct DiffView {
@@ -19,6 +22,8 @@ pub(crate) struct DiffView {
     pub steps_compared: usize,
     pub status_changes: Vec<StatusRow>,
     pub thresholds: String,
+    /// How many runs the medians are of, when a side has several.
+    pub runs: Option<String>,
     pub metric_counts: (usize, usize, usize),
     pub metrics: Vec<MetricRow>,
     pub identify_changes: Vec<(String, String, String)>,
@@ -51,6 +56,10 @@ pub(crate) struct MetricRow {
     pub base: String,
     pub new: String,
     pub delta: String,
+    /// `±10%`, or `—` when the metric is not judged.
+    pub threshold: String,
+    /// The run-to-run spread the change had to pass, `—` with one run per side.
+    pub spread: String,
     /// `regression`, `improvement` or empty.
     pub flag: &'static str,
 }
@@ -73,20 +82,22 @@ const MAX_BAR_STEPS: usize = 16;
 impl DiffView {
     pub(crate) fn new(diff: &Diff) -> DiffView {
         let (b, n) = (&diff.base, &diff.new);
+        // The device's identity and URI, the plan and whether the runs
+        // completed are marked when the sides differ.
         let row = |name: &'static str, base: &str, new: &str, identity: bool| HeaderRow {
             name,
             base: base.to_string(),
             new: new.to_string(),
-            changed: identity && base != new,
+            changed: (identity || CHANGE_MARKED.contains(&name)) && base != new,
         };
         let header = vec![
-            row("report", &b.path, &n.path, false),
+            row("report", &b.paths.join(", "), &n.paths.join(", "), false),
             row("plan", &b.plan, &n.plan, true),
             row("plan sha256", &b.plan_sha256, &n.plan_sha256, true),
             row("model", &b.mn, &n.mn, true),
             row("serial", &b.sn, &n.sn, true),
             row("firmware", &b.fr, &n.fr, true),
-            row("device", &b.uri, &n.uri, false),
+            row("device", &b.uri, &n.uri, true),
             row("started", &b.started_at, &n.started_at, false),
             row(
                 "complete",
@@ -117,6 +128,8 @@ impl DiffView {
                 base: metric_value(m.metric, m.base),
                 new: metric_value(m.metric, m.new),
                 delta: delta_text(m),
+                threshold: threshold_text(m),
+                spread: spread_text(m),
                 flag: match (m.flagged, m.direction) {
                     (true, Direction::Worse) => "regression",
                     (true, Direction::Better) => "improvement",
@@ -134,6 +147,7 @@ impl DiffView {
             steps_compared: diff.steps_compared,
             status_changes,
             thresholds: thresholds_text(diff),
+            runs: runs_text(diff),
             metric_counts: (
                 diff.perf_regressions().count(),
                 diff.improvements().count(),

@@ -3,11 +3,13 @@
 //!
 //! The page layout lives in minijinja templates under `reports/templates/`
 //! (compiled into the binary); `view` turns a [`Report`] into what the
-//! template shows, `diff_view` does the same for a [`Diff`], and [`charts`]
+//! template shows, `failures` builds the Failures card (the failing IO and its
+//! queue's command log), `diff_view` does for a [`Diff`] what `view` does, and [`charts`]
 //! draws the SVG.
 
 pub mod charts;
 mod diff_view;
+mod failures;
 mod ioworker;
 mod view;
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::charts::{self, BarChart, LineChart, Series};
+use super::failures::FailureView;
 use super::ioworker;
 use crate::model::{
     IoWorkerStats, LatencyStats, Outcome, Report, RunVerdict, StepResult, StopReason, Verdict, WorkerStats,
@@ -25,7 +26,7 @@ pub(crate) struct ReportView {
     pub run: RunView,
     pub plan: PlanView,
     pub device: DeviceView,
-    pub failures: Vec<StepView>,
+    pub failures: Vec<FailureView>,
     pub steps: Vec<StepView>,
     pub tags: Vec<String>,
     pub matrix_charts: Vec<MatrixChart>,
@@ -234,7 +235,12 @@ impl ReportView {
         let steps: Vec<StepView> =
             report.steps.iter().enumerate().map(|(i, s)| StepView::new(i, s)).collect();
         // The failures section repeats the failed steps; they are drawn once.
-        let failures = steps.iter().filter(|s| matches!(s.outcome, "fail" | "error")).cloned().collect();
+        let failures = steps
+            .iter()
+            .zip(&report.steps)
+            .filter(|(v, _)| matches!(v.outcome, "fail" | "error"))
+            .map(|(v, s)| FailureView::new(v, s))
+            .collect();
         let mut tags: Vec<String> = report.steps.iter().flat_map(|s| s.tags.iter().cloned()).collect();
         tags.sort();
         tags.dedup();
