@@ -1,6 +1,6 @@
 //! The HTML Failures card shows the failing IO: the failing command with
 //! its completion, the tail of that IO queue's command log (not only the
-//! admin queue's), and the first error of each ioworker worker.
+//! admin queue's), and the first errors of each ioworker worker.
 
 use std::path::Path;
 use std::process::Command;
@@ -24,7 +24,7 @@ steps:
       match: { opcode: read, nsid: 1 }
       action: { status: unrecovered_read_error }
   - name: worker reads fail
-    ioworker: { io_size: 8, read_percentage: 100, qdepth: 4, time: 200ms, region_end: 64 }
+    ioworker: { io_size: 8, read_percentage: 100, qdepth: 4, time: 200ms, region_end: 64, continue_on_error: true }
     expect: { errors: 0 }
 ";
 
@@ -94,4 +94,10 @@ fn failures_card_shows_the_failing_io_and_its_queue() {
     assert!(worker.contains("status unrecovered_read_error dnr "), "{worker}");
     let lines = io_queue_lines(worker);
     assert!(lines.iter().any(|l| l.contains(" read nsid 1 ")), "the worker's queue: {worker}");
+    // A worker that went on through its errors: the next ones are listed
+    // too, and how many more there were.
+    let later = &worker[worker.find("<ul class=\"later-errors\">").expect("the worker's later errors")..];
+    let later = &later[..later.find("</ul>").unwrap()];
+    assert_eq!(later.matches("-&gt; unrecovered_read_error</code></li>").count(), 4, "{later}");
+    assert!(later.contains("more</li>"), "{later}");
 }

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::view::{CommandView, StepView};
-use crate::model::{CompletionFields, StepResult, WorkerError};
+use crate::model::{CompletionFields, StepResult, WorkerError, WorkerStats};
 
 /// One failed or errored step in the Failures card.
 #[derive(Debug, Clone, Serialize)]
@@ -22,7 +22,7 @@ pub(crate) struct FailureView {
     /// The queue of the last failing command and that queue's part of the
     /// command log tail taken when the step failed.
     pub queue: Option<QueueTail>,
-    /// The first error of each worker that had one.
+    /// The first errors of each worker that had one.
     pub worker_errors: Vec<WorkerErrorView>,
 }
 
@@ -48,7 +48,16 @@ pub(crate) struct WorkerErrorView {
     pub completion: Option<String>,
     /// The tail of the worker's queue.
     pub queue: Option<QueueTail>,
+    /// The worker's next error completions (`read slba 8 nlb 8 -> unrecovered_read_error`),
+    /// at most [`LATER_ERRORS`].
+    pub later: Vec<String>,
+    /// How many more errors the worker had than are shown.
+    pub more: u64,
 }
+
+/// How many error completions after the first the card lists per worker; the
+/// ioworker section lists all that the result kept.
+const LATER_ERRORS: usize = 4;
 
 /// The completion as one line: `sqid 1 cid 7 status lba_out_of_range dnr 1 dw0 0x0 sqhd 3`.
 fn completion_text(c: &CompletionFields) -> String {
@@ -69,7 +78,7 @@ fn line_sqid(line: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.strip_prefix("sq")?.parse().ok()
 }
 
-fn worker_error(index: usize, e: &WorkerError) -> WorkerErrorView {
+fn worker_error(index: usize, e: &WorkerError, w: &WorkerStats) -> WorkerErrorView {
     let sqid =
         e.cqe.as_ref().map(|c| c.sqid).or_else(|| e.cmdlog_tail.iter().rev().find_map(|l| line_sqid(l)));
     WorkerErrorView {
@@ -79,6 +88,16 @@ fn worker_error(index: usize, e: &WorkerError) -> WorkerErrorView {
         completion: e.cqe.as_ref().map(completion_text),
         queue: (!e.cmdlog_tail.is_empty())
             .then(|| QueueTail { sqid: sqid.unwrap_or_default(), lines: e.cmdlog_tail.clone() }),
+        later: w
+            .error_completions
+            .iter()
+            .skip(1)
+            .take(LATER_ERRORS)
+            .map(|l| format!("{} -> {}", l.command, l.status))
+            .collect(),
+        more: w
+            .errors
+            .saturating_sub(1 + LATER_ERRORS.min(w.error_completions.len().saturating_sub(1)) as u64),
     }
 }
 
@@ -94,7 +113,7 @@ impl FailureView {
             .ioworker
             .iter()
             .flat_map(|w| w.workers.iter().enumerate())
-            .filter_map(|(i, w)| w.first_error.as_ref().map(|e| worker_error(i, e)))
+            .filter_map(|(i, w)| w.first_error.as_ref().map(|e| worker_error(i, e, w)))
             .collect();
         FailureView { step: view.clone(), failing, queue, worker_errors }
     }
