@@ -83,7 +83,9 @@ fn worker_error(index: usize, e: &WorkerError, w: &WorkerStats) -> WorkerErrorVi
         e.cqe.as_ref().map(|c| c.sqid).or_else(|| e.cmdlog_tail.iter().rev().find_map(|l| line_sqid(l)));
     WorkerErrorView {
         worker: format!("worker {index}"),
-        command: e.command.clone(),
+        // A command log line carries its completion after ` -> `; the card
+        // shows the status and the completion on their own.
+        command: e.command.split(" -> ").next().unwrap_or_default().to_string(),
         status: e.status.clone(),
         completion: e.cqe.as_ref().map(completion_text),
         queue: (!e.cmdlog_tail.is_empty())
@@ -93,7 +95,13 @@ fn worker_error(index: usize, e: &WorkerError, w: &WorkerStats) -> WorkerErrorVi
             .iter()
             .skip(1)
             .take(LATER_ERRORS)
-            .map(|l| format!("{} -> {}", l.command, l.status))
+            .map(|l| {
+                if l.command.contains(" -> ") {
+                    l.command.clone()
+                } else {
+                    format!("{} -> {}", l.command, l.status)
+                }
+            })
             .collect(),
         more: w
             .errors

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::model::{IoWorkerStats, LatencyStats, WorkerStats};
+use crate::model::{IoWorkerStats, LatencyStats, WorkerError, WorkerStats};
 
 /// Why the workers of a step stopped before their end, and the errors
 /// each listed after its first (`worker 0`, `command -> status`).
@@ -21,6 +21,13 @@ pub(crate) struct EarlyStop {
 }
 
 /// The early stop of a step's workers.
+/// An error completion as one line: the command log line, which already
+/// ends in its completion (` -> status ...`), or the command and the status
+/// when the command never completed.
+pub(crate) fn error_line(e: &WorkerError) -> String {
+    if e.command.contains(" -> ") { e.command.clone() } else { format!("{} -> {}", e.command, e.status) }
+}
+
 pub(crate) fn early_stop(stats: &IoWorkerStats) -> EarlyStop {
     let label = |i: usize| format!("worker {i}");
     EarlyStop {
@@ -37,7 +44,7 @@ pub(crate) fn early_stop(stats: &IoWorkerStats) -> EarlyStop {
             .enumerate()
             .filter(|(_, w)| w.error_completions.len() > 1)
             .map(|(i, w)| {
-                let rest = w.error_completions[1..].iter().map(|e| format!("{} -> {}", e.command, e.status));
+                let rest = w.error_completions[1..].iter().map(error_line);
                 (label(i), rest.collect())
             })
             .collect(),

@@ -442,9 +442,7 @@ impl IoWorkerView {
             .iter()
             .enumerate()
             .filter_map(|(i, w)| {
-                w.first_error
-                    .as_ref()
-                    .map(|e| (format!("worker {i}"), format!("{} -> {}", e.command, e.status)))
+                w.first_error.as_ref().map(|e| (format!("worker {i}"), ioworker::error_line(e)))
             })
             .collect();
         let mismatches = stats
