@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the VFIO backend against QEMU's NVMe controller: boots a
 # Debian cloud kernel under TCG with a virtual Intel IOMMU, binds the NVMe
-# functions to vfio-pci inside the guest and runs plans/qemu/*.yaml over VFIO,
+# functions to vfio-pci inside the guest and runs plans/qemu/*.yaml and
+# plans/examples/*.yaml over VFIO,
 # once per QEMU configuration. The guest's reports come back base64-encoded
 # over a second serial port and are checked here. Fails when a plan fails.
 #
@@ -81,6 +82,12 @@ configs() {
     esac
 }
 
+# The QEMU set, then the first-week examples, which must run unchanged on
+# any drive. check-results.sh checks the report of each.
+qemu_plans="smoke data-integrity admin msix reset soak"
+example_plans="sequential-write-verify random-mix-qd64 features smart-after-writes negative-and-reset"
+export E2E_PLANS="$qemu_plans $example_plans"
+
 status=0
 for config in ${E2E_CONFIGS:-single multi}; do
     step "boot: $config"
@@ -90,8 +97,8 @@ for config in ${E2E_CONFIGS:-single multi}; do
     cp "$bin" "$payload/e2e/nvmeplan"
     cp -r plans "$payload/e2e/plans"
     serial_of "$config" > "$payload/e2e/serial"
-    plans="smoke data-integrity admin msix reset soak"
-    plans=$(for p in $plans; do printf 'plans/qemu/%s.yaml ' "$p"; done)
+    plans=$(for p in $qemu_plans; do printf 'plans/qemu/%s.yaml ' "$p"; done)
+    plans+=$(for p in $example_plans; do printf 'plans/examples/%s.yaml ' "$p"; done)
     echo "$plans" > "$payload/e2e/plan-list"
     (cd "$payload" && find . | cpio -o -H newc --quiet) > "$work/payload.cpio"
     cat "$work/payload.cpio" "$work/base.cpio.gz" > "$work/initrd-$config"

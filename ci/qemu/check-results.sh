@@ -16,7 +16,7 @@ fail=0
 bad() { echo "e2e[$config]: FAIL: $*"; fail=1; }
 
 [ "$code" = 0 ] || bad "the guest's nvmeplan run exited with $code"
-for plan in smoke data-integrity admin msix reset soak; do
+for plan in ${E2E_PLANS:?the plans qemu-e2e.sh ran}; do
     f=$out/${plan}_report.json
     if [ ! -s "$f" ]; then bad "no report for $plan copied out of the guest"; continue; fi
     jq -e . "$f" >/dev/null 2>&1 || { bad "$plan: report is not valid JSON"; continue; }

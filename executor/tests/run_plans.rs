@@ -428,7 +428,7 @@ steps:
   - name: feature alias
     get_features: { fid: volatile-write-cache }
   - name: reserved CNS
-    identify: { cns: 0x1f }
+    identify: { cns: 0xff }
     expect: { status: invalid_field_in_command }
   - name: CNS 1 by number decodes as the controller
     identify: { cns: 0x01 }
