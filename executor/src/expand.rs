@@ -99,6 +99,8 @@ pub struct ValidatedPlan {
     pub name: String,
     /// What it tests.
     pub description: Option<String>,
+    /// The specification revision the steps' `spec` references follow.
+    pub spec_revision: Option<String>,
     /// Plan tags.
     pub tags: Vec<String>,
     /// The default device URI, if the plan names one.
@@ -187,13 +189,22 @@ pub fn matrix_suffix(combination: &BTreeMap<String, Value>) -> String {
 /// Expands steps: every matrix combination and every repetition becomes its
 /// own step with a stable id.
 pub fn expand(steps: &[SourceStep], defaults: &Defaults) -> Vec<ResolvedStep> {
-    expand_in("", steps, defaults, &Bindings::default())
+    expand_in("", steps, defaults, &Bindings::default(), None)
 }
 
-fn expand_in(prefix: &str, steps: &[SourceStep], defaults: &Defaults, outer: &Bindings) -> Vec<ResolvedStep> {
+/// Expands `steps` under `prefix`; `spec` is the enclosing group's, which a
+/// step without its own inherits.
+fn expand_in(
+    prefix: &str,
+    steps: &[SourceStep],
+    defaults: &Defaults,
+    outer: &Bindings,
+    spec: Option<&str>,
+) -> Vec<ResolvedStep> {
     let mut out = Vec::new();
     for source in steps {
         let common = &source.step.common;
+        let spec = common.spec.as_deref().or(spec);
         let combos = match &common.matrix {
             Some(m) => m.combinations().into_iter().map(Some).collect(),
             None => vec![None],
@@ -216,9 +227,13 @@ fn expand_in(prefix: &str, steps: &[SourceStep], defaults: &Defaults, outer: &Bi
                     bindings.iteration = Some(*i);
                 }
                 let kind = match &source.step.action {
-                    Action::Group(_) | Action::Include(_) => {
-                        StepKind::Group(expand_in(&format!("{id}/"), &source.children, defaults, &bindings))
-                    }
+                    Action::Group(_) | Action::Include(_) => StepKind::Group(expand_in(
+                        &format!("{id}/"),
+                        &source.children,
+                        defaults,
+                        &bindings,
+                        spec,
+                    )),
                     action => StepKind::Action(Box::new(action.clone())),
                 };
                 out.push(ResolvedStep {
@@ -233,7 +248,7 @@ fn expand_in(prefix: &str, steps: &[SourceStep], defaults: &Defaults, outer: &Bi
                     timeout: common.timeout.or(defaults.timeout).map_or(DEFAULT_TIMEOUT, |d| d.0),
                     timeout_set: common.timeout.or(defaults.timeout).is_some(),
                     continue_on_error: common.continue_on_error.unwrap_or(defaults.continue_on_error),
-                    spec: common.spec.clone(),
+                    spec: spec.map(str::to_string),
                     bindings,
                     location: source.location.clone(),
                 });
@@ -279,6 +294,21 @@ mod tests {
     }
 
     #[test]
+    fn steps_inherit_the_group_spec() {
+        let mut g = step(json!({ "name": "g", "spec": "base:5.17", "group": { "steps": [] } }));
+        g.children = vec![
+            step(json!({ "name": "own", "spec": "nvm:3.2.4", "sleep": "1ms" })),
+            step(json!({ "name": "inherits", "sleep": "1ms" })),
+        ];
+        let out = expand(&[g, step(json!({ "name": "none", "sleep": "1ms" }))], &Defaults::default());
+        let StepKind::Group(children) = &out[0].kind else { panic!("not a group") };
+        assert_eq!(out[0].spec.as_deref(), Some("base:5.17"));
+        assert_eq!(children[0].spec.as_deref(), Some("nvm:3.2.4"));
+        assert_eq!(children[1].spec.as_deref(), Some("base:5.17"));
+        assert_eq!(out[1].spec, None);
+    }
+
+    #[test]
     fn repeat_and_groups() {
         let mut g = step(json!({ "name": "soak", "repeat": 2, "group": { "steps": [] } }));
         g.children = vec![step(json!({ "name": "w", "sleep": "1ms" }))];
@@ -298,6 +328,7 @@ mod tests {
         let plan = ValidatedPlan {
             name: "p".into(),
             description: None,
+            spec_revision: None,
             tags: vec![],
             device: None,
             vars: [("blocks".to_string(), json!(8))].into(),

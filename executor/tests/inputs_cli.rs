@@ -249,7 +249,7 @@ fn markdown_of_report_and_diff_escapes_step_names_and_messages() {
     for md in [&report_md, &diff_md] {
         assert!(!md.contains("<script>") && !md.contains("<img"), "{md}");
     }
-    let row = "| &lt;img src=x onerror=alert(1)&gt; \\| &amp; &lt;script&gt; | pass |";
+    let row = "| &lt;img src=x onerror=alert(1)&gt; \\| &amp; &lt;script&gt; |  | pass |";
     assert!(report_md.contains(row), "{report_md}");
     assert!(report_md.contains("&lt;script&gt;alert(1)&lt;/script&gt; |"), "{report_md}");
 }

@@ -59,7 +59,7 @@ fn smoke_plan_covers_the_issue() {
     let past_end = plan.steps.iter().find(|s| s.id == "read past the end").unwrap();
     let status = past_end.expect.as_ref().unwrap().status.as_ref().unwrap().statuses();
     assert_eq!(status, [nvmeplan_spec::Status::LBA_OUT_OF_RANGE]);
-    assert_eq!(past_end.location.line, 70);
+    assert_eq!(past_end.location.line, 71);
     assert_eq!(past_end.timeout, std::time::Duration::from_secs(5));
 }
 

@@ -97,6 +97,9 @@ pub fn test_suite(report: &Report) -> TestSuite {
     suite.add_property(Property::new("device", report.device.uri.as_str()));
     suite.add_property(Property::new("firmware", report.device.fr.as_str()));
     suite.add_property(Property::new("plan_sha256", report.plan.sha256.as_str()));
+    if let Some(revision) = &report.plan.spec_revision {
+        suite.add_property(Property::new("spec_revision", revision.as_str()));
+    }
     suite.add_property(Property::new("seed", report.seed.to_string()));
     suite.add_property(Property::new("complete", report.complete.to_string()));
     if let Some(stopped) = &report.stopped {

@@ -78,8 +78,9 @@ fn outcome_text(o: Option<Outcome>) -> &'static str {
 fn status_row(out: &mut String, c: &StatusChange) {
     let _ = writeln!(
         out,
-        "| {} | {} | {} | {}{} | {} |",
+        "| {} | {} | {} | {} | {}{} | {} |",
         cell(&c.step),
+        c.spec.as_deref().map(cell).unwrap_or_default(),
         outcome_text(c.base),
         outcome_text(c.new),
         c.kind.label(),
@@ -180,7 +181,7 @@ pub fn render_diff(diff: &Diff) -> String {
     if diff.status_changes.is_empty() {
         let _ = writeln!(out, "No step changed its outcome ({} steps compared).", diff.steps_compared);
     } else {
-        let _ = writeln!(out, "| step | base | new | change | reason |\n|---|---|---|---|---|");
+        let _ = writeln!(out, "| step | spec | base | new | change | reason |\n|---|---|---|---|---|---|");
         for c in &diff.status_changes {
             status_row(&mut out, c);
         }
@@ -263,6 +264,7 @@ pub fn render_report(report: &Report) -> String {
         ("serial", d.sn.clone()),
         ("firmware", d.fr.clone()),
         ("plan", format!("{} (sha256 {})", report.plan.path, report.plan.sha256)),
+        ("spec revision", report.plan.spec_revision.clone().unwrap_or_else(|| "—".into())),
         ("started", report.started_at.clone()),
         ("duration", format!("{} ms", report.duration_ms)),
         ("seed", report.seed.to_string()),
@@ -301,7 +303,7 @@ pub fn render_report(report: &Report) -> String {
     }
 
     let _ = writeln!(out, "\n## Steps\n");
-    let _ = writeln!(out, "| step | outcome | duration | details |\n|---|---|---|---|");
+    let _ = writeln!(out, "| step | spec | outcome | duration | details |\n|---|---|---|---|---|");
     for s in &report.steps {
         let mut detail = s.reason.as_deref().or(s.message.as_deref()).unwrap_or("").to_string();
         if let Some(v) = &s.verification {
@@ -310,8 +312,9 @@ pub fn render_report(report: &Report) -> String {
         }
         let _ = writeln!(
             out,
-            "| {} | {} | {} ms | {} |",
+            "| {} | {} | {} | {} ms | {} |",
             cell(&s.id),
+            s.spec.as_deref().map(cell).unwrap_or_default(),
             s.outcome.name(),
             s.duration_ms,
             cell(&detail)

@@ -168,6 +168,10 @@ pub struct PlanInfo {
     pub sha256: String,
     /// The plan file's text.
     pub source: String,
+    /// The specification revision the steps' `spec` references follow
+    /// (the plan's `spec_revision`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_revision: Option<String>,
 }
 
 /// The machine that ran the plan.

@@ -39,6 +39,7 @@ fn report(fr: &str, speed: f64, read_fails: bool) -> Report {
     r.duration_ms = 1234;
     r.plan.path = "plans/smoke.yaml".into();
     r.plan.sha256 = "ab".repeat(32);
+    r.plan.spec_revision = Some("2.0".into());
     r.device.uri = format!("sim:fw={fr}");
     r.device.mn = "nvmeplan simulated NVMe controller".into();
     r.device.sn = "NVMPSIM0001".into();
@@ -48,7 +49,7 @@ fn report(fr: &str, speed: f64, read_fails: bool) -> Report {
 
     let mut identify =
         StepResult::new("identify controller", "identify controller", "identify", Outcome::Pass);
-    identify.spec = Some("NVMe Base 2.0, 5.17.2.1".into());
+    identify.spec = Some("base:5.17.2.1".into());
     identify.duration_ms = 1;
     let mut slots = StepResult::new("firmware slots", "firmware slots", "get_log_page", Outcome::Pass);
     slots.captured = Some(Captured {
@@ -57,6 +58,7 @@ fn report(fr: &str, speed: f64, read_fails: bool) -> Report {
         fields: BTreeMap::from([("afi".into(), 1.into()), ("frs1".into(), fr.into())]),
     });
     let mut read = StepResult::new("read past the end", "read past the end", "read", Outcome::Pass);
+    read.spec = Some("nvm:3.2.4".into());
     read.expectations.push(ExpectationResult {
         what: "status".into(),
         expected: "lba_out_of_range".into(),

@@ -33,6 +33,9 @@ pub use matrix::Matrix;
 pub use size::Size;
 pub use values::{Compare, CompareOps, DurationValue, Expr, Pattern, Scalar, StatusName, Text};
 
+/// The JSON Schema pattern of a step's `spec` reference.
+pub const SPEC_PATTERN: &str = r"^(base|nvm|pcie):[0-9]+(\.[0-9]+)*$";
+
 /// The plan language version this crate reads.
 pub const PLAN_VERSION: u32 = 1;
 
@@ -50,6 +53,10 @@ pub struct Plan {
     /// What the plan tests.
     #[serde(default)]
     pub description: Option<String>,
+    /// The revision of the NVMe specifications the steps' `spec` references
+    /// follow (`spec_revision: "2.1"`).
+    #[serde(default)]
+    pub spec_revision: Option<String>,
     /// Tags of every step of the plan, for selecting them with `--tags`
     /// and `--skip-tags` (`tags: [smoke]`).
     #[serde(default)]
@@ -138,8 +145,13 @@ pub struct StepCommon {
     /// Keep running the plan when this step fails.
     #[serde(default)]
     pub continue_on_error: Option<bool>,
-    /// The spec section or test-case id this step checks, carried into reports.
+    /// The specification section this step checks, carried into reports:
+    /// `base:5.17.2` (NVM Express Base Specification), `nvm:3.2.4` (NVM
+    /// Command Set Specification) or `pcie:3.1` (PCIe Transport
+    /// Specification), of the plan's `spec_revision`. Steps without one take
+    /// their group's.
     #[serde(default)]
+    #[schemars(regex(pattern = r"^(base|nvm|pcie):[0-9]+(\.[0-9]+)*$"))]
     pub spec: Option<String>,
 }
 

@@ -261,6 +261,7 @@ pub fn run_events(
             path: source.path.clone(),
             sha256: Sha256::digest(source.text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect(),
             source: source.text.clone(),
+            spec_revision: plan.spec_revision.clone(),
         },
         seed,
         started_at: rfc3339(SystemTime::now()),

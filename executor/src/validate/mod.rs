@@ -182,6 +182,7 @@ impl<'o> Validator<'o> {
                 Some(ValidatedPlan {
                     name: fp.plan.name.clone(),
                     description: fp.plan.description.clone(),
+                    spec_revision: fp.plan.spec_revision.clone(),
                     tags: fp.plan.tags.clone(),
                     device: fp.plan.device.clone(),
                     vars,

@@ -13,7 +13,7 @@ use crate::diagnostic::{closest, code, did_you_mean};
 use crate::load::LoadedFile;
 use crate::plan::size::{SIZE_PATTERN, Size};
 use crate::plan::values::{DURATION_PATTERN, ParseDurationError};
-use crate::plan::{Action, StepCommon, action_keys};
+use crate::plan::{Action, SPEC_PATTERN, StepCommon, action_keys};
 use crate::positions::join;
 use crate::schema::plan_schema;
 
@@ -281,6 +281,10 @@ impl Validator<'_> {
                     }
                 } else if pattern.as_str() == SIZE_PATTERN {
                     size_message(text)
+                } else if pattern.as_str() == SPEC_PATTERN {
+                    format!(
+                        "invalid spec reference `{text}`: expected `base:`, `nvm:` or `pcie:` and a section number, such as `base:5.17.2`"
+                    )
                 } else if pattern.contains("\\[\\]") {
                     format!("invalid step name `{text}`: names must not contain `[` or `]`")
                 } else if pattern.starts_with("^[A-Za-z_]") {

@@ -150,6 +150,9 @@ pub struct StatusChange {
     pub regression: bool,
     /// Why the step fails or errors now, if it does.
     pub reason: Option<String>,
+    /// The spec section the step checks (the new report's, else the base's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<String>,
 }
 
 /// Whether a metric moved to better or worse.
@@ -325,6 +328,7 @@ fn to_map<T: Serialize>(value: &T) -> BTreeMap<String, serde_json::Value> {
 
 fn status_change(
     step: &str,
+    spec: Option<&String>,
     base: Option<Outcome>,
     new: Option<Outcome>,
     reason: Option<String>,
@@ -344,7 +348,7 @@ fn status_change(
         _ => false,
     };
     let reason = if new.is_some_and(Outcome::is_failure) { reason } else { None };
-    Some(StatusChange { step: step.to_string(), base, new, kind, regression, reason })
+    Some(StatusChange { step: step.to_string(), base, new, kind, regression, reason, spec: spec.cloned() })
 }
 
 fn metric_delta(
@@ -487,11 +491,11 @@ pub fn diff_runs(base: &[Run<'_>], new: &[Run<'_>], options: &DiffOptions) -> Re
     for step in &n0.steps {
         let before = worst_outcome(base, &step.id).map(|(o, _)| o);
         let (now, reason) = worst_outcome(new, &step.id).unwrap_or((step.outcome, step.reason.clone()));
-        status_changes.extend(status_change(&step.id, before, Some(now), reason));
+        status_changes.extend(status_change(&step.id, step.spec.as_ref(), before, Some(now), reason));
     }
     for step in b0.steps.iter().filter(|s| !new_ids.contains(s.id.as_str())) {
         let (before, _) = worst_outcome(base, &step.id).unwrap_or((step.outcome, None));
-        status_changes.extend(status_change(&step.id, Some(before), None, None));
+        status_changes.extend(status_change(&step.id, step.spec.as_ref(), Some(before), None, None));
     }
 
     let values = |runs: &[Run<'_>], id: &str, metric: Metric| -> Vec<f64> {

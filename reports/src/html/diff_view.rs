@@ -47,6 +47,7 @@ pub(crate) struct StatusRow {
     pub kind: &'static str,
     pub regression: bool,
     pub reason: String,
+    pub spec: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -117,6 +118,7 @@ impl DiffView {
                 kind: c.kind.label(),
                 regression: c.regression,
                 reason: c.reason.clone().unwrap_or_default(),
+                spec: c.spec.clone().unwrap_or_default(),
             })
             .collect();
         let metrics = diff

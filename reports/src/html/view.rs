@@ -58,6 +58,7 @@ pub(crate) struct PlanView {
     pub path: String,
     pub sha256: String,
     pub source: String,
+    pub spec_revision: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -300,6 +301,7 @@ impl ReportView {
                 path: report.plan.path.clone(),
                 sha256: report.plan.sha256.clone(),
                 source: report.plan.source.clone(),
+                spec_revision: report.plan.spec_revision.clone(),
             },
             device: DeviceView {
                 uri: d.uri.clone(),
